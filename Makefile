@@ -1,0 +1,48 @@
+# chibo — the two commands: `make run` and `make test`.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+LOCK := requirements/dev.lock
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export HF_HUB_OFFLINE := 1
+
+.PHONY: run test setup venv system lint bench lock clean
+
+$(VENV)/.installed: $(LOCK)
+	@test -x $(PY) || "$$(scripts/find-python.sh)" -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q --require-hashes -r $(LOCK)
+	@touch $@
+
+venv: $(VENV)/.installed
+
+system:
+	@scripts/system-packages.sh
+
+setup: system venv
+	$(PY) manage.py migrate --noinput -v0
+	CHIBO_DEBUG=1 $(PY) manage.py seed_demo
+
+## Set everything up (venv, locked dependencies, Debian packages, database, demo data) and serve.
+run: setup
+	@echo "chibo: http://$(HOST):$(PORT)/  (tài khoản: admin, bithu.thon1, ... / mật khẩu chibo-demo)"
+	CHIBO_DEBUG=1 CHIBO_HTTPS=0 $(PY) manage.py runserver $(HOST):$(PORT)
+
+## Run every test (unit, integration, end-to-end). DATABASE_URL=postgres://... for PostgreSQL.
+test: system venv
+	$(PY) -m ruff check .
+	$(PY) -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+
+lint: venv
+	$(PY) -m ruff check . && $(PY) -m ruff format --check .
+
+bench: venv
+	$(PY) scripts/bench_import.py
+
+lock:
+	uv pip compile --generate-hashes requirements/dev.in -o requirements/dev.lock
+	uv pip compile --generate-hashes requirements/base.in -o requirements/base.lock
+
+clean:
+	rm -rf $(VENV) staticfiles test-artifacts

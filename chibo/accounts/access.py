@@ -1,0 +1,140 @@
+"""Access helpers: every page and API endpoint fetches objects through these.
+
+Rules:
+- an object outside the user's subtree does not exist for them (Http404);
+- a user who may read but not write gets PermissionDenied (403) on a write;
+- list queries are filtered by the scope's Q objects in selectors, never in templates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import Http404
+
+from chibo.accounts.permissions import ROLE_PERMISSIONS, Perm
+
+if TYPE_CHECKING:
+    from chibo.members.models import Member
+    from chibo.organisations.models import Organisation
+
+_CACHE_ATTR = "_chibo_scope"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The user's grants: (organisation path, permissions) pairs."""
+
+    grants: tuple[tuple[str, frozenset[Perm]], ...]
+    superuser: bool = False
+    member_id: int | None = None
+
+    def perms_at(self, path: str) -> frozenset[Perm]:
+        if self.superuser:
+            return frozenset(Perm)
+        out: set[Perm] = set()
+        for grant_path, perms in self.grants:
+            if path.startswith(grant_path):
+                out |= perms
+        return frozenset(out)
+
+    def paths_with(self, perm: Perm) -> list[str]:
+        """Minimal list of subtree roots where PERM holds."""
+        paths = sorted({p for p, perms in self.grants if perm in perms}, key=len)
+        minimal: list[str] = []
+        for p in paths:
+            if not any(p.startswith(m) for m in minimal):
+                minimal.append(p)
+        return minimal
+
+    def q(self, perm: Perm, path_field: str = "path") -> Q:
+        """A filter selecting rows whose organisation path is inside the scope."""
+        if self.superuser:
+            return Q()
+        paths = self.paths_with(perm)
+        if not paths:
+            return Q(pk__in=[])
+        query = Q()
+        for p in paths:
+            query |= Q(**{f"{path_field}__startswith": p})
+        return query
+
+    def has_anywhere(self, perm: Perm) -> bool:
+        return self.superuser or any(perm in perms for _, perms in self.grants)
+
+
+def get_scope(user: Any) -> Scope:
+    if not getattr(user, "is_authenticated", False):
+        return Scope(grants=())
+    cached = getattr(user, _CACHE_ATTR, None)
+    if cached is not None:
+        return cached
+    from chibo.accounts.models import RoleAssignment
+
+    rows = RoleAssignment.objects.filter(user_id=user.pk).values_list(
+        "organisation__path", "role"
+    )
+    scope = Scope(
+        grants=tuple((path, ROLE_PERMISSIONS[role]) for path, role in rows),
+        superuser=bool(user.is_superuser),
+        member_id=user.member_id,
+    )
+    setattr(user, _CACHE_ATTR, scope)
+    return scope
+
+
+def forget_scope(user: Any) -> None:
+    if hasattr(user, _CACHE_ATTR):
+        delattr(user, _CACHE_ATTR)
+
+
+def _check(perms: frozenset[Perm], need: Perm, read: Perm) -> None:
+    if read not in perms:
+        raise Http404("Không tìm thấy.")
+    if need not in perms:
+        raise PermissionDenied("Bạn chỉ có quyền xem, không có quyền thay đổi.")
+
+
+def org_for_user(
+    user: Any, pk: Any, *, need: Perm = Perm.ORG_VIEW
+) -> tuple[Organisation, bool]:
+    """The organisation PK if the user may see it, and whether they may edit it."""
+    from chibo.organisations.models import Organisation
+
+    try:
+        org = Organisation.objects.select_related("parent").get(pk=int(pk))
+    except (Organisation.DoesNotExist, ValueError, TypeError):
+        raise Http404("Không tìm thấy tổ chức.") from None
+    perms = get_scope(user).perms_at(org.path)
+    _check(perms, need, Perm.ORG_VIEW)
+    return org, Perm.ORG_MANAGE in perms
+
+
+def member_for_user(
+    user: Any, pk: Any, *, need: Perm = Perm.MEMBER_VIEW
+) -> tuple[Member, bool]:
+    """The member PK if the user may see it, and whether they may edit it."""
+    from chibo.members.models import Member
+
+    try:
+        member = Member.objects.select_related("organisation", "party_group").get(pk=int(pk))
+    except (Member.DoesNotExist, ValueError, TypeError):
+        raise Http404("Không tìm thấy đảng viên.") from None
+    scope = get_scope(user)
+    perms = scope.perms_at(member.organisation.path)
+    if scope.member_id == member.pk:
+        perms = perms | {Perm.MEMBER_VIEW}
+    _check(perms, need, Perm.MEMBER_VIEW)
+    return member, Perm.MEMBER_MANAGE in perms
+
+
+def perms_for(user: Any, org: Organisation) -> frozenset[Perm]:
+    return get_scope(user).perms_at(org.path)
+
+
+def require(user: Any, org: Organisation, need: Perm) -> None:
+    """For creating things under ORG: 404 if unseen, 403 if read-only."""
+    _check(perms_for(user, org), need, Perm.ORG_VIEW)

@@ -1,0 +1,35 @@
+"""Schemas shared by every router: error bodies and their OpenAPI declarations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ninja import Schema
+from pydantic import ConfigDict, Field
+
+
+class ErrorOut(Schema):
+    detail: str = Field(description="Thông báo lỗi bằng tiếng Việt.")
+
+
+class ValidationErrorOut(Schema):
+    detail: str = Field(description='Luôn là "Dữ liệu không hợp lệ."')
+    errors: dict[str, list[str]] = Field(
+        description="Lỗi theo từng trường: tên trường → danh sách thông báo. "
+        '"__all__" cho lỗi không gắn với trường nào.'
+    )
+
+
+class InputSchema(Schema):
+    """Request bodies: unknown fields are rejected, enum members arrive as plain strings."""
+
+    model_config = ConfigDict(extra="forbid", use_enum_values=True)
+
+
+READ_ERRORS: dict[int, Any] = {401: ErrorOut, 404: ErrorOut, 422: ValidationErrorOut}
+WRITE_ERRORS: dict[int, Any] = {
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    422: ValidationErrorOut,
+}

@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+NAV = [
+    ("organisations", "Tổ chức", "organisations:list"),
+    ("members", "Đảng viên", "members:list"),
+    ("meetings", "Sinh hoạt", "core:meetings"),
+    ("tasks", "Nhiệm vụ", "core:tasks"),
+    ("reports", "Báo cáo", "core:reports"),
+]
+
+
+def chibo(request: HttpRequest) -> dict[str, Any]:
+    section = getattr(getattr(request, "resolver_match", None), "app_name", "") or ""
+    url_name = getattr(getattr(request, "resolver_match", None), "url_name", "") or ""
+    if section == "core" and url_name in {"meetings", "tasks", "reports"}:
+        section = url_name
+    return {"nav_items": NAV, "nav_section": section}

@@ -1,0 +1,58 @@
+"""Reads over members: always scoped, always with a fixed number of queries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from chibo.accounts.access import get_scope
+from chibo.accounts.permissions import Perm
+from chibo.core import vntext
+from chibo.members.models import Member
+from chibo.organisations.models import Organisation
+
+
+def visible_members(user: Any) -> QuerySet[Member]:
+    scope = get_scope(user)
+    qs = Member.objects.filter(scope.q(Perm.MEMBER_VIEW, "organisation__path"))
+    if scope.member_id and not scope.superuser:
+        qs = qs | Member.objects.filter(pk=scope.member_id)
+    return qs
+
+
+def search_filter(qs: QuerySet[Member], query: str) -> QuerySet[Member]:
+    """Tone-placement-insensitive search; diacritic-insensitive when the query has none."""
+    query = vntext.clean(query or "")
+    if not query:
+        return qs
+    if vntext.query_is_ascii(query):
+        for word in vntext.strip_diacritics(query).split(" "):
+            qs = qs.filter(search_ascii__contains=word)
+    else:
+        for word in vntext.fold(query).split(" "):
+            qs = qs.filter(search_folded__contains=word)
+    return qs
+
+
+def member_list(
+    user: Any,
+    *,
+    organisation: Organisation | None = None,
+    query: str = "",
+    status: str = "",
+    include_left: bool = False,
+) -> QuerySet[Member]:
+    qs = visible_members(user)
+    if organisation is not None:
+        qs = qs.filter(organisation__path__startswith=organisation.path)
+    if not include_left:
+        qs = qs.filter(left_at__isnull=True)
+    if status:
+        qs = qs.filter(status=status)
+    qs = search_filter(qs, query)
+    return qs.select_related("organisation", "party_group").order_by("sort_key", "id")
+
+
+def memberships(member: Member) -> QuerySet[Any]:
+    return member.memberships.select_related("organisation", "party_group").all()
