@@ -187,7 +187,7 @@ def update_member(
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"Unknown fields: {sorted(unknown)}")
-    member = Member.objects.select_for_update().select_related("organisation").get(pk=member.pk)
+    member = Member.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=member.pk)
     fields = normalise(fields)
     before = snapshot(member, AUDIT_FIELDS)
     before["cccd"] = member.cccd_hash or ""
@@ -227,7 +227,7 @@ def transfer_member(
 ) -> Member:
     """Move a member to another cell and/or tổ đảng from ON; history is kept."""
     on = on or timezone.localdate()
-    member = Member.objects.select_for_update().select_related(
+    member = Member.objects.select_for_update(of=("self",)).select_related(
         "organisation", "party_group"
     ).get(pk=member.pk)
     errors = {
