@@ -56,3 +56,20 @@ def member_list(
 
 def memberships(member: Member) -> QuerySet[Any]:
     return member.memberships.select_related("organisation", "party_group").all()
+
+
+def roster_on(cell: Organisation, day: Any) -> QuerySet[Member]:
+    """Members who belonged to CELL on DAY, from the membership history (not today's placement)."""
+    from django.db.models import Q
+
+    # One filter() call, so every condition applies to the same membership row.
+    return (
+        Member.objects.filter(
+            Q(memberships__end__isnull=True) | Q(memberships__end__gte=day),
+            memberships__organisation=cell,
+            memberships__start__lte=day,
+        )
+        .filter(Q(left_at__isnull=True) | Q(left_at__gt=day))
+        .distinct()
+        .order_by("sort_key", "id")
+    )

@@ -79,3 +79,15 @@ def test_moving_within_the_cell_to_another_group(world):
     services.transfer_member(actor=None, member=world.m_same, organisation=world.cell1, party_group=group2)
     world.m_same.refresh_from_db()
     assert world.m_same.party_group == group2
+
+
+def test_the_roster_of_a_past_date_keeps_members_who_have_since_moved(world):
+    from chibo.members.selectors import roster_on
+
+    joined = world.m_same.memberships.get().start
+    moved = joined + dt.timedelta(days=30)
+    services.transfer_member(actor=None, member=world.m_same, organisation=world.cell2, on=moved)
+    before = {m.full_name for m in roster_on(world.cell1, moved - dt.timedelta(days=1))}
+    after = {m.full_name for m in roster_on(world.cell1, moved)}
+    assert "Trần Thị Lan" in before and "Trần Thị Lan" not in after
+    assert "Trần Thị Lan" in {m.full_name for m in roster_on(world.cell2, moved)}
