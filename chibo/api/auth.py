@@ -1,6 +1,5 @@
 """Bearer tokens for /api/v1/: issuing (password + TOTP when required), checking, revoking."""
 
-
 import datetime as dt
 import math
 from typing import Any
@@ -28,8 +27,7 @@ LAST_USED_GRANULARITY = dt.timedelta(minutes=1)
 
 BAD_CREDENTIALS = "Sai tên đăng nhập hoặc mật khẩu."
 OTP_MISSING = (
-    "Tài khoản này bắt buộc xác thực hai bước: gửi mã 6 chữ số từ ứng dụng xác thực "
-    'trong trường "otp".'
+    'Tài khoản này bắt buộc xác thực hai bước: gửi mã 6 chữ số từ ứng dụng xác thực trong trường "otp".'
 )
 OTP_NOT_ENROLLED = (
     "Tài khoản này bắt buộc xác thực hai bước nhưng chưa đăng ký ứng dụng xác thực. "
@@ -42,10 +40,7 @@ def locked_message(request: HttpRequest) -> str:
     cool_off = get_cool_off(request)
     if cool_off:
         minutes = max(1, math.ceil(cool_off.total_seconds() / 60))
-        return (
-            "Tài khoản tạm bị khóa do đăng nhập sai quá nhiều lần. "
-            f"Vui lòng thử lại sau {minutes} phút."
-        )
+        return f"Tài khoản tạm bị khóa do đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút."
     return "Tài khoản tạm bị khóa do đăng nhập sai quá nhiều lần. Vui lòng liên hệ quản trị."
 
 
@@ -56,9 +51,7 @@ class BearerToken(HttpBearer):
         raw = token.strip()
         if not raw:
             return None
-        api_token = (
-            ApiToken.objects.select_related("user").filter(key_hash=hash_token(raw)).first()
-        )
+        api_token = ApiToken.objects.select_related("user").filter(key_hash=hash_token(raw)).first()
         if api_token is None or not api_token.user.is_active:
             return None
         now = timezone.now()
@@ -114,9 +107,7 @@ def _otp_problem(request: HttpRequest, user: User, otp: str | None) -> str | Non
     if device.verify_token(code):
         return None
     # A wrong code counts as a failed login, so axes also limits guessing the code.
-    user_login_failed.send(
-        sender=__name__, credentials={"username": user.get_username()}, request=request
-    )
+    user_login_failed.send(sender=__name__, credentials={"username": user.get_username()}, request=request)
     return OTP_WRONG
 
 

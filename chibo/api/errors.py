@@ -49,8 +49,9 @@ def _pydantic_message(error: Mapping[str, Any]) -> str:
     template = _PYDANTIC_MESSAGES.get(str(error.get("type", "")))
     if template is None:
         return str(error.get("msg", INVALID))
+    ctx = {k: str(v).replace(" or ", " hoặc ") for k, v in (error.get("ctx") or {}).items()}
     try:
-        return template.format(**(error.get("ctx") or {}))
+        return template.format(**ctx)
     except (KeyError, IndexError):
         return str(error.get("msg", INVALID))
 
@@ -62,13 +63,22 @@ def _field_of(loc: Iterable[Any]) -> str:
         parts = parts[2:]  # drop the source and the name of the body parameter
     elif parts and parts[0] in {"query", "path", "header", "cookie", "form"}:
         parts = parts[1:]
-    return ".".join(parts) or NON_FIELD
+    # Stop at union/validator tags such as "function-after[...]": clients want the field.
+    kept: list[str] = []
+    for part in parts:
+        if not (part.isidentifier() or part.isdigit()):
+            break
+        kept.append(part)
+    return ".".join(kept) or NON_FIELD
 
 
 def pydantic_errors(errors: Iterable[Mapping[str, Any]]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for error in errors:
-        out.setdefault(_field_of(error.get("loc", ())), []).append(_pydantic_message(error))
+        messages = out.setdefault(_field_of(error.get("loc", ())), [])
+        message = _pydantic_message(error)
+        if message not in messages:
+            messages.append(message)
     return out
 
 

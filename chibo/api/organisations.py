@@ -1,6 +1,5 @@
 """/organisations: the Party organisation tree, scoped to the caller's subtree."""
 
-
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -145,6 +144,4 @@ def move_organisation(request: HttpRequest, org_id: int, payload: MoveIn) -> Any
     _require_admin_over(request.user, org)
     new_parent, _ = org_for_user(request.user, payload.new_parent)
     require(request.user, new_parent, Perm.ORG_ADMIN)
-    return services.move_organisation(
-        actor=request.user, org=org, new_parent=new_parent, note=payload.note
-    )
+    return services.move_organisation(actor=request.user, org=org, new_parent=new_parent, note=payload.note)
