@@ -7,6 +7,6 @@ class RulesConfig(AppConfig):
 
     def ready(self) -> None:
         # Validate every shipped rulebook at start-up: a broken file stops the app.
-        from chibo.rules.loader import load_all
+        from chibo.rules.loader import load_files
 
-        load_all()
+        load_files()
