@@ -51,7 +51,8 @@ def add_member(cell, name: str, *, status=MemberStatus.FULL, group=None, **extra
     }
     defaults.update(extra)
     return member_services.create_member(
-        actor=None, organisation=cell, party_group=group, full_name=name, **defaults
+        actor=None, organisation=cell, party_group=group, full_name=name,
+        joined_on=dt.date(2020, 1, 1), **defaults,
     )
 
 

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "chibo.accounts",
     "chibo.organisations",
     "chibo.members",
+    "chibo.meetings",
     "chibo.api",
 ]
 

@@ -138,3 +138,16 @@ def perms_for(user: Any, org: Organisation) -> frozenset[Perm]:
 def require(user: Any, org: Organisation, need: Perm) -> None:
     """For creating things under ORG: 404 if unseen, 403 if read-only."""
     _check(perms_for(user, org), need, Perm.ORG_VIEW)
+
+
+def meeting_for_user(user: Any, pk: Any, *, need: Perm = Perm.MEETING_VIEW) -> tuple[Any, bool]:
+    """The meeting PK if the user may see it, and whether they may run/edit it."""
+    from chibo.meetings.models import Meeting
+
+    try:
+        meeting = Meeting.objects.select_related("organisation", "organisation__parent").get(pk=int(pk))
+    except (Meeting.DoesNotExist, ValueError, TypeError):
+        raise Http404("Không tìm thấy buổi sinh hoạt.") from None
+    perms = get_scope(user).perms_at(meeting.organisation.path)
+    _check(perms, need, Perm.MEETING_VIEW)
+    return meeting, Perm.MEETING_MANAGE in perms

@@ -21,6 +21,10 @@ class Perm(StrEnum):
     MEMBER_VIEW_SENSITIVE = "member.view_sensitive"  # unmasked CCCD
     ROLE_MANAGE = "role.manage"
     AUDIT_VIEW = "audit.view"
+    MEETING_VIEW = "meeting.view"
+    MEETING_MANAGE = "meeting.manage"  # plan, prepare, run, record, score (cell column), approve
+    MEETING_SCORE_UPPER = "meeting.score_upper"  # the upper-level column of the scorecard
+    RULEBOOK_MANAGE = "rulebook.manage"  # upload provincial variants
 
 
 class Role(models.TextChoices):
@@ -32,19 +36,22 @@ class Role(models.TextChoices):
     ADMIN = "quan_tri", "Quản trị"
 
 
-_READ = {Perm.ORG_VIEW, Perm.MEMBER_VIEW}
-_CELL_MANAGER = _READ | {Perm.ORG_MANAGE, Perm.MEMBER_MANAGE}
+_READ = {Perm.ORG_VIEW, Perm.MEMBER_VIEW, Perm.MEETING_VIEW}
+_CELL_MANAGER = _READ | {Perm.ORG_MANAGE, Perm.MEMBER_MANAGE, Perm.MEETING_MANAGE}
 
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.SECRETARY: frozenset(_CELL_MANAGER | {Perm.MEMBER_VIEW_SENSITIVE}),
     Role.DEPUTY: frozenset(_CELL_MANAGER | {Perm.MEMBER_VIEW_SENSITIVE}),
     Role.COMMITTEE: frozenset(_CELL_MANAGER),
     Role.MEMBER: frozenset(_READ),
-    Role.OFFICER: frozenset(_READ),
+    Role.OFFICER: frozenset(_READ | {Perm.MEETING_SCORE_UPPER}),
     Role.ADMIN: frozenset(Perm),
 }
 
-WRITE_PERMS = frozenset({Perm.ORG_MANAGE, Perm.ORG_ADMIN, Perm.MEMBER_MANAGE, Perm.ROLE_MANAGE})
+WRITE_PERMS = frozenset({
+    Perm.ORG_MANAGE, Perm.ORG_ADMIN, Perm.MEMBER_MANAGE, Perm.ROLE_MANAGE, Perm.MEETING_MANAGE,
+    Perm.RULEBOOK_MANAGE,
+})
 
 # Roles that write or oversee: two-factor required (settings.CHIBO_2FA_REQUIRED).
 ROLES_REQUIRING_2FA = frozenset(

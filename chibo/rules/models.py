@@ -56,3 +56,14 @@ def stored_version(code: str, version: int) -> loader.Rulebook | None:
     if book is not None and book.version == version:
         return book
     return None
+
+
+def remember(book: loader.Rulebook) -> None:
+    """Keep the exact text of a rulebook version that judges a meeting."""
+    import yaml
+
+    if book.raw and not RulebookRecord.objects.filter(code=book.code, version=book.version).exists():
+        RulebookRecord.objects.create(
+            code=book.code, version=book.version, name=book.name,
+            text=yaml.safe_dump(book.raw, allow_unicode=True, sort_keys=False), is_variant=False,
+        )

@@ -1,0 +1,258 @@
+"""Reads over meetings: the facts the rules judge, the verdict, the plan, the live screen."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from chibo.accounts.access import get_scope
+from chibo.accounts.permissions import Perm
+from chibo.meetings.models import (
+    AttendanceStatus,
+    DocumentKind,
+    Meeting,
+    MeetingKind,
+    MeetingStatus,
+    ScoreColumn,
+    Task,
+    TaskStatus,
+)
+from chibo.meetings.services import rulebook_of
+from chibo.organisations.models import Organisation
+from chibo.rules import engine, loader
+
+HELD = (MeetingStatus.IN_PROGRESS, MeetingStatus.CLOSED, MeetingStatus.APPROVED)
+
+
+def visible_meetings(user: Any) -> QuerySet[Meeting]:
+    return Meeting.objects.filter(get_scope(user).q(Perm.MEETING_VIEW, "organisation__path"))
+
+
+def meetings_of(cell: Organisation, year: int | None = None) -> QuerySet[Meeting]:
+    qs = Meeting.objects.filter(organisation=cell)
+    if year:
+        qs = qs.filter(scheduled_at__year=year)
+    return qs.order_by("scheduled_at")
+
+
+def plan_warnings(cell: Organisation, year: int) -> list[str]:
+    book = loader.get(None) if not cell.is_cell else rulebook_for_cell(cell)
+    planned = [
+        engine.PlannedMeeting(kind=m.kind, day=timezone.localtime(m.scheduled_at).date())
+        for m in meetings_of(cell, year).only("kind", "scheduled_at")
+    ]
+    return engine.plan_warnings(planned, year, book)
+
+
+def rulebook_for_cell(cell: Organisation) -> loader.Rulebook:
+    from chibo.organisations.selectors import effective_rulebook
+
+    return effective_rulebook(cell)
+
+
+def open_tasks_for(meeting: Meeting) -> QuerySet[Task]:
+    """Tasks to review at MEETING: open ones assigned earlier, and those reported at it."""
+    return (
+        Task.objects.filter(organisation=meeting.organisation)
+        .filter(Q(status=TaskStatus.OPEN) | Q(reports__meeting=meeting))
+        .exclude(meeting=meeting)
+        .select_related("assignee", "assignee_group")
+        .distinct()
+        .order_by("due_date", "id")
+    )
+
+
+def duration_minutes(meeting: Meeting) -> int | None:
+    """Real duration from the recorded step times (first start to last end)."""
+    starts = [i.started_at for i in meeting.items.all() if i.started_at]
+    ends = [i.ended_at for i in meeting.items.all() if i.ended_at]
+    begin = min(starts) if starts else meeting.started_at
+    end = max(ends) if ends else meeting.ended_at
+    if begin is None or end is None or end < begin:
+        return None
+    return int((end - begin).total_seconds() // 60)
+
+
+def excused_runs(meeting: Meeting) -> dict[int, int]:
+    """For members excused at MEETING: their run of excused absences this year, incl. this one."""
+    ids = [a.member_id for a in meeting.attendance.all() if a.status == AttendanceStatus.ABSENT_EXCUSED]
+    if not ids:
+        return {}
+    year = timezone.localtime(meeting.scheduled_at).year
+    from chibo.meetings.models import Attendance
+
+    history: dict[int, list[str]] = {i: [] for i in ids}
+    rows = (
+        Attendance.objects.filter(
+            member_id__in=ids, meeting__organisation=meeting.organisation,
+            meeting__scheduled_at__year=year, meeting__scheduled_at__lte=meeting.scheduled_at,
+            meeting__status__in=HELD,
+        )
+        .order_by("meeting__scheduled_at", "meeting_id")
+        .values_list("member_id", "status")
+    )
+    for member_id, status in rows:
+        history[member_id].append(status)
+    return {i: engine.trailing_excused_run(h) for i, h in history.items()}
+
+
+def minutes_missing(meeting: Meeting) -> list[str]:
+    """What the minutes still lack (empty list = complete)."""
+    missing = []
+    if meeting.chair_id is None:
+        missing.append("Chưa ghi người chủ trì.")
+    if meeting.secretary_id is None:
+        missing.append("Chưa cử thư ký.")
+    rows = list(meeting.attendance.all())
+    unmarked = [a for a in rows if not a.status]
+    if unmarked:
+        missing.append(f"Còn {len(unmarked)} đảng viên chưa điểm danh.")
+    if any(a.status == AttendanceStatus.ABSENT_EXCUSED and not a.reason for a in rows):
+        missing.append("Có đảng viên vắng có lý do chưa ghi lý do.")
+    if not any(i.conclusion for i in meeting.items.all()):
+        missing.append("Chưa ghi kết luận của chủ trì.")
+    if not meeting.votes.exists():
+        missing.append("Chưa biểu quyết nghị quyết/kết luận.")
+    return missing
+
+
+def meeting_facts(meeting: Meeting) -> engine.MeetingFacts:
+    attendance = list(meeting.attendance.select_related("member"))
+    speakers = {s.member_id for s in meeting.speeches.all() if s.member_id}
+    vote = meeting.votes.filter(closed_at__isnull=False).order_by("-closed_at").first()
+    tasks = list(open_tasks_for(meeting))
+    reported = set(meeting.task_reports.values_list("task_id", flat=True))
+    docs = list(meeting.documents.all())
+    presenter_ok = False
+    if meeting.has_thematic_part and meeting.topic_id:
+        topic = meeting.topic
+        presenter_speeches = [
+            s for s in meeting.speeches.select_related("item").all()
+            if s.item and s.item.code == "presentation" and s.member_id
+        ]
+        if topic and topic.presenter_id:
+            presenter_ok = any(s.member_id == topic.presenter_id for s in presenter_speeches)
+        elif topic and topic.presenter_group_id:
+            group_ids = {a.member_id for a in attendance if a.member.party_group_id == topic.presenter_group_id}
+            presenter_ok = any(s.member_id in group_ids for s in presenter_speeches)
+    return engine.MeetingFacts(
+        kind=meeting.kind,
+        scheduled_at=meeting.scheduled_at,
+        attendees=tuple(a.facts() for a in attendance if a.status),
+        duration_minutes=duration_minutes(meeting),
+        published_at=meeting.published_at if docs else None,
+        notice_sent=meeting.published_at is not None,
+        notice_to_upper=meeting.notice_to_upper_at is not None,
+        prepared=meeting.preparer_id is not None and meeting.pre_meeting_at is not None,
+        speakers=len(speakers),
+        open_tasks=len(tasks),
+        reviewed_tasks=len([t for t in tasks if t.pk in reported]),
+        vote_in_favour=vote.in_favour if vote else None,
+        vote_eligible=vote.eligible_count if vote else None,
+        minutes_complete=not minutes_missing(meeting),
+        minutes_read_back=meeting.minutes_read_at is not None,
+        thematic_draft_ready=any(d.kind == DocumentKind.THEMATIC_DRAFT for d in docs)
+        and meeting.published_at is not None,
+        presented_by_assignee=presenter_ok,
+        excused_runs=excused_runs(meeting),
+        member_names={a.member_id: a.member.full_name for a in attendance},
+    )
+
+
+@dataclass(frozen=True)
+class Verdict:
+    book: loader.Rulebook
+    facts: engine.MeetingFacts
+    attendance: engine.AttendanceFigures
+    breaches: list[engine.Breach]
+    auto: dict[str, int | None]
+    cell_grade: engine.Grade | None
+    upper_grade: engine.Grade | None
+    minutes_missing: list[str]
+
+
+def judge(meeting: Meeting) -> Verdict:
+    book = rulebook_of(meeting)
+    facts = meeting_facts(meeting)
+    criteria = book.scorecard.criteria_for(meeting.kind)
+    sheets = {s.column: s for s in meeting.scores.all()}
+
+    def graded(column: str) -> engine.Grade | None:
+        sheet = sheets.get(column)
+        if sheet is None:
+            return None
+        return engine.grade(
+            {k: v for k, v in sheet.entries.items() if k in {c.code for c in criteria}}, criteria, book.scorecard
+        )
+
+    return Verdict(
+        book=book,
+        facts=facts,
+        attendance=engine.attendance(facts.attendees, book.attendance),
+        breaches=engine.breaches(facts, book),
+        auto={c.code: engine.auto_score(c, facts, book) for c in criteria},
+        cell_grade=graded(ScoreColumn.CELL),
+        upper_grade=graded(ScoreColumn.UPPER),
+        minutes_missing=minutes_missing(meeting),
+    )
+
+
+def snapshot(meeting: Meeting, verdict: Verdict) -> dict[str, Any]:
+    """What the approved record said: attendance, eligibility, votes, score, breaches."""
+    return {
+        "rulebook": {"code": verdict.book.code, "version": verdict.book.version, "name": verdict.book.name},
+        "attendance": [
+            {"member_id": a.member_id, "name": a.member.full_name, "status": a.status, "reason": a.reason,
+             "is_full": a.is_full, "is_exempt": a.is_exempt, "is_away": a.is_away}
+            for a in meeting.attendance.select_related("member").order_by("member__sort_key")
+        ],
+        "figures": {
+            "base": verdict.attendance.base, "present": verdict.attendance.present,
+            "rate_percent": round(verdict.attendance.rate_percent, 1),
+            "excused": verdict.attendance.excused, "unexcused": verdict.attendance.unexcused,
+            "duration_minutes": verdict.facts.duration_minutes, "speakers": verdict.facts.speakers,
+        },
+        "votes": [
+            {"subject": v.subject, "eligible_ids": v.eligible_ids, "eligible": v.eligible_count,
+             "for": v.in_favour, "against": v.against, "other": v.other, "passed": v.passed}
+            for v in meeting.votes.all()
+        ],
+        "scores": {
+            s.column: {"entries": s.entries, "total": s.total, "grade": s.grade} for s in meeting.scores.all()
+        },
+        "breaches": [{"code": b.code, "message": b.message} for b in verdict.breaches],
+        "approved_at": timezone.now().isoformat(),
+    }
+
+
+def upcoming_for_cell(cell: Organisation, *, now: dt.datetime | None = None) -> Meeting | None:
+    now = now or timezone.now()
+    return (
+        Meeting.objects.filter(organisation=cell, scheduled_at__gte=now - dt.timedelta(hours=12))
+        .exclude(status=MeetingStatus.APPROVED)
+        .order_by("scheduled_at")
+        .first()
+    )
+
+
+def live_screen(meeting: Meeting) -> Meeting:
+    """One meeting with everything the live screen shows, in a fixed number of queries."""
+    from chibo.meetings.models import Attendance, Speech
+
+    return (
+        Meeting.objects.select_related("organisation", "chair", "secretary", "preparer", "topic")
+        .prefetch_related(
+            "items",
+            Prefetch("attendance", queryset=Attendance.objects.select_related("member").order_by("member__sort_key")),
+            Prefetch("speeches", queryset=Speech.objects.select_related("member", "guest", "item")),
+            "guests", "votes", "scores", "documents", "tasks_assigned__assignee", "amendments",
+        )
+        .get(pk=meeting.pk)
+    )
+
+
+KIND_LABELS = dict(MeetingKind.choices)

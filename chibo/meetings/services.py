@@ -1,0 +1,655 @@
+"""Every write to a meeting: check lock and version → validate → write → audit.
+
+Approved meetings are locked: every function here refuses to change them (MeetingLocked),
+except add_amendment, which only works on approved meetings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F, Max
+from django.utils import timezone
+
+from chibo.audit.models import AuditAction
+from chibo.audit.services import record
+from chibo.core import vntext
+from chibo.meetings.models import (
+    AgendaItem,
+    Amendment,
+    AnnualPlan,
+    Attendance,
+    AttendanceStatus,
+    Ballot,
+    Choice,
+    Guest,
+    Meeting,
+    MeetingKind,
+    MeetingStatus,
+    ScoreColumn,
+    ScoreSheet,
+    Speech,
+    Task,
+    TaskReport,
+    TaskStatus,
+    ThematicTopic,
+    Vote,
+    VoteMethod,
+)
+from chibo.members.models import Member
+from chibo.organisations.models import Organisation
+from chibo.rules import engine
+from chibo.rules import loader as rules
+
+
+class MeetingLocked(PermissionDenied):
+    def __init__(self) -> None:
+        super().__init__("Biên bản đã được duyệt nên không thể sửa; hãy thêm đính chính.")
+
+
+class Conflict(ValidationError):
+    def __init__(self) -> None:
+        super().__init__("Buổi sinh hoạt vừa được người khác cập nhật. Hãy tải lại trang rồi thử lại.")
+
+
+def _now(now: dt.datetime | None) -> dt.datetime:
+    return now or timezone.now()
+
+
+def _writable(meeting: Meeting, expected_version: int | None = None) -> Meeting:
+    """Lock the row, refuse approved meetings and stale writers, bump the version."""
+    fresh = Meeting.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=meeting.pk)
+    if fresh.is_locked:
+        raise MeetingLocked()
+    if expected_version is not None and fresh.version != expected_version:
+        raise Conflict()
+    Meeting.objects.filter(pk=fresh.pk).update(version=F("version") + 1)
+    fresh.version += 1
+    meeting.version = fresh.version
+    return fresh
+
+
+def _audit(actor: Any, meeting: Meeting, action: str, changes: dict[str, Any], obj: Any = None) -> None:
+    record(
+        actor=actor, action=action, obj=obj or meeting, org_path=meeting.organisation.path,
+        changes=changes, object_repr=str(meeting) if obj is None else f"{obj} — {meeting}",
+    )
+
+
+def effective_rulebook(cell: Organisation) -> rules.Rulebook:
+    from chibo.organisations.selectors import effective_rulebook as find
+
+    return find(cell)
+
+
+def rulebook_of(meeting: Meeting) -> rules.Rulebook:
+    """The rulebook version that judges MEETING (recorded at start), else the cell's current one."""
+    if meeting.rulebook_code:
+        return rules.get(meeting.rulebook_code, meeting.rulebook_version)
+    return effective_rulebook(meeting.organisation)
+
+
+def _member_of(meeting: Meeting, member: Member | None, field: str) -> None:
+    if member is not None and member.organisation_id != meeting.organisation_id and not meeting.attendance.filter(member=member).exists():
+        raise ValidationError({field: f"{member.full_name} không thuộc chi bộ này."})
+
+
+# --- plan -----------------------------------------------------------------------------
+@transaction.atomic
+def create_plan(
+    *,
+    actor: Any,
+    cell: Organisation,
+    year: int,
+    day_of_month: int = 15,
+    time: dt.time = dt.time(19, 30),
+    place: str = "",
+) -> AnnualPlan:
+    """An annual plan with one regular meeting a month (editable afterwards)."""
+    if not cell.is_cell:
+        raise ValidationError({"organisation": "Chỉ chi bộ mới lập kế hoạch sinh hoạt."})
+    if AnnualPlan.objects.filter(organisation=cell, year=year).exists():
+        raise ValidationError({"year": f"Chi bộ đã có kế hoạch năm {year}."})
+    if not 1 <= day_of_month <= 28:
+        raise ValidationError({"day_of_month": "Ngày trong tháng phải từ 1 đến 28."})
+    plan = AnnualPlan.objects.create(organisation=cell, year=year)
+    tz = timezone.get_current_timezone()
+    Meeting.objects.bulk_create([
+        Meeting(
+            organisation=cell, plan=plan, kind=MeetingKind.REGULAR,
+            scheduled_at=dt.datetime.combine(dt.date(year, month, day_of_month), time, tzinfo=tz),
+            place=vntext.clean(place or cell.address),
+            title=f"Sinh hoạt thường kỳ tháng {month:02d}/{year}",
+        )
+        for month in range(1, 13)
+    ])
+    record(actor=actor, action=AuditAction.CREATE, obj=plan, org_path=cell.path,
+           changes={"year": ["", year], "meetings": [0, 12]})
+    return plan
+
+
+@transaction.atomic
+def add_topic(
+    *,
+    actor: Any,
+    plan: AnnualPlan,
+    quarter: int,
+    title: str,
+    presenter: Member | None = None,
+    presenter_group: Organisation | None = None,
+    draft_due: dt.date | None = None,
+    outline: str = "",
+    scheduled_at: dt.datetime | None = None,
+    combined: bool = False,
+) -> ThematicTopic:
+    """A quarterly thematic topic; with SCHEDULED_AT it also plans its meeting."""
+    if not 1 <= quarter <= 4:
+        raise ValidationError({"quarter": "Quý phải từ 1 đến 4."})
+    if not vntext.clean(title):
+        raise ValidationError({"title": "Thiếu tên chuyên đề."})
+    if presenter is not None and presenter.organisation_id != plan.organisation_id:
+        raise ValidationError({"presenter": "Người trình bày phải là đảng viên của chi bộ."})
+    if presenter_group is not None and presenter_group.parent_id != plan.organisation_id:
+        raise ValidationError({"presenter_group": "Tổ đảng phải thuộc chi bộ."})
+    topic = ThematicTopic.objects.create(
+        plan=plan, quarter=quarter, title=vntext.clean(title), presenter=presenter,
+        presenter_group=presenter_group, draft_due=draft_due, outline=vntext.clean(outline, multiline=True),
+    )
+    if scheduled_at is not None:
+        if (timezone.localtime(scheduled_at).month - 1) // 3 + 1 != quarter or scheduled_at.year != plan.year:
+            raise ValidationError({"scheduled_at": f"Ngày sinh hoạt phải trong quý {quarter}/{plan.year}."})
+        create_meeting(
+            actor=actor, cell=plan.organisation, kind=MeetingKind.COMBINED if combined else MeetingKind.THEMATIC,
+            scheduled_at=scheduled_at, place=plan.organisation.address, title=topic.title, topic=topic, plan=plan,
+        )
+    record(actor=actor, action=AuditAction.CREATE, obj=topic, org_path=plan.organisation.path,
+           changes={"title": ["", topic.title], "quarter": ["", quarter]})
+    return topic
+
+
+@transaction.atomic
+def create_meeting(
+    *,
+    actor: Any,
+    cell: Organisation,
+    kind: str,
+    scheduled_at: dt.datetime,
+    place: str = "",
+    title: str = "",
+    topic: ThematicTopic | None = None,
+    plan: AnnualPlan | None = None,
+) -> Meeting:
+    if not cell.is_cell:
+        raise ValidationError({"organisation": "Chỉ chi bộ mới có buổi sinh hoạt."})
+    if kind not in MeetingKind.values:
+        raise ValidationError({"kind": "Loại buổi sinh hoạt không hợp lệ."})
+    if plan is None:
+        plan = AnnualPlan.objects.filter(organisation=cell, year=timezone.localtime(scheduled_at).year).first()
+    meeting = Meeting.objects.create(
+        organisation=cell, plan=plan, topic=topic, kind=kind, scheduled_at=scheduled_at,
+        place=vntext.clean(place or cell.address), title=vntext.clean(title),
+    )
+    _audit(actor, meeting, AuditAction.CREATE, {"kind": ["", kind], "scheduled_at": ["", scheduled_at.isoformat()]})
+    return meeting
+
+
+# --- prepare --------------------------------------------------------------------------
+PREPARATION_FIELDS = (
+    "title", "scheduled_at", "place", "preparer", "pre_meeting_at", "pre_meeting_notes", "chair",
+    "secretary", "kind",
+)
+
+
+@transaction.atomic
+def update_meeting(*, actor: Any, meeting: Meeting, expected_version: int | None = None, **fields: Any) -> Meeting:
+    unknown = set(fields) - set(PREPARATION_FIELDS)
+    if unknown:
+        raise ValueError(f"Unknown fields: {sorted(unknown)}")
+    m = _writable(meeting, expected_version)
+    for key in ("preparer", "chair", "secretary"):
+        if key in fields:
+            _member_of(m, fields[key], key)
+    if "kind" in fields and fields["kind"] not in MeetingKind.values:
+        raise ValidationError({"kind": "Loại buổi sinh hoạt không hợp lệ."})
+    changes = {}
+    for key, value in fields.items():
+        if isinstance(value, str):
+            value = vntext.clean(value, multiline=key == "pre_meeting_notes")
+        old = getattr(m, key)
+        if old != value:
+            changes[key] = [str(old or ""), str(value or "")]
+            setattr(m, key, value)
+    m.save()
+    if changes:
+        _audit(actor, m, AuditAction.UPDATE, changes)
+    return m
+
+
+def draw_roster(meeting: Meeting) -> int:
+    """Attendance rows for every member of the cell on the meeting day, with their standing."""
+    from chibo.members.selectors import roster_on
+
+    day = timezone.localtime(meeting.scheduled_at).date()
+    existing = set(meeting.attendance.values_list("member_id", flat=True))
+    rows = []
+    for member in roster_on(meeting.organisation, day):
+        if member.pk in existing:
+            continue
+        away = member.is_temporarily_away(day)
+        exempt = member.is_exempt(day)
+        rows.append(Attendance(
+            meeting=meeting, member=member, is_full=member.is_full, is_exempt=exempt,
+            special_duty=member.special_duty, is_away=away, is_suspended=member.is_suspended(day),
+            is_incoming=member.temp_direction == "den",
+            status=AttendanceStatus.AWAY if away else (AttendanceStatus.EXEMPT if exempt else ""),
+        ))
+    Attendance.objects.bulk_create(rows)
+    return len(rows)
+
+
+@transaction.atomic
+def publish(*, actor: Any, meeting: Meeting, now: dt.datetime | None = None) -> Meeting:
+    """Notice to every member and the supervising committee; documents become visible."""
+    m = _writable(meeting)
+    if m.status not in (MeetingStatus.PLANNED, MeetingStatus.PUBLISHED):
+        raise ValidationError("Buổi sinh hoạt đã bắt đầu; không cần thông báo lại.")
+    now = _now(now)
+    m.status = MeetingStatus.PUBLISHED
+    m.published_at = now
+    m.notice_to_upper_at = now
+    m.save()
+    draw_roster(m)
+    from chibo.meetings.notifications import notify_published
+
+    sent = notify_published(m)
+    _audit(actor, m, AuditAction.UPDATE, {"status": ["planned", "published"], "notified": [0, sent]})
+    return m
+
+
+# --- run ------------------------------------------------------------------------------
+@transaction.atomic
+def start(*, actor: Any, meeting: Meeting, now: dt.datetime | None = None) -> Meeting:
+    m = _writable(meeting)
+    if m.status in (MeetingStatus.IN_PROGRESS, MeetingStatus.CLOSED):
+        return m
+    now = _now(now)
+    book = effective_rulebook(m.organisation)
+    from chibo.rules.models import remember
+
+    remember(book)
+    m.rulebook_code, m.rulebook_version = book.code, book.version
+    m.status = MeetingStatus.IN_PROGRESS
+    m.started_at = now
+    m.save()
+    draw_roster(m)
+    if not m.items.exists():
+        AgendaItem.objects.bulk_create([
+            AgendaItem(meeting=m, order=i, code=step.code, section=step.section, title=step.title)
+            for i, step in enumerate(book.agenda[m.kind], start=1)
+        ])
+    _audit(actor, m, AuditAction.UPDATE, {"status": ["published", "in_progress"], "rulebook": ["", f"{book.code} v{book.version}"]})
+    return m
+
+
+def _require_running(m: Meeting) -> None:
+    if m.status not in (MeetingStatus.IN_PROGRESS, MeetingStatus.CLOSED):
+        raise ValidationError("Buổi sinh hoạt chưa bắt đầu.")
+
+
+@transaction.atomic
+def set_attendance(
+    *, actor: Any, meeting: Meeting, member: Member, status: str, reason: str = "",
+    expected_version: int | None = None,
+) -> Attendance:
+    m = _writable(meeting, expected_version)
+    if status not in AttendanceStatus.values:
+        raise ValidationError({"status": "Tình trạng điểm danh không hợp lệ."})
+    row = m.attendance.filter(member=member).first()
+    if row is None:
+        raise ValidationError({"member": f"{member.full_name} không có trong danh sách của buổi sinh hoạt."})
+    reason = vntext.clean(reason)
+    if status == AttendanceStatus.ABSENT_EXCUSED and not reason:
+        raise ValidationError({"reason": "Vắng có lý do: hãy ghi lý do."})
+    old = row.status
+    row.status, row.reason = status, reason if status == AttendanceStatus.ABSENT_EXCUSED else ""
+    row.save(update_fields=["status", "reason"])
+    _audit(actor, m, AuditAction.UPDATE, {"attendance": [f"{member.full_name}: {old}", f"{member.full_name}: {status}"]}, row)
+    return row
+
+
+@transaction.atomic
+def set_dues(*, actor: Any, meeting: Meeting, member: Member, collected: bool, amount: int = 0) -> Attendance:
+    m = _writable(meeting)
+    row = m.attendance.filter(member=member).first()
+    if row is None:
+        raise ValidationError({"member": f"{member.full_name} không có trong danh sách."})
+    if amount < 0 or amount > 10_000_000:
+        raise ValidationError({"amount": "Số tiền không hợp lệ."})
+    row.dues_collected, row.dues_amount = collected, amount if collected else 0
+    row.save(update_fields=["dues_collected", "dues_amount"])
+    _audit(actor, m, AuditAction.UPDATE, {"dues": ["", f"{member.full_name}: {row.dues_amount}"]}, row)
+    return row
+
+
+@transaction.atomic
+def add_guest(*, actor: Any, meeting: Meeting, name: str, position: str = "", is_upper_officer: bool = False, user: Any = None) -> Guest:
+    m = _writable(meeting)
+    name = vntext.clean(name)
+    if not name:
+        raise ValidationError({"name": "Thiếu họ và tên đại biểu."})
+    guest = Guest.objects.create(meeting=m, name=name, position=vntext.clean(position), is_upper_officer=is_upper_officer, user=user)
+    _audit(actor, m, AuditAction.CREATE, {"guest": ["", f"{name} ({guest.position})"]}, guest)
+    return guest
+
+
+@transaction.atomic
+def start_item(*, actor: Any, item: AgendaItem, now: dt.datetime | None = None) -> AgendaItem:
+    """Start ITEM; the item running before it ends at the same moment."""
+    m = _writable(item.meeting)
+    _require_running(m)
+    now = _now(now)
+    running = m.items.filter(started_at__isnull=False, ended_at__isnull=True).exclude(pk=item.pk)
+    running.update(ended_at=now)
+    item = AgendaItem.objects.get(pk=item.pk)
+    item.started_at, item.ended_at = now, None
+    item.save(update_fields=["started_at", "ended_at"])
+    _audit(actor, m, AuditAction.UPDATE, {"step": ["", f"bắt đầu: {item.title}"]}, item)
+    return item
+
+
+@transaction.atomic
+def end_item(*, actor: Any, item: AgendaItem, now: dt.datetime | None = None) -> AgendaItem:
+    m = _writable(item.meeting)
+    _require_running(m)
+    item = AgendaItem.objects.get(pk=item.pk)
+    if item.started_at is None:
+        raise ValidationError("Bước này chưa bắt đầu.")
+    item.ended_at = _now(now)
+    item.save(update_fields=["ended_at"])
+    _audit(actor, m, AuditAction.UPDATE, {"step": ["", f"kết thúc: {item.title}"]}, item)
+    return item
+
+
+@transaction.atomic
+def add_item(*, actor: Any, meeting: Meeting, title: str, after: AgendaItem | None = None) -> AgendaItem:
+    m = _writable(meeting)
+    title = vntext.clean(title)
+    if not title:
+        raise ValidationError({"title": "Thiếu tên nội dung."})
+    if after is not None:
+        m.items.filter(order__gt=after.order).update(order=F("order") + 1)
+        order = after.order + 1
+    else:
+        order = (m.items.aggregate(n=Max("order"))["n"] or 0) + 1
+    item = AgendaItem.objects.create(meeting=m, order=order, title=title, section="content")
+    _audit(actor, m, AuditAction.CREATE, {"item": ["", title]}, item)
+    return item
+
+
+@transaction.atomic
+def move_item(*, actor: Any, item: AgendaItem, up: bool) -> None:
+    m = _writable(item.meeting)
+    items = list(m.items.order_by("order", "id"))
+    index = next(i for i, it in enumerate(items) if it.pk == item.pk)
+    other = index - 1 if up else index + 1
+    if not 0 <= other < len(items):
+        return
+    items[index], items[other] = items[other], items[index]
+    for order, it in enumerate(items, start=1):
+        if it.order != order:
+            AgendaItem.objects.filter(pk=it.pk).update(order=order)
+    _audit(actor, m, AuditAction.UPDATE, {"order": ["", f"{'lên' if up else 'xuống'}: {item.title}"]}, item)
+
+
+@transaction.atomic
+def set_conclusion(*, actor: Any, item: AgendaItem, text: str) -> AgendaItem:
+    m = _writable(item.meeting)
+    item = AgendaItem.objects.get(pk=item.pk)
+    old = item.conclusion
+    item.conclusion = vntext.clean(text, multiline=True)
+    item.save(update_fields=["conclusion"])
+    _audit(actor, m, AuditAction.UPDATE, {"conclusion": [old, item.conclusion]}, item)
+    return item
+
+
+@transaction.atomic
+def add_speech(
+    *, actor: Any, meeting: Meeting, summary: str, member: Member | None = None,
+    guest: Guest | None = None, item: AgendaItem | None = None,
+) -> Speech:
+    m = _writable(meeting)
+    summary = vntext.clean(summary, multiline=True)
+    if not summary:
+        raise ValidationError({"summary": "Hãy ghi tóm tắt ý kiến."})
+    if (member is None) == (guest is None):
+        raise ValidationError({"member": "Chọn một đảng viên hoặc một đại biểu."})
+    if member is not None and not m.attendance.filter(member=member, status=AttendanceStatus.PRESENT).exists():
+        raise ValidationError({"member": f"{member.full_name} không có mặt theo điểm danh."})
+    if guest is not None and guest.meeting_id != m.pk:
+        raise ValidationError({"guest": "Đại biểu không dự buổi này."})
+    if item is not None and item.meeting_id != m.pk:
+        raise ValidationError({"item": "Nội dung không thuộc buổi này."})
+    speech = Speech.objects.create(meeting=m, item=item, member=member, guest=guest, summary=summary)
+    who = member.full_name if member else guest.name  # type: ignore[union-attr]
+    _audit(actor, m, AuditAction.CREATE, {"speech": ["", f"{who}: {summary[:120]}"]}, speech)
+    return speech
+
+
+@transaction.atomic
+def delete_speech(*, actor: Any, speech: Speech) -> None:
+    m = _writable(speech.meeting)
+    _audit(actor, m, AuditAction.DELETE, {"speech": [speech.summary[:120], ""]}, speech)
+    speech.delete()
+
+
+# --- tasks ----------------------------------------------------------------------------
+@transaction.atomic
+def assign_task(
+    *, actor: Any, meeting: Meeting, title: str, assignee: Member | None = None,
+    assignee_group: Organisation | None = None, due_date: dt.date | None = None,
+) -> Task:
+    m = _writable(meeting)
+    title = vntext.clean(title)
+    if not title:
+        raise ValidationError({"title": "Thiếu nội dung nhiệm vụ."})
+    if assignee is None and assignee_group is None:
+        raise ValidationError({"assignee": "Giao cho một đảng viên hoặc một tổ đảng."})
+    if assignee is not None and assignee.organisation_id != m.organisation_id:
+        raise ValidationError({"assignee": f"{assignee.full_name} không thuộc chi bộ."})
+    if assignee_group is not None and assignee_group.parent_id != m.organisation_id:
+        raise ValidationError({"assignee_group": "Tổ đảng không thuộc chi bộ."})
+    task = Task.objects.create(
+        organisation=m.organisation, meeting=m, title=title, assignee=assignee,
+        assignee_group=assignee_group, due_date=due_date,
+    )
+    _audit(actor, m, AuditAction.CREATE, {"task": ["", title]}, task)
+    return task
+
+
+@transaction.atomic
+def report_task(*, actor: Any, meeting: Meeting, task: Task, text: str, done: bool) -> TaskReport:
+    m = _writable(meeting)
+    if task.organisation_id != m.organisation_id:
+        raise ValidationError({"task": "Nhiệm vụ không thuộc chi bộ."})
+    text = vntext.clean(text, multiline=True)
+    if not text:
+        raise ValidationError({"text": "Hãy ghi kết quả thực hiện."})
+    report, _ = TaskReport.objects.update_or_create(task=task, meeting=m, defaults={"text": text, "done": done})
+    Task.objects.filter(pk=task.pk).update(status=TaskStatus.DONE if done else TaskStatus.OPEN)
+    _audit(actor, m, AuditAction.UPDATE, {"task_report": ["", f"{task.title}: {'xong' if done else 'đang làm'}"]}, task)
+    return report
+
+
+# --- vote -----------------------------------------------------------------------------
+@transaction.atomic
+def open_vote(*, actor: Any, meeting: Meeting, subject: str, method: str = VoteMethod.COUNT) -> Vote:
+    """Eligibility is frozen now, from the roll call, by the rulebook (QĐ 24-QĐ/TW by default)."""
+    m = _writable(meeting)
+    _require_running(m)
+    if m.votes.filter(closed_at__isnull=True).exists():
+        raise ValidationError("Đang có một biểu quyết chưa kết thúc.")
+    if m.attendance.filter(status="").exists():
+        raise ValidationError("Hãy điểm danh xong trước khi biểu quyết.")
+    book = rulebook_of(m)
+    eligible = engine.vote_eligible([a.facts() for a in m.attendance.all()], book.vote)
+    vote = Vote.objects.create(
+        meeting=m, subject=vntext.clean(subject) or "Nghị quyết", method=method,
+        eligible_count=len(eligible), eligible_ids=eligible,
+    )
+    _audit(actor, m, AuditAction.CREATE, {"vote": ["", f"{vote.subject} ({len(eligible)} người có quyền)"]}, vote)
+    return vote
+
+
+def _present_eligible(vote: Vote) -> set[int]:
+    present = set(vote.meeting.attendance.filter(status=AttendanceStatus.PRESENT).values_list("member_id", flat=True))
+    return present & set(vote.eligible_ids)
+
+
+@transaction.atomic
+def cast_ballot(*, actor: Any, vote: Vote, member: Member, choice: str) -> Ballot:
+    m = _writable(vote.meeting)
+    if vote.closed_at is not None:
+        raise ValidationError("Biểu quyết đã kết thúc.")
+    if vote.method != VoteMethod.BY_NAME:
+        raise ValidationError("Biểu quyết này ghi theo số lượng.")
+    if choice not in Choice.values:
+        raise ValidationError({"choice": "Lựa chọn không hợp lệ."})
+    if member.pk not in _present_eligible(vote):
+        raise ValidationError({"member": f"{member.full_name} không có quyền biểu quyết (dự bị, vắng, hoặc không thuộc diện)."})
+    ballot, _ = Ballot.objects.update_or_create(vote=vote, member=member, defaults={"choice": choice})
+    _audit(actor, m, AuditAction.UPDATE, {"ballot": ["", f"{member.full_name}: {choice}"]}, vote)
+    return ballot
+
+
+@transaction.atomic
+def close_vote(
+    *, actor: Any, vote: Vote, in_favour: int | None = None, against: int | None = None,
+    other: int | None = None,
+) -> Vote:
+    """Record the tally (counted, or from ballots) and compute the result by the pass mark."""
+    m = _writable(vote.meeting)
+    vote = Vote.objects.select_for_update().get(pk=vote.pk)
+    if vote.closed_at is not None:
+        raise ValidationError("Biểu quyết đã kết thúc.")
+    if vote.method == VoteMethod.BY_NAME:
+        choices = list(vote.ballots.values_list("choice", flat=True))
+        in_favour, against, other = choices.count(Choice.FOR), choices.count(Choice.AGAINST), choices.count(Choice.OTHER)
+    else:
+        if None in (in_favour, against, other):
+            raise ValidationError("Hãy nhập đủ số tán thành, không tán thành, ý kiến khác.")
+        assert in_favour is not None and against is not None and other is not None
+        if min(in_favour, against, other) < 0:
+            raise ValidationError("Số phiếu không thể âm.")
+        voters = len(_present_eligible(vote))
+        if in_favour + against + other > voters:
+            raise ValidationError(
+                f"Tổng {in_favour + against + other} vượt số đảng viên có quyền biểu quyết đang có mặt ({voters})."
+            )
+    vote.in_favour, vote.against, vote.other = in_favour, against, other
+    vote.passed = engine.vote_passes(in_favour, vote.eligible_count, rulebook_of(m).vote)
+    vote.closed_at = timezone.now()
+    vote.save()
+    _audit(actor, m, AuditAction.UPDATE, {"vote": ["", f"{in_favour}/{against}/{other} → {'thông qua' if vote.passed else 'không thông qua'}"]}, vote)
+    return vote
+
+
+# --- score, read back, approve, amend -------------------------------------------------
+@transaction.atomic
+def save_score(*, actor: Any, meeting: Meeting, column: str, entries: dict[str, int], note: str = "") -> ScoreSheet:
+    """Save one column of the scorecard. Criteria the data proves are filled from the data."""
+    from chibo.meetings.selectors import meeting_facts
+
+    m = _writable(meeting)
+    if column not in ScoreColumn.values:
+        raise ValidationError({"column": "Cột chấm điểm không hợp lệ."})
+    book = rulebook_of(m)
+    criteria = book.scorecard.criteria_for(m.kind)
+    facts = meeting_facts(m)
+    merged: dict[str, int] = {}
+    errors = {}
+    for c in criteria:
+        auto = engine.auto_score(c, facts, book)
+        value = entries.get(c.code)
+        if column == ScoreColumn.CELL and auto is not None:
+            merged[c.code] = auto
+        elif value is None:
+            merged[c.code] = auto if auto is not None else 0
+        elif not isinstance(value, int) or not 0 <= value <= c.points:
+            errors[c.code] = f"{c.title}: điểm phải từ 0 đến {c.points}."
+        else:
+            merged[c.code] = value
+    if errors:
+        raise ValidationError(errors)
+    result = engine.grade(merged, criteria, book.scorecard)
+    sheet, _ = ScoreSheet.objects.update_or_create(
+        meeting=m, column=column,
+        defaults={"entries": merged, "total": result.total, "grade": result.band.grade, "scorer": actor if getattr(actor, "pk", None) else None,
+                  "note": vntext.clean(note, multiline=True), "updated_at": timezone.now()},
+    )
+    _audit(actor, m, AuditAction.UPDATE, {"score": ["", f"{column}: {result.total} — {result.band.label}"]}, sheet)
+    return sheet
+
+
+@transaction.atomic
+def read_back(*, actor: Any, meeting: Meeting, now: dt.datetime | None = None) -> Meeting:
+    """The minutes were read to the cell before closing."""
+    m = _writable(meeting)
+    _require_running(m)
+    now = _now(now)
+    m.items.filter(started_at__isnull=False, ended_at__isnull=True).update(ended_at=now)
+    m.minutes_read_at = now
+    m.ended_at = now
+    m.status = MeetingStatus.CLOSED
+    m.save()
+    _audit(actor, m, AuditAction.UPDATE, {"status": ["in_progress", "closed"], "minutes_read_at": ["", now.isoformat()]})
+    return m
+
+
+@transaction.atomic
+def approve(*, actor: Any, meeting: Meeting) -> Meeting:
+    """Lock the record and freeze its snapshot and figures."""
+    from chibo.meetings.selectors import judge, snapshot
+
+    m = _writable(meeting)
+    if m.minutes_read_at is None:
+        raise ValidationError("Biên bản chưa được đọc lại trước chi bộ.")
+    if m.votes.filter(closed_at__isnull=True).exists():
+        raise ValidationError("Còn biểu quyết chưa kết thúc.")
+    if not m.scores.filter(column=ScoreColumn.CELL).exists():
+        raise ValidationError("Chi bộ chưa chấm điểm buổi sinh hoạt.")
+    # The cell column's data-proved criteria are refreshed now that the minutes are read back.
+    cell_sheet = m.scores.get(column=ScoreColumn.CELL)
+    save_score(actor=actor, meeting=m, column=ScoreColumn.CELL, entries=cell_sheet.entries, note=cell_sheet.note)
+    verdict = judge(m)
+    m.snapshot = snapshot(m, verdict)
+    m.fig_base = verdict.attendance.base
+    m.fig_present = verdict.attendance.present
+    m.fig_excused = verdict.attendance.excused
+    m.fig_unexcused = verdict.attendance.unexcused
+    m.fig_duration = verdict.facts.duration_minutes
+    m.fig_speakers = verdict.facts.speakers
+    m.fig_score = verdict.cell_grade.total if verdict.cell_grade else None
+    m.fig_grade = verdict.cell_grade.band.grade if verdict.cell_grade else ""
+    m.fig_breaches = len(verdict.breaches)
+    m.status = MeetingStatus.APPROVED
+    m.approved_at = timezone.now()
+    m.approved_by = actor if getattr(actor, "pk", None) else None
+    m.save()
+    _audit(actor, m, AuditAction.UPDATE, {"status": ["closed", "approved"], "grade": ["", m.fig_grade]})
+    return m
+
+
+@transaction.atomic
+def add_amendment(*, actor: Any, meeting: Meeting, text: str) -> Amendment:
+    m = Meeting.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=meeting.pk)
+    if not m.is_locked:
+        raise ValidationError("Biên bản chưa duyệt: hãy sửa trực tiếp thay vì đính chính.")
+    text = vntext.clean(text, multiline=True)
+    if not text:
+        raise ValidationError({"text": "Thiếu nội dung đính chính."})
+    amendment = Amendment.objects.create(meeting=m, text=text, author=actor if getattr(actor, "pk", None) else None)
+    _audit(actor, m, AuditAction.CREATE, {"amendment": ["", text[:200]]}, amendment)
+    return amendment
