@@ -7,7 +7,7 @@ from django.http import HttpRequest
 NAV = [
     ("organisations", "Tổ chức", "organisations:list"),
     ("members", "Đảng viên", "members:list"),
-    ("meetings", "Sinh hoạt", "core:meetings"),
+    ("meetings", "Sinh hoạt", "meetings:list"),
     ("tasks", "Nhiệm vụ", "core:tasks"),
     ("reports", "Báo cáo", "core:reports"),
 ]

@@ -5,7 +5,6 @@ from chibo.core import views
 app_name = "core"
 urlpatterns = [
     path("", views.home, name="home"),
-    path("sinh-hoat/", views.coming("meetings"), name="meetings"),
     path("nhiem-vu/", views.coming("tasks"), name="tasks"),
     path("bao-cao/", views.coming("reports"), name="reports"),
 ]
