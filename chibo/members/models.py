@@ -213,14 +213,16 @@ class ImportBatch(models.Model):
         "accounts.User", verbose_name="người nhập", on_delete=models.CASCADE, related_name="+"
     )
     organisation = models.ForeignKey(
-        Organisation, verbose_name="tổ chức mặc định", null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        Organisation,
+        verbose_name="tổ chức mặc định",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     file_name = models.CharField("tên tệp", max_length=255)
     file_format = models.CharField("định dạng", max_length=4)
-    status = models.CharField(
-        "trạng thái", max_length=10, choices=Status.choices, default=Status.PENDING
-    )
+    status = models.CharField("trạng thái", max_length=10, choices=Status.choices, default=Status.PENDING)
     rows = models.JSONField("các dòng", default=list)
     errors = models.JSONField("lỗi", default=dict)
     row_count = models.PositiveIntegerField("số dòng", default=0)

@@ -1,0 +1,245 @@
+#!/usr/bin/env python
+"""Benchmark the member import: N generated rows as .xlsx and .csv, preview + apply.
+
+Usage (from the project root):
+
+    .venv/bin/python scripts/bench_import.py            # 10,000 rows
+    .venv/bin/python scripts/bench_import.py --rows 2000
+
+A temporary SQLite database under /tmp is created and migrated, unless
+DATABASE_URL is set; then that database is used and every run is rolled back,
+so nothing stays in it. Each format runs in its own process so that the peak
+resident memory (getrusage maxrss) belongs to that format alone. Each format is
+run twice: once for the timing, once under tracemalloc for the peak of Python
+allocations (tracemalloc slows Python down, so it is kept out of the timing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import io
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+FORMATS = ("xlsx", "csv")
+FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô", "Dương"]
+MIDDLE = ["Văn", "Thị", "Hữu", "Đức", "Ngọc", "Minh", "Thanh", "Quang", "Thu", "Xuân"]
+GIVEN = [
+    "An",
+    "Bình",
+    "Cường",
+    "Dũng",
+    "Giang",
+    "Hà",
+    "Hải",
+    "Hương",
+    "Khánh",
+    "Lan",
+    "Linh",
+    "Minh",
+    "Nga",
+    "Phúc",
+    "Quân",
+    "Sơn",
+    "Tâm",
+    "Thảo",
+    "Trang",
+    "Tuấn",
+    "Yến",
+    "Ánh",
+]
+CELL_CODE = "BENCH-T1"
+GROUPS = ("Tổ đảng số 1", "Tổ đảng số 2")
+
+
+class Rollback(Exception):
+    """Raised to undo a benchmark run."""
+
+
+def django_setup() -> None:
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+
+
+def generated_rows(n: int) -> list[list[Any]]:
+    """Header + N valid, varied rows (real dates; the writer decides how to store them)."""
+    from chibo.members.imports import COLUMNS
+
+    header = [c.label for c in COLUMNS]
+    rows: list[list[Any]] = [header]
+    for i in range(n):
+        birth = dt.date(1950 + i % 50, 1 + i % 12, 1 + i % 28)
+        admission = dt.date(min(birth.year + 20 + i % 20, 2023), 1 + (i // 12) % 12, 1 + (i // 7) % 28)
+        probationary = i % 17 == 0
+        values = {
+            "full_name": f"{FAMILY[i % 12]} {MIDDLE[(i // 12) % 10]} {GIVEN[(i // 120) % 22]}",
+            "birth_date": birth,
+            "gender": "Nữ" if i % 2 else "Nam",
+            "ethnicity": "Kinh" if i % 9 else "Tày",
+            "hometown": f"Xã {GIVEN[i % 22]}, huyện {GIVEN[(i // 3) % 22]}",
+            "residence": f"Thôn {1 + i % 9}",
+            "admission_date": admission,
+            "official_date": None if probationary else admission.replace(year=admission.year + 1),
+            "card_number": f"{i // 100000:02d}.{i % 100000:06d}",
+            "cccd": f"{i:012d}",
+            "phone": f"09{i:08d}",
+            "email": f"dv{i}@example.vn",
+            "party_position": "Chi ủy viên" if i % 50 == 0 else "",
+            "government_position": "Trưởng thôn" if i % 40 == 0 else "",
+            "status": "Dự bị" if probationary else "Chính thức",
+            "organisation": CELL_CODE,
+            "party_group": GROUPS[i % 2] if i % 3 else "",
+            "exempt_from": dt.date(2024, 1, 1) if i % 100 == 0 else None,
+        }
+        rows.append([values[c.key] for c in COLUMNS])
+    return rows
+
+
+def to_xlsx(rows: list[list[Any]]) -> bytes:
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Đảng viên")
+    for row in rows:
+        sheet.append(row)  # dates stay real date cells
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def to_csv(rows: list[list[Any]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    for row in rows:
+        writer.writerow(
+            [v.strftime("%d/%m/%Y") if isinstance(v, dt.date) else ("" if v is None else v) for v in row]
+        )
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def make_tree() -> Any:
+    """A province → commune → cell (+ two tổ đảng) and an admin user; returns the user."""
+    from chibo.accounts.models import RoleAssignment, User
+    from chibo.accounts.permissions import Role
+    from chibo.organisations.models import OrgKind
+    from chibo.organisations.services import create_organisation
+
+    province = create_organisation(actor=None, name="Đảng bộ tỉnh Bench", kind=OrgKind.PROVINCE, parent=None)
+    commune = create_organisation(actor=None, name="Đảng ủy xã Bench", kind=OrgKind.COMMUNE, parent=province)
+    cell = create_organisation(
+        actor=None, name="Chi bộ thôn Bench", kind=OrgKind.CELL, parent=commune, code=CELL_CODE
+    )
+    for name in GROUPS:
+        create_organisation(actor=None, name=name, kind=OrgKind.GROUP, parent=cell)
+    user = User.objects.create_user(username="bench-import", password=None)
+    RoleAssignment.objects.create(user=user, organisation=province, role=Role.ADMIN)
+    return user
+
+
+def run_once(fmt: str, data: bytes, n: int) -> tuple[float, float]:
+    """Preview (parse + validate + store) and apply inside a transaction that is rolled back."""
+    from django.db import transaction
+
+    from chibo.members import imports
+
+    timings: list[float] = []
+    try:
+        with transaction.atomic():
+            user = make_tree()
+            started = time.perf_counter()
+            batch, _ = imports.create_batch(user=user, file_name=f"bench.{fmt}", data=data)
+            timings.append(time.perf_counter() - started)
+            if batch.errors:
+                first = batch.problem_lines()[:5]
+                raise SystemExit(f"{fmt}: {batch.error_count} rows with errors, e.g. {first}")
+            started = time.perf_counter()
+            outcome = imports.apply_batch(batch=batch, user=user)
+            timings.append(time.perf_counter() - started)
+            if not outcome.ok or outcome.created != n:
+                raise SystemExit(f"{fmt}: apply failed: {outcome.message}")
+            raise Rollback
+    except Rollback:
+        pass
+    return timings[0], timings[1]
+
+
+def child(fmt: str, n: int) -> None:
+    django_setup()
+    rows = generated_rows(n)
+    data = to_xlsx(rows) if fmt == "xlsx" else to_csv(rows)
+    del rows
+    preview, apply = run_once(fmt, data, n)
+    maxrss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    tracemalloc.start()
+    run_once(fmt, data, n)
+    peak_mb = tracemalloc.get_traced_memory()[1] / (1024 * 1024)
+    tracemalloc.stop()
+    total = preview + apply
+    print(
+        f"{fmt:<5} {n:>7} {len(data) / 1024 / 1024:>8.2f} {preview:>9.2f} {apply:>8.2f} "
+        f"{total:>8.2f} {n / total:>8.0f} {peak_mb:>12.1f} {maxrss_mb:>10.1f}",
+        flush=True,
+    )
+
+
+def migrate() -> None:
+    django_setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", verbosity=0, interactive=False)
+    print(f"# database: {connection.vendor} {connection.settings_dict['NAME']}")
+
+
+def parent(n: int) -> None:
+    with tempfile.TemporaryDirectory(prefix="chibo-bench-", dir="/tmp") as tmp:
+        env = dict(os.environ)
+        env.setdefault("DATABASE_URL", f"sqlite:///{tmp}/bench.sqlite3")
+        env.setdefault("CHIBO_VAR_DIR", tmp)  # throwaway secret and field keys
+        env["DJANGO_SETTINGS_MODULE"] = "config.settings"
+        script = str(Path(__file__).resolve())
+        subprocess.run([sys.executable, script, "--migrate"], env=env, check=True, cwd=ROOT)
+        print(f"# python {platform.python_version()}, {os.cpu_count()} CPUs, rows={n}")
+        print(
+            f"{'fmt':<5} {'rows':>7} {'file_MB':>8} {'preview_s':>9} {'apply_s':>8} "
+            f"{'total_s':>8} {'rows/s':>8} {'tm_peak_MB':>12} {'maxrss_MB':>10}",
+            flush=True,
+        )
+        for fmt in FORMATS:
+            subprocess.run(
+                [sys.executable, script, "--child", fmt, "--rows", str(n)], env=env, check=True, cwd=ROOT
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=10_000, help="rows per file (default 10000)")
+    parser.add_argument("--child", choices=FORMATS, help=argparse.SUPPRESS)
+    parser.add_argument("--migrate", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.rows < 1:
+        parser.error("--rows must be at least 1")
+    if args.migrate:
+        migrate()
+    elif args.child:
+        child(args.child, args.rows)
+    else:
+        parent(args.rows)
+
+
+if __name__ == "__main__":
+    main()
