@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.core.mail import send_mass_mail
 from django.utils import timezone
 
 from chibo.accounts.models import RoleAssignment, User
 from chibo.accounts.permissions import Role
 from chibo.meetings.models import Meeting, Notification
+
+logger = logging.getLogger(__name__)
 
 
 def recipients(meeting: Meeting) -> list[User]:
@@ -40,5 +44,8 @@ def notify_published(meeting: Meeting) -> int:
         for u in users if u.email
     ]
     if mails:
-        send_mass_mail(mails, fail_silently=True)
+        try:
+            send_mass_mail(mails)
+        except OSError as exc:  # SMTP down: the in-app notices are already stored
+            logger.warning("Không gửi được thư thông báo buổi sinh hoạt %s: %s", meeting.pk, exc)
     return len(users)
