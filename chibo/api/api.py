@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from chibo.api import auth, errors, members, organisations
+from chibo.api import auth, errors, meetings, members, organisations
 
 DESCRIPTION = """
 API của chibo. Mọi điểm cuối (trừ `POST /auth/token`) cần tiêu đề
@@ -28,3 +28,4 @@ errors.install(api)
 api.add_router("/auth", auth.router)
 api.add_router("/organisations", organisations.router)
 api.add_router("/members", members.router)
+api.add_router("", meetings.router)
