@@ -1,4 +1,5 @@
-"""Demo data: a small province with three cells and one account per persona.
+"""Demo data: a small province with three cells, one account per persona, and twelve
+months of meeting history built through the meeting services (chibo.core.demo_history).
 
 Idempotent: running it again changes nothing. Refuses to run with DEBUG off
 unless --force (it creates accounts with a known password).
@@ -10,12 +11,14 @@ import datetime as dt
 import random
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
 from chibo.accounts.models import RoleAssignment, User
 from chibo.accounts.permissions import Role
+from chibo.core import demo_history
 from chibo.members import services as member_services
 from chibo.members.models import Gender, Member, MemberStatus, PartyPosition
 from chibo.organisations import services as org_services
@@ -102,8 +105,11 @@ class Command(BaseCommand):
             actor=None, name=name, kind=kind, parent=parent, code=code, **extra
         )
         org_services.add_term(
-            actor=None, org=org, name="2025–2030",
-            start=dt.date(2025, 7, 1), end=dt.date(2030, 6, 30),
+            actor=None,
+            org=org,
+            name="2025–2030",
+            start=dt.date(2025, 7, 1),
+            end=dt.date(2030, 6, 30),
         )
         return org
 
@@ -120,8 +126,9 @@ class Command(BaseCommand):
             birth_year = 1940 if special == "exempt" else rng.randint(1958, 1996)
             birth_month = today.month if special == "birthday" else rng.randint(1, 12)
             birth = dt.date(birth_year, birth_month, rng.randint(1, 28))
+            # Admitted at least three years ago, so every full member is full through the history.
             admission = dt.date(
-                min(birth_year + rng.randint(20, 30), today.year - 1), rng.randint(1, 12), rng.randint(1, 28)
+                min(birth_year + rng.randint(20, 30), today.year - 3), rng.randint(1, 12), rng.randint(1, 28)
             )
             status = MemberStatus.FULL
             official: dt.date | None = admission + dt.timedelta(days=365)
@@ -138,7 +145,8 @@ class Command(BaseCommand):
                 card_number=card,
                 ethnicity="Thái" if special == "thai" else "Kinh",
                 hometown=f"{cell.parent.name.replace('Đảng ủy ', '').capitalize()}, tỉnh Demo"
-                if cell.parent else "",
+                if cell.parent
+                else "",
                 residence=cell.address,
                 phone=f"09{rng.randint(10000000, 99999999)}",
                 party_position=position,
@@ -150,53 +158,94 @@ class Command(BaseCommand):
                 organisation=cell,
                 party_group=groups[group_index] if group_index is not None else None,
                 cccd=f"0{rng.randint(10, 99)}{birth_year % 100:02d}{rng.randint(10000000, 99999999)}"[:12],
-                joined_on=dt.date(2020, 1, 1),
+                # The roster of a past meeting is read from the membership history.
+                joined_on=max(dt.date(2020, 1, 1), admission),
                 **fields,
             )
             self.created += 1
             out[name] = member
         return out
 
-    def account(self, username: str, role: str | None, org: Organisation | None, *, member=None, superuser=False, title=""):  # type: ignore[no-untyped-def]
+    def account(
+        self,
+        username: str,
+        role: str | None,
+        org: Organisation | None,
+        *,
+        member=None,
+        superuser=False,
+        title="",
+    ):  # type: ignore[no-untyped-def]
         user = User.objects.filter(username=username).first()
         if user is None:
-            user = User(username=username, member=member, is_superuser=superuser, is_staff=superuser,
-                        two_factor_exempt=True, officer_title=title,
-                        display_name=member.full_name if member else title)
-            user.set_password(DEMO_PASSWORD)
+            user = User(
+                username=username,
+                member=member,
+                is_superuser=superuser,
+                is_staff=superuser,
+                two_factor_exempt=True,
+                officer_title=title,
+                display_name=member.full_name if member else title,
+            )
+            # One hash for every demo account: the password is public anyway, and hashing it six
+            # times (PBKDF2) would take seconds.
+            if self.password_hash is None:
+                self.password_hash = make_password(DEMO_PASSWORD)
+            user.password = self.password_hash
             user.email = f"{username}@demo.chibo.local"
             user.save()
             self.created += 1
-        if role and org and not RoleAssignment.objects.filter(user=user, organisation=org, role=role).exists():
+        if (
+            role
+            and org
+            and not RoleAssignment.objects.filter(user=user, organisation=org, role=role).exists()
+        ):
             RoleAssignment.objects.create(user=user, organisation=org, role=role)
             self.created += 1
         return user
 
     def seed(self) -> int:
         self.created = 0
+        self.password_hash: str | None = None
         province = self.org("DEMO", "Đảng bộ tỉnh Demo", OrgKind.PROVINCE, None)
         an_binh = self.org("DEMO-AB", "Đảng ủy xã An Bình", OrgKind.COMMUNE, province)
         hoa_lac = self.org("DEMO-HL", "Đảng ủy xã Hòa Lạc", OrgKind.COMMUNE, province)
-        thon1 = self.org("DEMO-AB-T1", "Chi bộ thôn 1", OrgKind.CELL, an_binh,
-                         address="Nhà văn hóa thôn 1, xã An Bình")
-        thon2 = self.org("DEMO-AB-T2", "Chi bộ thôn 2", OrgKind.CELL, an_binh,
-                         address="Nhà văn hóa thôn 2, xã An Bình")
-        truong = self.org("DEMO-HL-TH", "Chi bộ Trường Tiểu học", OrgKind.CELL, hoa_lac,
-                          address="Phòng họp Trường Tiểu học Hòa Lạc")
+        thon1 = self.org(
+            "DEMO-AB-T1", "Chi bộ thôn 1", OrgKind.CELL, an_binh, address="Nhà văn hóa thôn 1, xã An Bình"
+        )
+        thon2 = self.org(
+            "DEMO-AB-T2", "Chi bộ thôn 2", OrgKind.CELL, an_binh, address="Nhà văn hóa thôn 2, xã An Bình"
+        )
+        truong = self.org(
+            "DEMO-HL-TH",
+            "Chi bộ Trường Tiểu học",
+            OrgKind.CELL,
+            hoa_lac,
+            address="Phòng họp Trường Tiểu học Hòa Lạc",
+        )
         groups = [
             self.org("DEMO-AB-T1-G1", "Tổ đảng số 1", OrgKind.GROUP, thon1),
             self.org("DEMO-AB-T1-G2", "Tổ đảng số 2", OrgKind.GROUP, thon1),
         ]
         m1 = self.members(thon1, THON1, groups, "AB1")
         m2 = self.members(thon2, THON2, [], "AB2")
-        self.members(truong, TRUONG_TH, [], "HL1")
+        m3 = self.members(truong, TRUONG_TH, [], "HL1")
 
-        self.account("admin", Role.ADMIN, province, superuser=True, title="Quản trị hệ thống")
-        self.account("bithu.thon1", Role.SECRETARY, thon1, member=m1["Nguyễn Văn Hùng"])
-        self.account("dangvien.thon1", Role.MEMBER, thon1, member=m1["Trần Thị Lan"])
-        self.account("bithu.thon2", Role.SECRETARY, thon2, member=m2["Trần Văn Quang"])
-        self.account("danguy.anbinh", Role.OFFICER, an_binh,
-                     title="Ủy viên Ban Thường vụ Đảng ủy xã An Bình")
-        self.account("danguy.hoalac", Role.OFFICER, hoa_lac,
-                     title="Ủy viên Ban Thường vụ Đảng ủy xã Hòa Lạc")
+        users = {
+            "admin": self.account("admin", Role.ADMIN, province, superuser=True, title="Quản trị hệ thống"),
+            "bithu.thon1": self.account("bithu.thon1", Role.SECRETARY, thon1, member=m1["Nguyễn Văn Hùng"]),
+            "dangvien.thon1": self.account("dangvien.thon1", Role.MEMBER, thon1, member=m1["Trần Thị Lan"]),
+            "bithu.thon2": self.account("bithu.thon2", Role.SECRETARY, thon2, member=m2["Trần Văn Quang"]),
+            "danguy.anbinh": self.account(
+                "danguy.anbinh", Role.OFFICER, an_binh, title="Ủy viên Ban Thường vụ Đảng ủy xã An Bình"
+            ),
+            "danguy.hoalac": self.account(
+                "danguy.hoalac", Role.OFFICER, hoa_lac, title="Ủy viên Ban Thường vụ Đảng ủy xã Hòa Lạc"
+            ),
+        }
+        self.created += demo_history.build(
+            cells={c.code: c for c in (thon1, thon2, truong)},
+            members={thon1.code: m1, thon2.code: m2, truong.code: m3},
+            users=users,
+        )
         return self.created
