@@ -27,7 +27,9 @@ setup: system venv
 ## Set everything up (venv, locked dependencies, Debian packages, database, demo data) and serve.
 run: setup
 	@echo "chibo: http://$(HOST):$(PORT)/  (tài khoản: admin, bithu.thon1, ... / mật khẩu chibo-demo)"
-	CHIBO_DEBUG=1 CHIBO_HTTPS=0 $(PY) manage.py runserver $(HOST):$(PORT)
+	@CHIBO_DEBUG=1 $(PY) manage.py db_worker --no-startup-delay >var/worker.log 2>&1 & \
+	  trap "kill $$! 2>/dev/null" EXIT; \
+	  CHIBO_DEBUG=1 CHIBO_HTTPS=0 $(PY) manage.py runserver $(HOST):$(PORT)
 
 ## Run every test (unit, integration, end-to-end). DATABASE_URL=postgres://... for PostgreSQL.
 test: system venv
@@ -41,8 +43,8 @@ bench: venv
 	$(PY) scripts/bench_import.py
 
 lock:
-	uv pip compile --generate-hashes requirements/dev.in -o requirements/dev.lock
-	uv pip compile --generate-hashes requirements/base.in -o requirements/base.lock
+	uv pip compile --python-version 3.12 --generate-hashes requirements/dev.in -o requirements/dev.lock
+	uv pip compile --python-version 3.12 --generate-hashes requirements/base.in -o requirements/base.lock
 
 clean:
 	rm -rf $(VENV) staticfiles test-artifacts

@@ -27,6 +27,8 @@ from chibo.organisations.models import OrgKind
 @pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path):
     settings.CHIBO_2FA_REQUIRED = False
+    # Background tasks run inside the test; tests of the database worker set TASKS themselves.
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
     settings.MEDIA_ROOT = str(tmp_path / "media")
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {

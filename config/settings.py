@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
+
 from config.env import (
     database_from_url,
     env_bool,
@@ -42,6 +44,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "axes",
     "django_htmx",
+    "django_tasks_db",
     "chibo.core",
     "chibo.rules",
     "chibo.audit",
@@ -49,6 +52,10 @@ INSTALLED_APPS = [
     "chibo.organisations",
     "chibo.members",
     "chibo.meetings",
+    "chibo.documents",
+    "chibo.oversight",
+    "chibo.bulletin",
+    "chibo.annual",
     "chibo.api",
 ]
 
@@ -151,8 +158,20 @@ CHIBO_MAX_UPLOAD_BYTES = env_int("CHIBO_MAX_UPLOAD_MB", 20, minimum=1) * 1024 * 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
-# Background work: Django's tasks API. In-process by default.
-TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+# Background work: Django's tasks API. CHIBO_TASKS=database (default): tasks are rows in the
+# database, run by `manage.py db_worker` (make run starts one beside the web server);
+# immediate: run inside the request (tests, tiny installs); rq: Redis queue for many machines
+# (CHIBO_REDIS_URL).
+_tasks = env_str("CHIBO_TASKS", "database")
+_TASK_BACKENDS = {
+    "database": {"BACKEND": "django_tasks_db.DatabaseBackend"},
+    "immediate": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"},
+}
+if _tasks not in _TASK_BACKENDS:
+    raise ImproperlyConfigured(
+        f"CHIBO_TASKS={_tasks!r}: chỉ nhận {', '.join(sorted(_TASK_BACKENDS))}."
+    )
+TASKS = {"default": _TASK_BACKENDS[_tasks]}
 
 # E-mail: console by default; SMTP when CHIBO_EMAIL_HOST is set.
 _email_host = env_str("CHIBO_EMAIL_HOST", "")

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Debian packages chibo needs: fonts for documents, Chromium for end-to-end tests.
+# Debian packages chibo needs: fonts and Pango for documents (WeasyPrint), espeak-ng, sox and lame
+# for the newsreader, Chromium for end-to-end tests.
 # Installs only what is missing; needs root (or sudo) only when something is missing.
 set -euo pipefail
-PACKAGES=(chromium fonts-liberation poppler-utils)
+PACKAGES=(chromium fonts-liberation poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 espeak-ng sox libsox-fmt-mp3 lame)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AnnualConfig(AppConfig):
+    name = "chibo.annual"
+    label = "annual"
