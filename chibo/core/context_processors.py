@@ -8,7 +8,7 @@ NAV = [
     ("organisations", "Tổ chức", "organisations:list"),
     ("members", "Đảng viên", "members:list"),
     ("meetings", "Sinh hoạt", "meetings:list"),
-    ("tasks", "Nhiệm vụ", "core:tasks"),
+    ("tasks", "Nhiệm vụ", "meetings:tasks"),
     ("reports", "Báo cáo", "core:reports"),
 ]
 
@@ -18,4 +18,6 @@ def chibo(request: HttpRequest) -> dict[str, Any]:
     url_name = getattr(getattr(request, "resolver_match", None), "url_name", "") or ""
     if section == "core" and url_name in {"meetings", "tasks", "reports"}:
         section = url_name
+    if section == "meetings" and url_name == "tasks":
+        section = "tasks"
     return {"nav_items": NAV, "nav_section": section}

@@ -256,3 +256,53 @@ def live_screen(meeting: Meeting) -> Meeting:
 
 
 KIND_LABELS = dict(MeetingKind.choices)
+
+
+TASK_FILTERS = {
+    "mo": "Đang thực hiện",
+    "qua-han": "Quá hạn",
+    "xong": "Đã hoàn thành",
+    "tat-ca": "Tất cả",
+}
+
+
+def visible_tasks(
+    user: Any, *, state: str = "mo", org: Organisation | None = None, mine: bool = False,
+    today: dt.date | None = None,
+) -> QuerySet[Task]:
+    """Tasks of the cells USER may read, filtered by STATE (a TASK_FILTERS key), with the latest
+    report's text and date annotated so the list costs the same number of queries at any size."""
+    from django.db.models import OuterRef, Subquery
+
+    from chibo.meetings.models import TaskReport
+
+    today = today or timezone.localdate()
+    qs = Task.objects.filter(get_scope(user).q(Perm.MEETING_VIEW, "organisation__path"))
+    if org is not None:
+        qs = qs.filter(organisation__path__startswith=org.path)
+    if mine:
+        member_id = getattr(user, "member_id", None)
+        qs = qs.filter(assignee_id=member_id) if member_id else qs.none()
+    if state == "mo":
+        qs = qs.filter(status=TaskStatus.OPEN)
+    elif state == "qua-han":
+        qs = qs.filter(status=TaskStatus.OPEN, due_date__lt=today)
+    elif state == "xong":
+        qs = qs.filter(status=TaskStatus.DONE)
+    from django.db.models import Case, IntegerField, Value, When
+
+    latest = TaskReport.objects.filter(task=OuterRef("pk")).order_by(
+        "-meeting__scheduled_at", "-id"
+    )
+    return (
+        qs.select_related("organisation", "assignee", "assignee_group", "meeting")
+        .annotate(
+            last_report_text=Subquery(latest.values("text")[:1]),
+            # The report is made at a meeting: its date is the meeting's.
+            last_report_at=Subquery(latest.values("meeting__scheduled_at")[:1]),
+            open_first=Case(
+                When(status=TaskStatus.OPEN, then=Value(0)), default=Value(1), output_field=IntegerField()
+            ),
+        )
+        .order_by("open_first", "due_date", "id")
+    )

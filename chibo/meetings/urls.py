@@ -7,6 +7,7 @@ live = "<int:pk>/dieu-hanh"
 urlpatterns = [
     path("", views.meeting_list, name="list"),
     path("them/", views.meeting_create, name="create"),
+    path("nhiem-vu/", views.task_list, name="tasks"),
     path("thong-bao/", views.notifications, name="notifications"),
     path("thong-bao/da-doc/", views.notifications_read_all, name="notifications_read_all"),
     path("thong-bao/<int:note_id>/da-doc/", views.notification_read, name="notification_read"),

@@ -1405,3 +1405,38 @@ def ical_feed(request: HttpRequest, user_id: int, token: str) -> HttpResponse:
     response["Content-Disposition"] = 'inline; filename="chibo.ics"'
     response["Cache-Control"] = "private, max-age=900"
     return response
+
+
+# --- task follow-up -------------------------------------------------------------------
+@require_GET
+@login_required
+def task_list(request: HttpRequest) -> HttpResponse:
+    """Every task the user's cells were given, open ones first, with the latest report."""
+    org = None
+    if request.GET.get("to_chuc"):
+        org, _ = org_for_user(request.user, request.GET["to_chuc"], need=Perm.MEETING_VIEW)
+    state = request.GET.get("trang_thai") or "mo"
+    if state not in selectors.TASK_FILTERS:
+        state = "mo"
+    mine = request.GET.get("cua_toi") == "1"
+    today = timezone.localdate()
+    page = Paginator(
+        selectors.visible_tasks(request.user, state=state, org=org, mine=mine, today=today), 50
+    ).get_page(request.GET.get("trang"))
+    query = request.GET.copy()
+    query.pop("trang", None)
+    return render(
+        request,
+        "meetings/tasks.html",
+        {
+            "page": page,
+            "org": org,
+            "state": state,
+            "mine": mine,
+            "filters": selectors.TASK_FILTERS,
+            "cells": _cells_with(request.user, Perm.MEETING_VIEW)[:200],
+            "today": today,
+            "query": query.urlencode(),
+            "has_member": bool(getattr(request.user, "member_id", None)),
+        },
+    )

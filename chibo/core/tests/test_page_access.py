@@ -184,7 +184,7 @@ def test_cell_home_shows_birthdays_and_warnings(client, world):
 
 def test_placeholder_sections_say_what_is_coming(client, world):
     client.force_login(world.secretary)
-    for path in ["/nhiem-vu/", "/bao-cao/"]:
+    for path in ["/bao-cao/"]:
         response = client.get(path)
         assert response.status_code == 200
         assert "sẽ có" in response.content.decode()
