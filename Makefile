@@ -7,7 +7,10 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HF_HUB_OFFLINE := 1
 
-.PHONY: run test setup venv system lint bench lock clean
+.PHONY: run test setup venv system lint typecheck bench lock clean
+# Domain code that mypy (with django-stubs) must pass: models, services, selectors, rules, access, text.
+TYPED := $(filter-out chibo/rules/%,$(wildcard chibo/*/models.py chibo/*/services.py chibo/*/selectors.py)) \
+	chibo/rules chibo/accounts/access.py chibo/core/vntext.py
 
 $(VENV)/.installed: $(LOCK)
 	@test -x $(PY) || "$$(scripts/find-python.sh)" -m venv $(VENV)
@@ -34,7 +37,11 @@ run: setup
 ## Run every test (unit, integration, end-to-end). DATABASE_URL=postgres://... for PostgreSQL.
 test: system venv
 	$(PY) -m ruff check .
+	$(PY) -m mypy $(TYPED)
 	$(PY) -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+
+typecheck: venv
+	$(PY) -m mypy $(TYPED)
 
 lint: venv
 	$(PY) -m ruff check . && $(PY) -m ruff format --check .

@@ -19,9 +19,13 @@ def recipients(meeting: Meeting) -> list[User]:
     supervisor_id = cell.supervisor_id or cell.parent_id
     member_ids = list(meeting.attendance.values_list("member_id", flat=True))
     members = User.objects.filter(member_id__in=member_ids, is_active=True)
-    upper_ids = RoleAssignment.objects.filter(
-        organisation_id=supervisor_id, role__in=[Role.OFFICER, Role.ADMIN]
-    ).values_list("user_id", flat=True)
+    upper_ids = (
+        RoleAssignment.objects.filter(
+            organisation_id=supervisor_id, role__in=[Role.OFFICER, Role.ADMIN]
+        ).values_list("user_id", flat=True)
+        if supervisor_id
+        else []
+    )
     uppers = User.objects.filter(pk__in=list(upper_ids), is_active=True)
     return list({u.pk: u for u in [*members, *uppers]}.values())
 

@@ -37,7 +37,8 @@ class VariantForm(forms.Form):
 
     def __init__(self, *args: Any, organisations: list[Organisation], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["organisation"].choices = [(o.pk, f"{'— ' * o.depth}{o.name}") for o in organisations]
+        field: Any = self.fields["organisation"]
+        field.choices = [(o.pk, f"{'— ' * o.depth}{o.name}") for o in organisations]
 
     def clean_file(self) -> str | None:
         upload = self.cleaned_data.get("file")
@@ -54,7 +55,7 @@ class VariantForm(forms.Form):
             raise forms.ValidationError("Tệp phải là văn bản UTF-8.") from None
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         text = data.get("file") or data.get("text") or ""
         if "file" not in self.errors and not text.strip():
             self.add_error("text", EMPTY)
