@@ -3,7 +3,7 @@
 # for the newsreader, Chromium for end-to-end tests.
 # Installs only what is missing; needs root (or sudo) only when something is missing.
 set -euo pipefail
-PACKAGES=(chromium fonts-liberation poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 espeak-ng sox libsox-fmt-mp3 lame)
+PACKAGES=(chromium fonts-liberation fonts-liberation2 poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 espeak-ng sox libsox-fmt-mp3 lame)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
