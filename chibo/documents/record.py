@@ -261,9 +261,7 @@ def build(meeting: Meeting | int) -> Record:
         topic_title=topic.title if topic else "",
         presenter=(topic.presenter.full_name if topic and topic.presenter else
                    (topic.presenter_group.name if topic and topic.presenter_group else "")),
-        chair=m.chair.full_name if m.chair else "",
         chair_position=m.chair.party_position if m.chair else "",
-        secretary=m.secretary.full_name if m.secretary else "",
         rulebook_name=book.name, topic=topic,
         planned_agenda=[step.title for step in book.agenda.get(m.kind, ())],
     )
@@ -271,10 +269,17 @@ def build(meeting: Meeting | int) -> Record:
         Member.objects.filter(organisation=cell, party_position=PartyPosition.SECRETARY, left_at__isnull=True)
         .order_by("id").first()
     )
-    rec.cell_secretary = secretary_member.full_name if secretary_member else rec.chair
-
     # Attendance: the snapshot's names/statuses; the standing flags from the rows drawn at the roster.
     frozen = {a["member_id"]: a for a in snap.get("attendance", [])}
+
+    def name_of(member: Member | None) -> str:
+        """The name as approved (a later rename does not rewrite an approved record)."""
+        if member is None:
+            return ""
+        return frozen.get(member.pk, {}).get("name") or member.full_name
+
+    rec.chair, rec.secretary = name_of(m.chair), name_of(m.secretary)
+    rec.cell_secretary = name_of(secretary_member) if secretary_member else rec.chair
     rows = list(m.attendance.all())
     labels = dict(AttendanceStatus.choices)
     positions = dict(PartyPosition.choices)
@@ -326,7 +331,7 @@ def build(meeting: Meeting | int) -> Record:
     by_item: dict[int | None, list[SpeechLine]] = {}
     for s in m.speeches.all():
         if s.member_id:
-            line = SpeechLine(frozen.get(s.member_id, {}).get("name") or s.member.full_name, s.summary, False)
+            line = SpeechLine(name_of(s.member), s.summary, False)
         else:
             line = SpeechLine(s.guest.name, s.summary, True, s.guest.position)
         by_item.setdefault(s.item_id, []).append(line)
@@ -339,7 +344,7 @@ def build(meeting: Meeting | int) -> Record:
         rec.items.append(ItemLine(len(items) + 1, "other", "Ý kiến khác", tuple(by_item[None]), ""))
 
     def owner(task: Any) -> str:
-        return task.assignee.full_name if task.assignee else (task.assignee_group.name if task.assignee_group else "")
+        return name_of(task.assignee) if task.assignee else (task.assignee_group.name if task.assignee_group else "")
 
     rec.tasks = [TaskLine(t.title, owner(t), t.due_date)
                  for t in sorted(m.tasks_assigned.all(), key=lambda t: (t.due_date or dt.date.max, t.id))]
