@@ -77,7 +77,8 @@ def sentences(rec: Record) -> list[tuple[str, str]]:
         out.append(("body", f"Kết luận buổi sinh hoạt, đồng chí {rec.chair} nêu: {_quote(_first_line(conclusion))}."))
     if rec.tasks:
         shown = "; ".join(
-            f"{t.title.rstrip('.')} (đồng chí {t.owner}{', hạn ' + d(t.due) if t.due else ''})" if t.owner
+            f"{t.title.rstrip('.')} ({'' if t.group else 'đồng chí '}{t.owner}{', hạn ' + d(t.due) if t.due else ''})"
+            if t.owner
             else t.title for t in rec.tasks[:MAX_TASKS]
         )
         out.append(("body", f"Chi bộ giao {len(rec.tasks)} nhiệm vụ, trong đó: {shown}."))

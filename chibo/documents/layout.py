@@ -21,6 +21,7 @@ class Page:
     margin_left_mm: int
     margin_right_mm: int
     font: str
+    font_fallbacks: tuple[str, ...]
     body_pt: int
     header_pt: int
     title_pt: int
@@ -84,6 +85,7 @@ def parse(text: str) -> Layout:
         page=Page(
             size=str(_need(page, "size", "page", str)),
             font=str(_need(page, "font", "page", str)),
+            font_fallbacks=tuple(str(f) for f in page.get("font_fallbacks") or ()),
             source=str(_need(page, "source", "page", str)),
             **{k: int(_need(page, k, "page", int)) for k in ints},  # type: ignore[call-overload]
         ),
@@ -100,6 +102,10 @@ def parse(text: str) -> Layout:
             source=str(_need(sig, "source", "signatures", str)),
         ),
     )
+
+
+def css_font_stack(page: Page) -> str:
+    return ", ".join(f'"{name}"' for name in (page.font, *page.font_fallbacks)) + ", serif"
 
 
 @lru_cache(maxsize=1)

@@ -85,6 +85,7 @@ class TaskLine:
     title: str
     owner: str
     due: dt.date | None
+    group: bool = False  # owner is a tổ đảng, not a person
 
 
 @dataclass(frozen=True)
@@ -346,7 +347,7 @@ def build(meeting: Meeting | int) -> Record:
     def owner(task: Any) -> str:
         return name_of(task.assignee) if task.assignee else (task.assignee_group.name if task.assignee_group else "")
 
-    rec.tasks = [TaskLine(t.title, owner(t), t.due_date)
+    rec.tasks = [TaskLine(t.title, owner(t), t.due_date, t.assignee_id is None and t.assignee_group_id is not None)
                  for t in sorted(m.tasks_assigned.all(), key=lambda t: (t.due_date or dt.date.max, t.id))]
     rec.reports = [ReportLine(r.task.title, owner(r.task), r.text, r.done)
                    for r in sorted(m.task_reports.all(), key=lambda r: r.id)]

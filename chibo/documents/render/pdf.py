@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.template.loader import render_to_string
 
-from chibo.documents.layout import layout
+from chibo.documents.layout import css_font_stack, layout
 from chibo.documents.render.model import DRAFT_MARK, Document, Para, Signatures, Table
 
 
@@ -22,6 +22,7 @@ def html(doc: Document) -> str:
             blocks[-1]["width"] = f"{100 / max(len(b.blocks) + (1 if b.recipients else 0), 1):.1f}"
     return render_to_string("documents/pdf.html", {
         "doc": doc, "blocks": blocks, "page": layout().page, "draft_mark": DRAFT_MARK,
+        "fonts": css_font_stack(layout().page),
     })
 
 

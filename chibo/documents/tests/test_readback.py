@@ -142,6 +142,7 @@ def test_the_notice_the_report_and_the_article(world):
         assert "Đồng chí Nguyễn Văn Hùng, Bí thư Chi bộ, chủ trì" in text
         assert f"đồng chí {GUEST[0]}, {GUEST[1]}" in text and GUEST_SPEECH.rstrip(".") in text
         assert CONCLUSION.rstrip(".") in text
+        assert "(Tổ đảng số 1, hạn" in text and "(đồng chí Trần Thị Lan, hạn" in text
 
 
 @pytest.mark.parametrize("kind,title", [
@@ -168,6 +169,42 @@ def test_drafts_before_approval_are_marked_on_every_format(world):
         assert "DỰ THẢO" in docx_t and "DỰ THẢO" in pdf_t, slug
         assert kinds.render(rec, slug, "pdf")[1].endswith("-du-thao.pdf")
     assert "Số -NQ/CB" in both(rec, "nghi-quyet")[1]  # no number before approval
+
+
+VIETNAMESE = "ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ"
+
+
+def liberation_serif_covers_vietnamese() -> bool:
+    import subprocess
+
+    from fontTools.ttLib import TTFont
+
+    path = subprocess.run(["fc-match", "-f", "%{file}", "Liberation Serif"], capture_output=True, text=True).stdout
+    cmap = TTFont(path).getBestCmap()
+    return all(ord(c) in cmap for c in VIETNAMESE + VIETNAMESE.upper())
+
+
+def test_the_pdf_is_a4_in_liberation_serif_with_the_fonts_embedded(world):
+    import subprocess
+    import tempfile
+
+    from chibo.documents.layout import layout
+
+    rec = build(full_meeting(world).meeting)
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as f:
+        f.write(kinds.render(rec, "bien-ban", "pdf")[0])
+        f.flush()
+        info = subprocess.run(["pdfinfo", f.name], capture_output=True, text=True, check=True).stdout
+        fonts = subprocess.run(["pdffonts", f.name], capture_output=True, text=True, check=True).stdout
+    assert "x 841.89 pts (A4)" in info
+    rows = [line.split() for line in fonts.splitlines()[2:]]
+    names = [row[0].split("+", 1)[-1] for row in rows]
+    assert names[0] == "Liberation-Serif" and all(row[-5] == "yes" for row in rows), fonts  # embedded
+    if liberation_serif_covers_vietnamese():  # Liberation 2.x (fonts-liberation2): one family throughout
+        assert all(n.startswith("Liberation-Serif") for n in names), fonts
+    else:  # Liberation 1.07 (fonts-liberation): the letters it lacks come from the configured fallback only
+        allowed = {f.replace(" ", "-") for f in layout().page.font_fallbacks} | {"Liberation-Serif"}
+        assert {n.replace("-Bold", "").replace("-Italic", "") for n in names} <= allowed, fonts
 
 
 def test_stacked_diacritics_survive_into_the_pdf_text(world):
