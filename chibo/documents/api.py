@@ -38,7 +38,9 @@ class OfficialDocumentOut(Schema):
     summary="Các văn bản lập được từ biên bản",
 )
 def list_official(request: HttpRequest, meeting_id: int) -> Any:
-    meeting, _ = meeting_for_user(request.user, meeting_id, need=Perm.MEETING_VIEW)
+    meeting, can_manage = meeting_for_user(request.user, meeting_id, need=Perm.MEETING_VIEW)
+    if not can_manage and meeting.published_at is None:
+        return []  # like the uploaded documents: members see them once the meeting is published
     return [
         {"kind": k.slug, "label": kinds.label_for(k, meeting.kind), "formats": list(k.formats), "available": not why,
          "reason": why, "urls": {f: f"/api/v1/meetings/{meeting.pk}/documents/{k.slug}.{f}" for f in k.formats}}
@@ -47,20 +49,24 @@ def list_official(request: HttpRequest, meeting_id: int) -> Any:
 
 
 @router.get(
-    "/meetings/{meeting_id}/documents/{kind}.{fmt}",
+    "/meetings/{meeting_id}/documents/{filename}",
     response={200: None, 409: ErrorOut, **READ_ERRORS},
-    summary="Tải văn bản (docx, pdf, pptx) lập từ biên bản",
+    summary="Tải văn bản lập từ biên bản: {kind}.{docx|pdf|pptx}, ví dụ bien-ban.pdf",
     openapi_extra={"responses": {200: {
         "description": "Tệp văn bản; trước khi duyệt là bản DỰ THẢO.",
         "content": {ct: {"schema": {"type": "string", "format": "binary"}} for ct in kinds.CONTENT_TYPES.values()},
     }}},
 )
-def download(request: HttpRequest, meeting_id: int, kind: str, fmt: str) -> Any:
-    meeting, _ = meeting_for_user(request.user, meeting_id, need=Perm.MEETING_VIEW)
+def download(request: HttpRequest, meeting_id: int, filename: str) -> Any:
+    """`filename` is `<kind>.<format>`: the kinds and formats listed by /official-documents."""
+    meeting, can_manage = meeting_for_user(request.user, meeting_id, need=Perm.MEETING_VIEW)
+    kind, _, fmt = filename.rpartition(".")
     if kind not in kinds.KINDS or fmt not in kinds.KINDS[kind].formats:
-        raise Http404(f"Không có văn bản “{kind}.{fmt}”.")
+        raise Http404(f"Không có văn bản “{filename}”.")
+    if not can_manage and meeting.published_at is None:
+        raise Http404(kinds.NOT_PUBLISHED)
     try:
-        data, filename, content_type = kinds.render(build(meeting), kind, fmt)
+        data, name, content_type = kinds.render(build(meeting), kind, fmt)
     except kinds.NotAvailable as exc:
         return Status(409, {"detail": str(exc)})
-    return file_response(data, filename, content_type)
+    return file_response(data, name, content_type)

@@ -23,6 +23,9 @@ CONTENT_TYPES = {
 }
 
 
+NOT_PUBLISHED = "Văn bản chưa được công bố: buổi sinh hoạt chưa thông báo."
+
+
 class NotAvailable(Exception):
     """The document cannot be produced yet; the message says why (Vietnamese)."""
 

@@ -7,13 +7,13 @@ chibo.documents.tasks.build_export, enqueued when the request commits.
 
 from __future__ import annotations
 
-import io
 import secrets
+import tempfile
 import zipfile
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
+from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F, QuerySet
@@ -86,26 +86,28 @@ def run_export(export_id: int) -> BatchExport:
         return export
     meetings = list(meetings_for_export(export.organisation, export.year))
     BatchExport.objects.filter(pk=export.pk).update(status=ExportStatus.RUNNING, total=len(meetings), done=0)
-    buffer = io.BytesIO()
     used: set[str] = set()
     try:
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-            for meeting in meetings:
-                data, _, _ = kinds.render(build(meeting), "bien-ban", "pdf")
-                archive.writestr(_entry_name(meeting, used), data)
-                BatchExport.objects.filter(pk=export.pk).update(done=F("done") + 1)
-        stem = slugify(vntext.strip_diacritics(export.organisation.name))
-        path = default_storage.save(
-            f"exports/{export.organisation_id}/bien-ban-{stem}-{export.year}-{secrets.token_hex(6)}.zip",
-            ContentFile(buffer.getvalue()),
-        )
+        with tempfile.TemporaryFile() as spool:  # a commune's year can be large: not held in memory
+            with zipfile.ZipFile(spool, "w", zipfile.ZIP_DEFLATED) as archive:
+                for meeting in meetings:
+                    data, _, _ = kinds.render(build(meeting), "bien-ban", "pdf")
+                    archive.writestr(_entry_name(meeting, used), data)
+                    BatchExport.objects.filter(pk=export.pk).update(done=F("done") + 1)
+            size = spool.tell()
+            spool.seek(0)
+            stem = slugify(vntext.strip_diacritics(export.organisation.name))
+            path = default_storage.save(
+                f"exports/{export.organisation_id}/bien-ban-{stem}-{export.year}-{secrets.token_hex(6)}.zip",
+                File(spool),
+            )
     except Exception as exc:  # the page must show the failure, not spin forever
         BatchExport.objects.filter(pk=export.pk).update(
             status=ExportStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000], finished_at=timezone.now()
         )
         raise
     BatchExport.objects.filter(pk=export.pk).update(
-        status=ExportStatus.DONE, file=path, size=len(buffer.getvalue()), finished_at=timezone.now()
+        status=ExportStatus.DONE, file=path, size=size, finished_at=timezone.now()
     )
     export.refresh_from_db()
     return export

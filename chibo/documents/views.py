@@ -39,9 +39,11 @@ def file_response(data: bytes, filename: str, content_type: str) -> HttpResponse
 @require_GET
 @login_required
 def download(request: HttpRequest, pk: int, kind: str, fmt: str) -> HttpResponse:
-    meeting, _ = meeting_for_user(request.user, pk, need=Perm.MEETING_VIEW)
+    meeting, can_manage = meeting_for_user(request.user, pk, need=Perm.MEETING_VIEW)
     if kind not in kinds.KINDS or fmt not in kinds.KINDS[kind].formats:
         raise Http404("Không có văn bản này.")
+    if not can_manage and meeting.published_at is None:  # as for uploaded documents
+        raise Http404(kinds.NOT_PUBLISHED)
     try:
         data, filename, content_type = kinds.render(build(meeting), kind, fmt)
     except kinds.NotAvailable as exc:

@@ -80,6 +80,23 @@ def test_before_approval_the_page_and_the_files_say_draft(client, world):
     assert "DỰ THẢO" in docx_text(response.content)
 
 
+def test_members_see_no_papers_before_the_meeting_is_published(client, world):
+    from chibo.documents.tests.helpers import at
+    from chibo.meetings import services
+
+    m = services.create_meeting(actor=world.secretary, cell=world.cell1, kind=MeetingKind.REGULAR,
+                                scheduled_at=at(dt.date.today() + dt.timedelta(days=5), 19, 30))
+    assert client_for(client, world.secretary).get(url(m, "thong-bao", "pdf")).status_code == 200
+    member = client_for(client, world.member_same)
+    assert member.get(url(m, "thong-bao", "pdf")).status_code == 404
+    assert 'id="van-ban"' not in member.get(f"/sinh-hoat/{m.pk}/").content.decode()
+    assert api(client, world.member_same, f"/meetings/{m.pk}/documents/thong-bao.pdf").status_code == 404
+    assert api(client, world.member_same, f"/meetings/{m.pk}/official-documents").json() == []
+    services.publish(actor=world.secretary, meeting=m)
+    assert member.get(url(m, "thong-bao", "pdf")).status_code == 200
+    assert "DỰ THẢO" not in pdf_text(member.get(url(m, "thong-bao", "pdf")).content)
+
+
 def test_an_approved_record_reads_the_same_after_later_changes(client, world):
     """Locked: the minutes come from the approval snapshot; a later rename does not rewrite them."""
     m = full_meeting(world).meeting
