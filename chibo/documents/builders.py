@@ -26,6 +26,7 @@ from chibo.meetings.models import MeetingKind
 from chibo.members.models import PartyPosition
 
 SIGN_NOTE = "(Ký, ghi rõ họ tên)"
+BLANK_NUMBER = "\u00a0" * 6  # room to write the number by hand (kept by HTML, unlike spaces)
 
 
 # --- small formatting helpers ---------------------------------------------------------------
@@ -195,7 +196,7 @@ def resolution(rec: Record) -> Document:
     doc_type = rules.doc_type_for(rec.kind)
     vote = rec.vote
     adopted = bool(vote and vote.passed)
-    symbol = rec.number_symbol or f"     -{rules.symbols[doc_type]}"
+    symbol = rec.number_symbol or f"{BLANK_NUMBER}-{rules.symbols[doc_type]}"
     is_nq = doc_type == "NQ"
     if is_nq:
         title: tuple[str, ...] = ("NGHỊ QUYẾT", f"Sinh hoạt chi bộ {rec.month_label}")
@@ -325,7 +326,7 @@ def notice(rec: Record) -> Document:
 
 # --- Báo cáo tháng (dự thảo) ----------------------------------------------------------------------
 def report(rec: Record) -> Document:
-    doc = Document(header=header(rec, "Số      -BC/CB"),
+    doc = Document(header=header(rec, f"Số {BLANK_NUMBER}-BC/CB"),
                    title=("BÁO CÁO", f"Kết quả thực hiện nhiệm vụ và sinh hoạt chi bộ {rec.month_label}"),
                    draft=not rec.approved, name=_slug(rec, "bao-cao-thang"))
     doc.heading("I. TÌNH HÌNH ĐẢNG VIÊN")
