@@ -214,7 +214,8 @@ def resolution(rec: Record) -> Document:
             done = sum(1 for r in rec.reports if r.done)
             doc.para(f"Chi bộ đã kiểm điểm {len(rec.reports)} nhiệm vụ, hoàn thành {done}:")
             for r in rec.reports:
-                doc.para(f"- {r.title} ({r.owner or '—'}): {r.result}" + ("" if r.done else " (đang thực hiện)."))
+                doc.para(f"- {r.title} ({r.owner or '—'}): {r.result.rstrip('.')}"
+                         + ("." if r.done else " (đang thực hiện)."))
         else:
             doc.para("Buổi sinh hoạt không có nhiệm vụ tháng trước được báo cáo.")
         for item in rec.items:
@@ -340,7 +341,7 @@ def report(rec: Record) -> Document:
         doc.blocks.append(Table(
             columns=(Column("TT", 10, "center"), Column("Nhiệm vụ", 60), Column("Người thực hiện", 35),
                      Column("Kết quả", 60)),
-            rows=tuple((str(i), r.title, r.owner or "—", r.result + ("" if r.done else " (đang thực hiện)"))
+            rows=tuple((str(i), r.title, r.owner or "—", r.result.rstrip(".") + ("." if r.done else " (đang thực hiện)."))
                        for i, r in enumerate(rec.reports, start=1)),
         ))
     else:

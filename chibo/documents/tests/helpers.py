@@ -95,6 +95,11 @@ def full_meeting(world: Any, *, day: dt.date | None = None, kind: str = MeetingK
                          assignee=world.m_same, due_date=day + dt.timedelta(days=30))
     services.assign_task(actor=world.secretary, meeting=m, title="Tuần tra ban đêm", assignee_group=world.group1,
                          due_date=day + dt.timedelta(days=20))
+    from chibo.meetings.selectors import open_tasks_for
+
+    for task in open_tasks_for(m):  # last month's tasks reported at this meeting
+        services.report_task(actor=world.secretary, meeting=m, task=task, done=task.assignee_id is not None,
+                             text=("Đã xong" if task.assignee_id else "Đã làm được một phần") + f": {task.title.lower()}.")
     vote = services.open_vote(actor=world.secretary, meeting=m, subject="Nghị quyết chi bộ tháng")
     voters = len(services._present_eligible(vote))
     services.close_vote(actor=world.secretary, vote=vote, in_favour=voters if in_favour is None else in_favour,

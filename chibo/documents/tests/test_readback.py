@@ -97,6 +97,20 @@ def test_the_resolution_has_its_number_tasks_vote_and_signature_block(world):
         assert "Nơi nhận" in text and "Đảng ủy xã An Bình (để báo cáo)" in text and "Lưu chi bộ" in text
 
 
+def test_last_months_tasks_are_assessed_in_the_resolution_and_the_report(world):
+    import datetime as dt
+
+    full_meeting(world, day=dt.date.today() - dt.timedelta(days=40))
+    rec = build(full_meeting(world, day=dt.date.today() - dt.timedelta(days=8)).meeting)
+    assert rec.number_symbol == "02-NQ/CB" and len(rec.reports) == 2
+    for text in both(rec, "nghi-quyet", "nghi-quyet-thang-sau"):
+        assert "Chi bộ đã kiểm điểm 2 nhiệm vụ, hoàn thành 1" in text
+        assert "Vận động 3 hộ xóm Đông hiến đất (Trần Thị Lan): Đã xong: vận động 3 hộ xóm đông hiến đất." in text
+        assert "Tuần tra ban đêm (Tổ đảng số 1): Đã làm được một phần: tuần tra ban đêm (đang thực hiện)." in text
+    for text in both(rec, "bao-cao-thang"):
+        assert "Số nhiệm vụ được kiểm điểm: 2; đã hoàn thành: 1; đang thực hiện: 1." in text
+
+
 def test_the_attendance_sheet_lists_everyone_by_given_name_with_a_signature_column(world):
     rec = build(full_meeting(world).meeting)
     data = kinds.render(rec, "danh-sach", "docx")[0]
