@@ -64,6 +64,9 @@ class ThematicTopic(models.Model):
     )
     draft_due = models.DateField("hạn nộp dự thảo", null=True, blank=True)
     outline = models.TextField("đề cương", blank=True)
+    # Slides of the presentation (chibo.documents): the outline's lines are its sections.
+    key_points = models.TextField("các ý chính", blank=True, default="")
+    conclusion = models.TextField("kết luận của chuyên đề", blank=True, default="")
 
     class Meta:
         ordering = ["quarter", "id"]

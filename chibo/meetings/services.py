@@ -639,6 +639,9 @@ def approve(*, actor: Any, meeting: Meeting) -> Meeting:
     m.approved_by = actor if getattr(actor, "pk", None) else None
     m.save()
     _audit(actor, m, AuditAction.UPDATE, {"status": ["closed", "approved"], "grade": ["", m.fig_grade]})
+    from chibo.documents.numbering import assign_on_approval  # the resolution number, same transaction
+
+    assign_on_approval(actor=actor, meeting=m)
     return m
 
 
