@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 
 __all__ = [
     "canonical_tones",
@@ -351,6 +352,7 @@ _MIDDLE_WORD_SEPARATOR = "01"
 NAME_SORT_KEY_MAX_LENGTH = 255
 
 
+@lru_cache(maxsize=65536)
 def word_key(word: str) -> str:
     """Digit-only collation key of one word in Vietnamese alphabetical order.
 

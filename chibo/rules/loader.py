@@ -291,6 +291,13 @@ def _scorecard(rules: dict[str, Any], code: str) -> Scorecard:
     )
 
 
+@lru_cache(maxsize=128)
+def parse_stored(text: str) -> Rulebook:
+    """parse() for texts that never change once stored (a rulebook version is immutable): every
+    meeting of a province reads the same few versions, so each text is parsed once per process."""
+    return parse(text)
+
+
 def parse(text: str) -> Rulebook:
     try:
         data = yaml.safe_load(text)

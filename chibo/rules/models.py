@@ -36,7 +36,7 @@ class RulebookRecord(models.Model):
         return f"{self.name} (v{self.version})"
 
     def parsed(self) -> loader.Rulebook:
-        return loader.parse(self.text)
+        return loader.parse_stored(self.text)
 
 
 def uploaded_rulebooks() -> dict[str, loader.Rulebook]:
