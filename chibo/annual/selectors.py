@@ -413,3 +413,25 @@ def full_members_count(cell: Organisation, on: dt.date) -> int:
     from chibo.members.selectors import roster_on
 
     return roster_on(cell, on).filter(status="chinh_thuc").count()
+
+
+def meeting_dues(meeting: Meeting) -> dict[str, Any]:
+    """Dues of the meeting's month for the members on its roll: what is due, what was collected."""
+    when = timezone.localtime(meeting.scheduled_at).date()
+    cell = meeting.organisation
+    rule = rules_for_cell(cell).dues
+    rows = list(meeting.attendance.select_related("member", "member__dues_profile").order_by("member__sort_key"))
+    ids = [a.member_id for a in rows]
+    paid = paid_by_member_month(cell, when.year, ids)
+    due_total, short = 0, []
+    for a in rows:
+        due = due_for(rule, a.member, getattr(a.member, "dues_profile", None), when.replace(day=1))
+        if due is None:
+            continue
+        due_total += due.amount
+        if paid.get((a.member_id, when.month), 0) < due.amount:
+            short.append(a.member.full_name)
+    return {
+        "year": when.year, "month": when.month, "due": due_total, "short": short,
+        "collected": sum(a.dues_amount for a in rows if a.dues_collected),
+    }
