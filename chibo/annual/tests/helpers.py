@@ -7,7 +7,15 @@ import datetime as dt
 from django.utils import timezone
 
 from chibo.annual import services
-from chibo.meetings.models import Attendance, AttendanceStatus, Meeting, MeetingKind, MeetingStatus, Task, TaskStatus
+from chibo.meetings.models import (
+    Attendance,
+    AttendanceStatus,
+    Meeting,
+    MeetingKind,
+    MeetingStatus,
+    Task,
+    TaskStatus,
+)
 
 TZ = timezone.get_current_timezone()
 
