@@ -90,7 +90,7 @@ def personal_review(r: Review) -> Doc:
         m = r.member
         doc.kv("Họ và tên", m.full_name)
         doc.kv("Ngày sinh", m.birth_date.strftime("%d/%m/%Y") if m.birth_date else "—")
-        doc.kv("Chức vụ đảng", m.get_party_position_display() or "Đảng viên")
+        doc.kv("Chức vụ đảng", m.get_party_position_display() if m.party_position else "Đảng viên")
         doc.kv("Chi bộ", cell.name)
         commitment = selectors.Commitment.objects.filter(member=m, year=rnd.year).first()
         if commitment is not None:
