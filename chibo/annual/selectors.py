@@ -283,15 +283,14 @@ def _cutoff(year: int, today: dt.date) -> dt.date:
 
 
 def task_figures(tasks: QuerySet[Task], year: int, today: dt.date) -> dict[str, int]:
+    """Tasks due in YEAR: done, and overdue (still open after their due date at year end or today).
+    A task counts as late only while it is overdue: meetings record when a task was reported done,
+    not the day it was finished, so "done after the due date" cannot be measured honestly."""
     cutoff = _cutoff(year, today)
-    rows = list(tasks.filter(due_date__year=year).annotate(done_on=Min("reports__meeting__scheduled_at", filter=Q(reports__done=True))).values("status", "due_date", "done_on"))
-    done = sum(1 for r in rows if r["status"] == TaskStatus.DONE)
-    overdue = sum(1 for r in rows if r["status"] == TaskStatus.OPEN and r["due_date"] < cutoff)
-    done_late = sum(
-        1 for r in rows
-        if r["status"] == TaskStatus.DONE and r["done_on"] is not None and timezone.localtime(r["done_on"]).date() > r["due_date"]
-    )
-    return {"tasks_total": len(rows), "tasks_done": done, "tasks_overdue": overdue, "tasks_late": overdue + done_late}
+    rows = list(tasks.filter(due_date__year=year).values_list("status", "due_date"))
+    done = sum(1 for status, _ in rows if status == TaskStatus.DONE)
+    overdue = sum(1 for status, due in rows if status == TaskStatus.OPEN and due < cutoff)
+    return {"tasks_total": len(rows), "tasks_done": done, "tasks_overdue": overdue, "tasks_late": overdue}
 
 
 def member_inputs(member: Member, cell: Organisation, year: int, *, today: dt.date | None = None) -> dict[str, Any]:
@@ -344,7 +343,9 @@ def cell_inputs(cell: Organisation, year: int, *, today: dt.date | None = None) 
     book = rulebook_for(cell)
     rules = annual_rules(book)
     grades = monthly_grades(cell, year)
-    roll = engine.cell_year_grade(rules.cell_year, grades, grade_rank(book))
+    # Months still to come in the current year are not missing meetings.
+    upto = 12 if year < today.year else max(1, today.month) if year == today.year else 0
+    roll = engine.cell_year_grade(rules.cell_year, grades[:upto] or [None], grade_rank(book))
     held = Meeting.objects.filter(organisation=cell, scheduled_at__year=year, status__in=HELD)
     prev = list(previous_shortcomings(year, cell=cell))
     ledger = dues_ledger(cell, year, today=today)

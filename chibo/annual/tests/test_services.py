@@ -268,3 +268,20 @@ def test_a_member_outside_working_age_in_the_fixed_category_owes_half(world):
     services.set_dues_profile(actor=world.secretary, member=old, category="khac", fixed_amount=10_000)
     row = selectors.dues_ledger(world.cell1, 2025, today=dt.date(2025, 3, 1), only=old).rows[0]
     assert row.months[0].due == 5_000 and row.halved
+
+
+def test_the_cells_year_grade_ignores_months_still_to_come_but_not_missed_ones(world):
+    for month in range(1, 9):
+        held_meeting(world.cell1, 2025, month, grade="tot")
+    during = selectors.cell_inputs(world.cell1, 2025, today=dt.date(2025, 8, 20))
+    assert during["year_grade"] == "tot" and during["months_without_grade"] == 0
+    after = selectors.cell_inputs(world.cell1, 2025, today=dt.date(2026, 1, 5))
+    assert after["year_grade"] == "trung_binh" and after["months_without_grade"] == 4
+
+
+def test_overdue_tasks_count_against_the_year(world):
+    task(world.cell1, world.m_same, 2025, 3, done=True)
+    task(world.cell1, world.m_same, 2025, 11, done=False)
+    task(world.cell1, world.m_same, 2025, 12, done=False)
+    figures = selectors.member_inputs(world.m_same, world.cell1, 2025, today=dt.date(2025, 12, 10))
+    assert (figures["tasks_total"], figures["tasks_done"], figures["tasks_overdue"]) == (3, 1, 1)  # December's not due yet
