@@ -119,6 +119,16 @@ def _dues(cell: Organisation, code: str, people: dict[str, Member], rules: Any, 
                                         paid_on=paid_on, note="Nộp bù tại nhà bí thư")
                 created += 1
                 break
+    # Members exempted from meetings pay at home: the secretary records it each month.
+    for row in ledger.rows:
+        if row.member.is_exempt() and not DuesPayment.objects.filter(member=row.member, year=year).exists():
+            for cell_month in row.months:
+                if cell_month.due and cell_month.paid < cell_month.due:
+                    services.record_payment(
+                        actor=actor, member=row.member, year=year, month=cell_month.month, amount=cell_month.due,
+                        paid_on=min(today, dt.date(year, cell_month.month, 20)), note="Thu tại nhà (miễn sinh hoạt)",
+                    )
+                    created += 1
     # Remittances of the months before this one; the commune confirmed all but the last two.
     ledger = selectors.dues_ledger(cell, year, today=today)
     last = 12 if year < today.year else today.month - 1

@@ -287,7 +287,10 @@ def task_figures(tasks: QuerySet[Task], year: int, today: dt.date) -> dict[str, 
     A task counts as late only while it is overdue: meetings record when a task was reported done,
     not the day it was finished, so "done after the due date" cannot be measured honestly."""
     cutoff = _cutoff(year, today)
-    rows = list(tasks.filter(due_date__year=year).values_list("status", "due_date"))
+    # Open tasks not yet due are still in progress: they count once their due date has passed.
+    rows = list(
+        tasks.filter(due_date__year=year).filter(Q(status=TaskStatus.DONE) | Q(due_date__lte=cutoff)).values_list("status", "due_date")
+    )
     done = sum(1 for status, _ in rows if status == TaskStatus.DONE)
     overdue = sum(1 for status, due in rows if status == TaskStatus.OPEN and due < cutoff)
     return {"tasks_total": len(rows), "tasks_done": done, "tasks_overdue": overdue, "tasks_late": overdue}
