@@ -115,6 +115,8 @@ def _locked_commitment(c: Commitment) -> Commitment:
     fresh = Commitment.objects.select_for_update().select_related("organisation", "member").get(pk=c.pk)
     if fresh.is_locked:
         raise CommitmentLocked()
+    if ReviewRound.objects.filter(organisation=fresh.organisation, year=fresh.year, status=RoundStatus.DECIDED).exists():
+        raise PermissionDenied(f"Năm {fresh.year} đã được cấp trên xếp loại; bản cam kết không sửa được nữa.")
     return fresh
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 
 from chibo.annual import selectors, services
 from chibo.annual.models import (
@@ -287,3 +287,14 @@ def test_overdue_tasks_count_against_the_year(world):
     assert (figures["tasks_total"], figures["tasks_done"], figures["tasks_overdue"]) == (2, 1, 1)  # December's not due yet
     figures = selectors.member_inputs(world.m_same, world.cell1, 2025, today=dt.date(2026, 1, 10))
     assert (figures["tasks_total"], figures["tasks_done"], figures["tasks_overdue"]) == (3, 1, 2)
+
+
+def test_a_commitment_cannot_change_once_its_year_is_decided(world):
+    c = services.start_commitment(actor=world.member_same, member=world.m_same, year=2025)
+    rnd = assessed_round(world)
+    for r in rnd.reviews.exclude(member=None):
+        services.record_vote(actor=world.secretary, review=r, in_favour=3, against=0, base=3)
+    services.propose_round(actor=world.secretary, round=rnd, held_on=dt.date(2025, 12, 22))
+    services.decide_round(actor=world.officer, round=rnd)
+    with pytest.raises(PermissionDenied, match="Năm 2025 đã được cấp trên xếp loại"):
+        services.save_commitment(actor=world.member_same, commitment=c, political="Muộn")
