@@ -29,7 +29,9 @@ def _perms(user: Any, path: str) -> frozenset[Perm]:
     return perms
 
 
-def _need(perms: frozenset[Perm], need: Perm, message: str = "Bạn không có quyền thực hiện thao tác này.") -> None:
+def _need(
+    perms: frozenset[Perm], need: Perm, message: str = "Bạn không có quyền thực hiện thao tác này."
+) -> None:
     if need not in perms:
         raise PermissionDenied(message)
 
@@ -38,7 +40,9 @@ def is_self(user: Any, member_id: int | None) -> bool:
     return member_id is not None and get_scope(user).member_id == member_id
 
 
-def cell_for_user(user: Any, pk: Any, *, need: Perm = Perm.ANNUAL_VIEW) -> tuple[Organisation, frozenset[Perm]]:
+def cell_for_user(
+    user: Any, pk: Any, *, need: Perm = Perm.ANNUAL_VIEW
+) -> tuple[Organisation, frozenset[Perm]]:
     try:
         cell = Organisation.objects.select_related("parent").get(pk=int(pk))
     except (Organisation.DoesNotExist, ValueError, TypeError):
@@ -46,7 +50,13 @@ def cell_for_user(user: Any, pk: Any, *, need: Perm = Perm.ANNUAL_VIEW) -> tuple
     perms = _perms(user, cell.path)
     if not cell.is_cell:
         raise Http404("Chỉ chi bộ mới có sổ kiểm điểm và đảng phí.")
-    _need(perms, need, "Bạn không có quyền xem hoặc thay đổi sổ của chi bộ này." if need == Perm.ANNUAL_VIEW else "Bạn chỉ có quyền xem, không có quyền thay đổi.")
+    _need(
+        perms,
+        need,
+        "Bạn không có quyền xem hoặc thay đổi sổ của chi bộ này."
+        if need == Perm.ANNUAL_VIEW
+        else "Bạn chỉ có quyền xem, không có quyền thay đổi.",
+    )
     return cell, perms
 
 
@@ -63,7 +73,9 @@ def member_year_for_user(user: Any, pk: Any) -> tuple[Member, frozenset[Perm]]:
     return member, perms
 
 
-def commitment_for_user(user: Any, pk: Any, *, write: str | None = None) -> tuple[Commitment, frozenset[Perm]]:
+def commitment_for_user(
+    user: Any, pk: Any, *, write: str | None = None
+) -> tuple[Commitment, frozenset[Perm]]:
     """WRITE: None (read), "own" (the member edits/submits), "cell" (the cell approves/returns)."""
     try:
         c = Commitment.objects.select_related("member", "organisation").get(pk=int(pk))
@@ -84,7 +96,9 @@ def commitment_for_user(user: Any, pk: Any, *, write: str | None = None) -> tupl
 def review_for_user(user: Any, pk: Any, *, write: str | None = None) -> tuple[Review, frozenset[Perm]]:
     """WRITE: None, "own" (self-assessment), "cell" (assessment, proposal, vote), "decide" (upper)."""
     try:
-        r = Review.objects.select_related("round", "round__organisation", "round__organisation__parent", "member").get(pk=int(pk))
+        r = Review.objects.select_related(
+            "round", "round__organisation", "round__organisation__parent", "member"
+        ).get(pk=int(pk))
     except (Review.DoesNotExist, ValueError, TypeError):
         raise Http404("Không tìm thấy bản kiểm điểm.") from None
     path = r.round.organisation.path
@@ -112,7 +126,9 @@ def shortcoming_for_user(user: Any, pk: Any, *, write: bool = False) -> tuple[Sh
     member of the cell. Write (remedy plan, follow-up, confirm): ANNUAL_MANAGE; the member
     concerned may add follow-up notes (see services.add_follow_up)."""
     try:
-        s = Shortcoming.objects.select_related("organisation", "member", "raised_by", "meeting").get(pk=int(pk))
+        s = Shortcoming.objects.select_related("organisation", "member", "raised_by", "meeting").get(
+            pk=int(pk)
+        )
     except (Shortcoming.DoesNotExist, ValueError, TypeError):
         raise Http404("Không tìm thấy hạn chế, khuyết điểm.") from None
     own = is_self(user, s.member_id)

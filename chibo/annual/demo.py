@@ -55,7 +55,9 @@ PREVIOUS = {  # shortcomings raised in last year's review: (member, text, remedi
     ],
     "DEMO-AB-T2": [("Cao Văn Toàn", "Chưa hoàn thành việc vận động hộ gia đình hiến đất làm đường.", False)],
 }
-CELL_PREVIOUS = {"DEMO-AB-T1": "Nội dung sinh hoạt có lúc còn dàn trải, chưa tập trung vào việc khó của thôn."}
+CELL_PREVIOUS = {
+    "DEMO-AB-T1": "Nội dung sinh hoạt có lúc còn dàn trải, chưa tập trung vào việc khó của thôn."
+}
 
 
 def demo_year(today: dt.date) -> int:
@@ -68,8 +70,13 @@ def _outside(member: Member, rules: Any, on: dt.date) -> bool:
     return engine.outside_working_age(rules.dues, birth=member.birth_date, gender=member.gender, on=on)
 
 
-def build(*, cells: dict[str, Organisation], members: dict[str, dict[str, Member]], users: dict[str, Any],
-          today: dt.date | None = None) -> int:
+def build(
+    *,
+    cells: dict[str, Organisation],
+    members: dict[str, dict[str, Member]],
+    users: dict[str, Any],
+    today: dt.date | None = None,
+) -> int:
     today = today or timezone.localdate()
     year = demo_year(today)
     created = 0
@@ -78,7 +85,16 @@ def build(*, cells: dict[str, Organisation], members: dict[str, dict[str, Member
         actor = users.get({"DEMO-AB-T1": "bithu.thon1", "DEMO-AB-T2": "bithu.thon2"}.get(code, "admin"))
         rules = selectors.rules_for_cell(cell)
         people = members[code]
-        created += _dues(cell, code, people, rules, actor, officer if code != "DEMO-HL-TH" else users.get("danguy.hoalac"), today, year)
+        created += _dues(
+            cell,
+            code,
+            people,
+            rules,
+            actor,
+            officer if code != "DEMO-HL-TH" else users.get("danguy.hoalac"),
+            today,
+            year,
+        )
         created += _commitments(people, actor, year, users)
         created += _previous_shortcomings(cell, code, people, actor, year)
     created += _thematic_shortcoming(cells["DEMO-AB-T1"], members["DEMO-AB-T1"], year)
@@ -86,8 +102,16 @@ def build(*, cells: dict[str, Organisation], members: dict[str, dict[str, Member
     return created
 
 
-def _dues(cell: Organisation, code: str, people: dict[str, Member], rules: Any, actor: Any, officer: Any,
-          today: dt.date, year: int) -> int:
+def _dues(
+    cell: Organisation,
+    code: str,
+    people: dict[str, Member],
+    rules: Any,
+    actor: Any,
+    officer: Any,
+    today: dt.date,
+    year: int,
+) -> int:
     created = 0
     amounts = PAID[code]
     for name, member in people.items():
@@ -96,7 +120,9 @@ def _dues(cell: Organisation, code: str, people: dict[str, Member], rules: Any, 
         paid = amounts[sum(map(ord, name)) % len(amounts)]
         outside = _outside(member, rules, today)
         if name == "Lê Văn Tâm":  # pays more than the rate, with the chi ủy's consent
-            profile = services.set_dues_profile(actor=actor, member=member, category="khac", fixed_amount=10_000, voluntary_amount=paid)
+            profile = services.set_dues_profile(
+                actor=actor, member=member, category="khac", fixed_amount=10_000, voluntary_amount=paid
+            )
             services.approve_voluntary(actor=actor, profile=profile)
         elif paid <= rules.dues.fixed_max and not outside:
             services.set_dues_profile(actor=actor, member=member, category="khac", fixed_amount=paid)
@@ -115,8 +141,15 @@ def _dues(cell: Organisation, code: str, people: dict[str, Member], rules: Any, 
                 month = row.unpaid_months[0]
                 due = next(c.due for c in row.months if c.month == month)
                 paid_on = min(today, dt.date(year, month, 28) + dt.timedelta(days=10))
-                services.record_payment(actor=actor, member=row.member, year=year, month=month, amount=due or 0,
-                                        paid_on=paid_on, note="Nộp bù tại nhà bí thư")
+                services.record_payment(
+                    actor=actor,
+                    member=row.member,
+                    year=year,
+                    month=month,
+                    amount=due or 0,
+                    paid_on=paid_on,
+                    note="Nộp bù tại nhà bí thư",
+                )
                 created += 1
                 break
     # Members exempted from meetings pay at home: the secretary records it each month.
@@ -125,8 +158,13 @@ def _dues(cell: Organisation, code: str, people: dict[str, Member], rules: Any, 
             for cell_month in row.months:
                 if cell_month.due and cell_month.paid < cell_month.due:
                     services.record_payment(
-                        actor=actor, member=row.member, year=year, month=cell_month.month, amount=cell_month.due,
-                        paid_on=min(today, dt.date(year, cell_month.month, 20)), note="Thu tại nhà (miễn sinh hoạt)",
+                        actor=actor,
+                        member=row.member,
+                        year=year,
+                        month=cell_month.month,
+                        amount=cell_month.due,
+                        paid_on=min(today, dt.date(year, cell_month.month, 20)),
+                        note="Thu tại nhà (miễn sinh hoạt)",
                     )
                     created += 1
     # Remittances of the months before this one; the commune confirmed all but the last two.
@@ -137,7 +175,9 @@ def _dues(cell: Organisation, code: str, people: dict[str, Member], rules: Any, 
         if amount <= 0 or Remittance.objects.filter(organisation=cell, year=year, month=month).exists():
             continue
         remitted_on = min(today, dt.date(year, month, 28))
-        rem = services.record_remittance(actor=actor, cell=cell, year=year, month=month, amount=amount, remitted_on=remitted_on)
+        rem = services.record_remittance(
+            actor=actor, cell=cell, year=year, month=month, amount=amount, remitted_on=remitted_on
+        )
         created += 1
         if month <= last - 2 and officer is not None:
             services.confirm_remittance(actor=officer, remittance=rem)
@@ -157,11 +197,15 @@ def _commitments(people: dict[str, Member], actor: Any, year: int, users: dict[s
         services.save_commitment(actor=None, commitment=c, submit=True, **fields)
         if n % 7 != 3:
             services.approve_commitment(actor=actor, commitment=c)
-            Commitment.objects.filter(pk=c.pk).update(approved_at=timezone.make_aware(dt.datetime(year, 1, 20, 9, 0)))
+            Commitment.objects.filter(pk=c.pk).update(
+                approved_at=timezone.make_aware(dt.datetime(year, 1, 20, 9, 0))
+            )
     return created
 
 
-def _previous_shortcomings(cell: Organisation, code: str, people: dict[str, Member], actor: Any, year: int) -> int:
+def _previous_shortcomings(
+    cell: Organisation, code: str, people: dict[str, Member], actor: Any, year: int
+) -> int:
     created = 0
     secretary = next((m for m in people.values() if m.party_position == "bi_thu"), None)
     for name, text, remedied in PREVIOUS.get(code, []):
@@ -169,17 +213,31 @@ def _previous_shortcomings(cell: Organisation, code: str, people: dict[str, Memb
         if member is None or Shortcoming.objects.filter(member=member, text=text).exists():
             continue
         s = services.raise_shortcoming(
-            actor=actor, cell=cell, member=member, raised_by=secretary, text=text, year=year - 1,
-            remedy_plan="Tự sửa chữa, báo cáo tiến độ với chi bộ hằng quý.", remedy_due=dt.date(year, 6, 30),
+            actor=actor,
+            cell=cell,
+            member=member,
+            raised_by=secretary,
+            text=text,
+            year=year - 1,
+            remedy_plan="Tự sửa chữa, báo cáo tiến độ với chi bộ hằng quý.",
+            remedy_due=dt.date(year, 6, 30),
         )
-        services.add_follow_up(actor=actor, shortcoming=s, note="Quý I: đã có chuyển biến, chi bộ tiếp tục theo dõi.")
+        services.add_follow_up(
+            actor=actor, shortcoming=s, note="Quý I: đã có chuyển biến, chi bộ tiếp tục theo dõi."
+        )
         if remedied:
             services.confirm_remedied(actor=actor, shortcoming=s, note="Chi bộ thống nhất đã khắc phục.")
         created += 1
     text = CELL_PREVIOUS.get(code)
     if text and not Shortcoming.objects.filter(organisation=cell, member=None, text=text).exists():
-        services.raise_shortcoming(actor=actor, cell=cell, raised_by_name="Đảng ủy xã (thông báo kết quả kiểm điểm)",
-                                   text=text, year=year - 1, remedy_plan="Chi ủy họp trước, chọn một việc trọng tâm mỗi kỳ.")
+        services.raise_shortcoming(
+            actor=actor,
+            cell=cell,
+            raised_by_name="Đảng ủy xã (thông báo kết quả kiểm điểm)",
+            text=text,
+            year=year - 1,
+            remedy_plan="Chi ủy họp trước, chọn một việc trọng tâm mỗi kỳ.",
+        )
         created += 1
     return created
 
@@ -187,22 +245,34 @@ def _previous_shortcomings(cell: Organisation, code: str, people: dict[str, Memb
 def _thematic_shortcoming(cell: Organisation, people: dict[str, Member], year: int) -> int:
     """Criticism raised in a thematic meeting of the year (recorded as history: the meeting's
     minutes were approved afterwards, so the row is written directly)."""
-    meeting = Meeting.objects.filter(organisation=cell, kind=MeetingKind.THEMATIC, scheduled_at__year=year).order_by("scheduled_at").first()
+    meeting = (
+        Meeting.objects.filter(organisation=cell, kind=MeetingKind.THEMATIC, scheduled_at__year=year)
+        .order_by("scheduled_at")
+        .first()
+    )
     member = people.get("Hoàng Văn Long")
     raiser = people.get("Lê Thị Hồng")
     text = "Chưa gương mẫu vận động gia đình thực hiện nếp sống văn minh trong việc cưới."
     if meeting is None or member is None or Shortcoming.objects.filter(text=text).exists():
         return 0
     s = Shortcoming.objects.create(
-        organisation=cell, member=member, year=year, text=text, raised_by=raiser, meeting=meeting,
-        remedy_plan="Cam kết trước chi bộ; tổ đảng theo dõi.", remedy_due=dt.date(year, 12, 31),
+        organisation=cell,
+        member=member,
+        year=year,
+        text=text,
+        raised_by=raiser,
+        meeting=meeting,
+        remedy_plan="Cam kết trước chi bộ; tổ đảng theo dõi.",
+        remedy_due=dt.date(year, 12, 31),
         created_at=meeting.scheduled_at,
     )
     FollowUp.objects.create(shortcoming=s, note="Tổ đảng ghi nhận đã vận động gia đình tổ chức gọn nhẹ.")
     return 1
 
 
-def _round(cell: Organisation, people: dict[str, Member], users: dict[str, Any], year: int, today: dt.date) -> int:
+def _round(
+    cell: Organisation, people: dict[str, Member], users: dict[str, Any], year: int, today: dt.date
+) -> int:
     """The year-end review of Chi bộ thôn 1, opened, with some self-assessments already written."""
     if ReviewRound.objects.filter(organisation=cell, year=year).exists():
         return 0
@@ -210,13 +280,18 @@ def _round(cell: Organisation, people: dict[str, Member], users: dict[str, Any],
     rnd = services.open_round(actor=actor, cell=cell, year=year, today=today)
     frame = selectors.rules_for_round(rnd).rating.frames["member"]
     waiting = {"Trần Thị Lan"}  # the demo member account writes her own
-    for n, r in enumerate(rnd.reviews.select_related("member").exclude(member=None).order_by("member__sort_key")):
+    for n, r in enumerate(
+        rnd.reviews.select_related("member").exclude(member=None).order_by("member__sort_key")
+    ):
         if r.member.full_name in waiting or n % 3 == 2:
             continue
         top = n % 4 == 0
         scores = {c.code: c.points - (0 if top else max(1, c.points // 5)) for c in frame}
         services.save_self_assessment(
-            actor=None, review=r, scores=scores, submit=True,
+            actor=None,
+            review=r,
+            scores=scores,
+            submit=True,
             strengths="Giữ vững lập trường, tham gia đầy đủ các phong trào của thôn.",
             weaknesses="Có lúc chưa chủ động đề xuất, báo cáo kết quả còn chậm.",
             remedy="Chủ động hơn, báo cáo đúng hạn với chi bộ.",
@@ -228,6 +303,8 @@ def _round(cell: Organisation, people: dict[str, Member], users: dict[str, Any],
 def counts() -> dict[str, int]:
     """What the demo holds (for the seed test)."""
     return {
-        "profiles": DuesProfile.objects.count(), "commitments": Commitment.objects.filter(status=CommitmentStatus.APPROVED).count(),
-        "shortcomings": Shortcoming.objects.count(), "rounds": ReviewRound.objects.count(),
+        "profiles": DuesProfile.objects.count(),
+        "commitments": Commitment.objects.filter(status=CommitmentStatus.APPROVED).count(),
+        "shortcomings": Shortcoming.objects.count(),
+        "rounds": ReviewRound.objects.count(),
     }

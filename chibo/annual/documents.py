@@ -81,7 +81,9 @@ def personal_review(r: Review) -> Doc:
     upper, issuer = _header(cell)
     who = r.member.full_name if r.member_id else f"tập thể {cell.name}"
     doc = Doc(
-        filename=f"ban-kiem-diem-{rnd.year}-{_slug(who)}", upper=upper, issuer=issuer,
+        filename=f"ban-kiem-diem-{rnd.year}-{_slug(who)}",
+        upper=upper,
+        issuer=issuer,
         place_date=_place_date(cell, day),
         title="BẢN KIỂM ĐIỂM ĐẢNG VIÊN" if r.member_id else "BẢN KIỂM ĐIỂM TẬP THỂ CHI BỘ",
         subtitle=f"Năm {rnd.year}",
@@ -101,12 +103,25 @@ def personal_review(r: Review) -> Doc:
                 doc.kv(COMMITMENT_LABELS[f], getattr(commitment, f))
     i = r.inputs or {}
     doc.h("II. Kết quả thực hiện trong năm (tổng hợp tự động)")
-    doc.kv("Sinh hoạt chi bộ", f"dự {i.get('meetings_attended', 0)}/{i.get('meetings_held', 0)} buổi; vắng có lý do "
-           f"{i.get('missed_excused', 0)}, vắng không lý do {i.get('missed_unexcused', 0)}" if r.member_id
-           else f"{i.get('meetings_held', 0)} buổi, trong đó {i.get('thematic_held', 0)} buổi chuyên đề; xếp loại cả năm: {i.get('year_grade_label', '—')}")
-    doc.kv("Nhiệm vụ được giao", f"{i.get('tasks_total', 0)} nhiệm vụ; hoàn thành {i.get('tasks_done', 0)}; quá hạn {i.get('tasks_overdue', 0)}; vượt yêu cầu {r.tasks_exceeding}")
-    doc.kv("Khắc phục hạn chế đã chỉ ra", f"{i.get('shortcomings_remedied', 0)}/{i.get('shortcomings_previous', 0)}")
-    doc.kv("Đảng phí", f"đã nộp {i.get('dues_paid', 0):,} đ / phải nộp {i.get('dues_due', 0):,} đ".replace(",", "."))
+    doc.kv(
+        "Sinh hoạt chi bộ",
+        f"dự {i.get('meetings_attended', 0)}/{i.get('meetings_held', 0)} buổi; vắng có lý do "
+        f"{i.get('missed_excused', 0)}, vắng không lý do {i.get('missed_unexcused', 0)}"
+        if r.member_id
+        else f"{i.get('meetings_held', 0)} buổi, trong đó {i.get('thematic_held', 0)} buổi chuyên đề; xếp loại cả năm: {i.get('year_grade_label', '—')}",
+    )
+    doc.kv(
+        "Nhiệm vụ được giao",
+        f"{i.get('tasks_total', 0)} nhiệm vụ; hoàn thành {i.get('tasks_done', 0)}; quá hạn {i.get('tasks_overdue', 0)}; vượt yêu cầu {r.tasks_exceeding}",
+    )
+    doc.kv(
+        "Khắc phục hạn chế đã chỉ ra",
+        f"{i.get('shortcomings_remedied', 0)}/{i.get('shortcomings_previous', 0)}",
+    )
+    doc.kv(
+        "Đảng phí",
+        f"đã nộp {i.get('dues_paid', 0):,} đ / phải nộp {i.get('dues_due', 0):,} đ".replace(",", "."),
+    )
     doc.h("III. Tự đánh giá")
     doc.kv("Ưu điểm", r.strengths or "—")
     doc.kv("Hạn chế, khuyết điểm", r.weaknesses or "—")
@@ -114,14 +129,20 @@ def personal_review(r: Review) -> Doc:
     frame = rules.rating.frames[r.subject]
     doc.table(
         ["Tiêu chí", "Điểm tối đa", "Tự chấm", "Chi bộ chấm"],
-        [[c.title, c.points, r.self_scores.get(c.code, ""), (r.cell_scores or {}).get(c.code, "")] for c in frame]
+        [
+            [c.title, c.points, r.self_scores.get(c.code, ""), (r.cell_scores or {}).get(c.code, "")]
+            for c in frame
+        ]
         + [["Tổng cộng", 100, r.self_total, r.cell_total]],
     )
     doc.kv("Tự xếp loại", _level(rules, r.self_level))
     doc.kv("Chi bộ đề nghị", _level(rules, r.proposed_level))
     if r.final_level:
         doc.kv("Cấp trên quyết định", _level(rules, r.final_level))
-    doc.sign(("XÁC NHẬN CỦA CHI BỘ", "Bí thư"), ("NGƯỜI TỰ KIỂM ĐIỂM", r.member.full_name if r.member_id else "T/M CHI BỘ"))
+    doc.sign(
+        ("XÁC NHẬN CỦA CHI BỘ", "Bí thư"),
+        ("NGƯỜI TỰ KIỂM ĐIỂM", r.member.full_name if r.member_id else "T/M CHI BỘ"),
+    )
     return doc
 
 
@@ -131,20 +152,48 @@ def proposal_list(rnd: ReviewRound) -> Doc:
     cell = rnd.organisation
     upper, issuer = _header(cell)
     doc = Doc(
-        filename=f"danh-sach-de-nghi-xep-loai-{rnd.year}-{_slug(cell.name)}", upper=upper, issuer=issuer,
+        filename=f"danh-sach-de-nghi-xep-loai-{rnd.year}-{_slug(cell.name)}",
+        upper=upper,
+        issuer=issuer,
         place_date=_place_date(cell, rnd.held_on or timezone.localdate()),
-        title="DANH SÁCH ĐỀ NGHỊ XẾP LOẠI CHẤT LƯỢNG ĐẢNG VIÊN", subtitle=f"Năm {rnd.year}",
+        title="DANH SÁCH ĐỀ NGHỊ XẾP LOẠI CHẤT LƯỢNG ĐẢNG VIÊN",
+        subtitle=f"Năm {rnd.year}",
     )
     rows = []
     for n, r in enumerate(view.member_reviews, 1):
         vote = f"{r.vote_for}/{r.vote_base}" if r.vote_for is not None else "—"
-        rows.append([n, r.member.full_name, r.self_total, _level(view.rules, r.self_level), r.cell_total,
-                     _level(view.rules, r.proposed_level), vote, _level(view.rules, r.final_level)])
-    doc.table(["STT", "Họ và tên", "Tự chấm", "Tự xếp loại", "Chi bộ chấm", "Chi bộ đề nghị", "Biểu quyết", "Cấp trên quyết định"], rows)
+        rows.append(
+            [
+                n,
+                r.member.full_name,
+                r.self_total,
+                _level(view.rules, r.self_level),
+                r.cell_total,
+                _level(view.rules, r.proposed_level),
+                vote,
+                _level(view.rules, r.final_level),
+            ]
+        )
+    doc.table(
+        [
+            "STT",
+            "Họ và tên",
+            "Tự chấm",
+            "Tự xếp loại",
+            "Chi bộ chấm",
+            "Chi bộ đề nghị",
+            "Biểu quyết",
+            "Cấp trên quyết định",
+        ],
+        rows,
+    )
     if view.cell_review is not None:
         c = view.cell_review
-        doc.kv("Tập thể chi bộ", f"tự chấm {c.cell_total or c.self_total or '—'} điểm; đề nghị: {_level(view.rules, c.proposed_level)}"
-               + (f"; cấp trên quyết định: {_level(view.rules, c.final_level)}" if c.final_level else ""))
+        doc.kv(
+            "Tập thể chi bộ",
+            f"tự chấm {c.cell_total or c.self_total or '—'} điểm; đề nghị: {_level(view.rules, c.proposed_level)}"
+            + (f"; cấp trên quyết định: {_level(view.rules, c.final_level)}" if c.final_level else ""),
+        )
     counts: dict[str, int] = {}
     for r in view.member_reviews:
         lv = r.final_level or r.proposed_level
@@ -163,19 +212,29 @@ def minutes(rnd: ReviewRound) -> Doc:
     upper, issuer = _header(cell)
     day = rnd.held_on or timezone.localdate()
     doc = Doc(
-        filename=f"bien-ban-kiem-diem-{rnd.year}-{_slug(cell.name)}", upper=upper, issuer=issuer,
-        place_date=_place_date(cell, day), title="BIÊN BẢN",
+        filename=f"bien-ban-kiem-diem-{rnd.year}-{_slug(cell.name)}",
+        upper=upper,
+        issuer=issuer,
+        place_date=_place_date(cell, day),
+        title="BIÊN BẢN",
         subtitle=f"Họp chi bộ kiểm điểm, đánh giá, xếp loại chất lượng tổ chức đảng và đảng viên năm {rnd.year}",
     )
-    doc.p(f"Hôm nay, ngày {day:%d/%m/%Y}, tại {rnd.place or cell.address or '…'}, {cell.name} họp kiểm điểm, đánh giá, "
-          f"xếp loại năm {rnd.year}.")
+    doc.p(
+        f"Hôm nay, ngày {day:%d/%m/%Y}, tại {rnd.place or cell.address or '…'}, {cell.name} họp kiểm điểm, đánh giá, "
+        f"xếp loại năm {rnd.year}."
+    )
     total = len(view.member_reviews)
     doc.kv("Số đảng viên", f"{total}; có mặt: {rnd.present_count if rnd.present_count is not None else '…'}")
-    doc.kv("Bộ quy tắc áp dụng", f"{rnd.rulebook_code} (phiên bản {rnd.rulebook_version}); {view.rules.rating.source}")
+    doc.kv(
+        "Bộ quy tắc áp dụng",
+        f"{rnd.rulebook_code} (phiên bản {rnd.rulebook_version}); {view.rules.rating.source}",
+    )
     doc.h("I. Kết quả kiểm điểm, đề nghị xếp loại đảng viên")
     for n, r in enumerate(view.member_reviews, 1):
-        line = (f"{n}. Đồng chí {r.member.full_name}: tự chấm {r.self_total if r.self_total is not None else '—'} điểm, "
-                f"chi bộ chấm {r.cell_total if r.cell_total is not None else '—'} điểm; đề nghị “{_level(view.rules, r.proposed_level)}”")
+        line = (
+            f"{n}. Đồng chí {r.member.full_name}: tự chấm {r.self_total if r.self_total is not None else '—'} điểm, "
+            f"chi bộ chấm {r.cell_total if r.cell_total is not None else '—'} điểm; đề nghị “{_level(view.rules, r.proposed_level)}”"
+        )
         if r.vote_for is not None:
             line += f"; biểu quyết: {r.vote_for} tán thành, {r.vote_against or 0} không tán thành trên {r.vote_base} đảng viên chính thức"
         doc.p(line + ".")
@@ -185,8 +244,10 @@ def minutes(rnd: ReviewRound) -> Doc:
         c = view.cell_review
         doc.h("II. Kiểm điểm tập thể chi bộ")
         i = c.inputs or {}
-        doc.p(f"Chất lượng sinh hoạt cả năm: {i.get('year_grade_label', '—')}; chi bộ tự chấm {c.cell_total or c.self_total or '—'} "
-              f"điểm, đề nghị “{_level(view.rules, c.proposed_level)}”.")
+        doc.p(
+            f"Chất lượng sinh hoạt cả năm: {i.get('year_grade_label', '—')}; chi bộ tự chấm {c.cell_total or c.self_total or '—'} "
+            f"điểm, đề nghị “{_level(view.rules, c.proposed_level)}”."
+        )
     if view.cap.exceeded:
         doc.kv("Lưu ý", view.cap.message)
     doc.p("Biên bản được thông qua trước chi bộ.")
@@ -204,7 +265,12 @@ def to_docx(doc: Doc) -> bytes:
     d = Document()
     section = d.sections[0]
     section.page_width, section.page_height = Mm(210), Mm(297)
-    section.left_margin, section.right_margin, section.top_margin, section.bottom_margin = Mm(30), Mm(15), Mm(20), Mm(20)
+    section.left_margin, section.right_margin, section.top_margin, section.bottom_margin = (
+        Mm(30),
+        Mm(15),
+        Mm(20),
+        Mm(20),
+    )
     style = d.styles["Normal"]
     style.font.name, style.font.size = FONT, Pt(13)
     rpr = style.element.get_or_add_rPr()
@@ -303,7 +369,17 @@ def receipts_workbook(cell: Organisation, year: int) -> bytes:
         c.font = Font(bold=True)
     rows = selectors.receipts(cell, year)
     for n, r in enumerate(rows, 1):
-        ws.append([n, r["date"].strftime("%d/%m/%Y"), f"{r['month']:02d}/{year}", r["member"], r["amount"], r["how"], r["note"]])
+        ws.append(
+            [
+                n,
+                r["date"].strftime("%d/%m/%Y"),
+                f"{r['month']:02d}/{year}",
+                r["member"],
+                r["amount"],
+                r["how"],
+                r["note"],
+            ]
+        )
     ws.append(["", "", "", "Tổng cộng", sum(r["amount"] for r in rows), "", ""])
     ws.cell(row=ws.max_row, column=4).font = Font(bold=True)
     ledger = selectors.dues_ledger(cell, year)
@@ -311,7 +387,9 @@ def receipts_workbook(cell: Organisation, year: int) -> bytes:
     flagged.append(["Họ và tên", "Mức phải đóng", "Tháng chưa nộp đủ"])
     for row in ledger.rows:
         if row.unpaid_months:
-            flagged.append([row.member.full_name, row.due_text, ", ".join(f"{m:02d}" for m in row.unpaid_months)])
+            flagged.append(
+                [row.member.full_name, row.due_text, ", ".join(f"{m:02d}" for m in row.unpaid_months)]
+            )
     for sheet, widths in ((ws, (6, 12, 10, 28, 16, 34, 30)), (flagged, (28, 40, 30))):
         for col, width in zip("ABCDEFG", widths, strict=False):
             sheet.column_dimensions[col].width = width

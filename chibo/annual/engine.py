@@ -92,7 +92,8 @@ def rate(rule: AnnualRatingRule, subject: str, facts: RatingFacts) -> Rating:
         if facts.total < level.min:
             continue
         reasons = [
-            r for cond, need in level.conditions.get(subject, {}).items()
+            r
+            for cond, need in level.conditions.get(subject, {}).items()
             if (r := _unmet(cond, need, facts)) is not None
         ]
         if not reasons:
@@ -169,7 +170,9 @@ def cell_year_grade(rule: CellYearRule, monthly: Sequence[str | None], rank: dic
     missing = sum(1 for g in monthly if not g)
     top = min(rank, key=lambda g: rank[g])
     for option in rule.grades:
-        if option.all_at_least is not None and any(rank.get(g, 99) > rank[option.all_at_least] for g in grades):
+        if option.all_at_least is not None and any(
+            rank.get(g, 99) > rank[option.all_at_least] for g in grades
+        ):
             continue
         if option.min_top and counts.get(top, 0) < option.min_top:
             continue
@@ -212,8 +215,14 @@ def _round(value: Fraction) -> int:
 
 
 def monthly_dues(
-    rule: DuesRule, *, category: str, base: int, fixed: int | None = None, outside_age: bool = False,
-    voluntary: int | None = None, voluntary_approved: bool = False,
+    rule: DuesRule,
+    *,
+    category: str,
+    base: int,
+    fixed: int | None = None,
+    outside_age: bool = False,
+    voluntary: int | None = None,
+    voluntary_approved: bool = False,
 ) -> DuesDue:
     """The amount a member owes for one month under RULE."""
     cat = rule.category(category)
@@ -236,6 +245,12 @@ def monthly_dues(
         amount *= rule.outside_working_age_factor
         text += f" × {fmt_pct(rule.outside_working_age_factor * 100)}% (ngoài độ tuổi lao động)"
     due = _round(amount)
-    if voluntary is not None and voluntary > due and (voluntary_approved or not rule.voluntary_needs_approval):
-        return DuesDue(voluntary, f"tự nguyện đóng cao hơn ({text} = {due:,} đ)".replace(",", "."), halved, True)
+    if (
+        voluntary is not None
+        and voluntary > due
+        and (voluntary_approved or not rule.voluntary_needs_approval)
+    ):
+        return DuesDue(
+            voluntary, f"tự nguyện đóng cao hơn ({text} = {due:,} đ)".replace(",", "."), halved, True
+        )
     return DuesDue(due, text, halved)

@@ -14,19 +14,37 @@ TEXT = {"rows": 4}
 
 
 class CommitmentForm(forms.Form):
-    political = forms.CharField(label=COMMITMENT_LABELS["political"], widget=forms.Textarea(attrs=TEXT), required=False)
-    ethical = forms.CharField(label=COMMITMENT_LABELS["ethical"], widget=forms.Textarea(attrs=TEXT), required=False)
-    professional = forms.CharField(label=COMMITMENT_LABELS["professional"], widget=forms.Textarea(attrs=TEXT), required=False)
-    assigned_tasks = forms.CharField(label=COMMITMENT_LABELS["assigned_tasks"], widget=forms.Textarea(attrs=TEXT), required=False)
+    political = forms.CharField(
+        label=COMMITMENT_LABELS["political"], widget=forms.Textarea(attrs=TEXT), required=False
+    )
+    ethical = forms.CharField(
+        label=COMMITMENT_LABELS["ethical"], widget=forms.Textarea(attrs=TEXT), required=False
+    )
+    professional = forms.CharField(
+        label=COMMITMENT_LABELS["professional"], widget=forms.Textarea(attrs=TEXT), required=False
+    )
+    assigned_tasks = forms.CharField(
+        label=COMMITMENT_LABELS["assigned_tasks"], widget=forms.Textarea(attrs=TEXT), required=False
+    )
 
 
 class NoteForm(forms.Form):
-    note = forms.CharField(label="Ý kiến", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        label="Ý kiến", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
-def score_fields(frame: tuple[FrameCriterion, ...], initial: dict[str, Any], prefix: str) -> list[dict[str, Any]]:
+def score_fields(
+    frame: tuple[FrameCriterion, ...], initial: dict[str, Any], prefix: str
+) -> list[dict[str, Any]]:
     return [
-        {"name": f"{prefix}{c.code}", "code": c.code, "title": c.title, "points": c.points, "value": initial.get(c.code, "")}
+        {
+            "name": f"{prefix}{c.code}",
+            "code": c.code,
+            "title": c.title,
+            "points": c.points,
+            "value": initial.get(c.code, ""),
+        }
         for c in frame
     ]
 
@@ -37,15 +55,27 @@ def scores_from(data: Any, frame: tuple[FrameCriterion, ...], prefix: str) -> di
 
 class SelfAssessmentForm(forms.Form):
     strengths = forms.CharField(label="Ưu điểm", required=False, widget=forms.Textarea(attrs=TEXT))
-    weaknesses = forms.CharField(label="Hạn chế, khuyết điểm và nguyên nhân", required=False, widget=forms.Textarea(attrs=TEXT))
-    remedy = forms.CharField(label="Phương hướng, biện pháp khắc phục", required=False, widget=forms.Textarea(attrs=TEXT))
+    weaknesses = forms.CharField(
+        label="Hạn chế, khuyết điểm và nguyên nhân", required=False, widget=forms.Textarea(attrs=TEXT)
+    )
+    remedy = forms.CharField(
+        label="Phương hướng, biện pháp khắc phục", required=False, widget=forms.Textarea(attrs=TEXT)
+    )
 
 
 class AssessForm(forms.Form):
-    comment = forms.CharField(label="Nhận xét của chi bộ", required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    tasks_exceeding = forms.IntegerField(label="Số nhiệm vụ vượt yêu cầu", min_value=0, required=False,
-                                         error_messages={"invalid": "Số nhiệm vụ vượt yêu cầu phải là số nguyên."})
-    disciplined = forms.BooleanField(label="Có tổ chức, cá nhân bị kỷ luật trong năm (tập thể)", required=False)
+    comment = forms.CharField(
+        label="Nhận xét của chi bộ", required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    tasks_exceeding = forms.IntegerField(
+        label="Số nhiệm vụ vượt yêu cầu",
+        min_value=0,
+        required=False,
+        error_messages={"invalid": "Số nhiệm vụ vượt yêu cầu phải là số nguyên."},
+    )
+    disciplined = forms.BooleanField(
+        label="Có tổ chức, cá nhân bị kỷ luật trong năm (tập thể)", required=False
+    )
     proposed_level = forms.ChoiceField(label="Mức đề nghị", required=False)
 
     def __init__(self, *args: Any, rules: AnnualRules, **kwargs: Any) -> None:
@@ -56,8 +86,19 @@ class AssessForm(forms.Form):
 
 
 class VoteForm(forms.Form):
-    in_favour = forms.IntegerField(label="Tán thành", min_value=0, error_messages={"required": "Hãy ghi số phiếu tán thành.", "invalid": "Số phiếu phải là số nguyên."})
-    against = forms.IntegerField(label="Không tán thành", min_value=0, error_messages={"required": "Hãy ghi số phiếu không tán thành.", "invalid": "Số phiếu phải là số nguyên."})
+    in_favour = forms.IntegerField(
+        label="Tán thành",
+        min_value=0,
+        error_messages={"required": "Hãy ghi số phiếu tán thành.", "invalid": "Số phiếu phải là số nguyên."},
+    )
+    against = forms.IntegerField(
+        label="Không tán thành",
+        min_value=0,
+        error_messages={
+            "required": "Hãy ghi số phiếu không tán thành.",
+            "invalid": "Số phiếu phải là số nguyên.",
+        },
+    )
     base = forms.IntegerField(label="Tổng số đảng viên chính thức", min_value=1, required=False)
 
 
@@ -71,17 +112,28 @@ class DecideForm(forms.Form):
 
 
 class ProposeForm(forms.Form):
-    held_on = VNDateField(label="Ngày họp kiểm điểm", required=True, error_messages={"required": "Hãy ghi ngày họp kiểm điểm.", "invalid": "Ngày phải theo dạng dd/mm/yyyy."})
+    held_on = VNDateField(
+        label="Ngày họp kiểm điểm",
+        required=True,
+        error_messages={
+            "required": "Hãy ghi ngày họp kiểm điểm.",
+            "invalid": "Ngày phải theo dạng dd/mm/yyyy.",
+        },
+    )
     place = forms.CharField(label="Địa điểm", required=False, max_length=255)
     present_count = forms.IntegerField(label="Số đảng viên có mặt", min_value=0, required=False)
 
 
 class ShortcomingForm(forms.Form):
     member = forms.TypedChoiceField(label="Của", coerce=int, required=False, empty_value=None)
-    text = forms.CharField(label="Hạn chế, khuyết điểm", widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    text = forms.CharField(
+        label="Hạn chế, khuyết điểm", widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
     raised_by = forms.TypedChoiceField(label="Người nêu", coerce=int, required=False, empty_value=None)
     raised_by_name = forms.CharField(label="hoặc người nêu ngoài chi bộ", required=False, max_length=255)
-    remedy_plan = forms.CharField(label="Kế hoạch khắc phục", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    remedy_plan = forms.CharField(
+        label="Kế hoạch khắc phục", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
     remedy_due = VNDateField(label="Hạn khắc phục")
     meeting = forms.IntegerField(required=False, widget=forms.HiddenInput)
     review = forms.IntegerField(required=False, widget=forms.HiddenInput)
@@ -95,7 +147,9 @@ class ShortcomingForm(forms.Form):
 
 
 class PlanForm(forms.Form):
-    plan = forms.CharField(label="Kế hoạch khắc phục", widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    plan = forms.CharField(
+        label="Kế hoạch khắc phục", widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
     due = VNDateField(label="Hạn khắc phục")
 
 
@@ -103,7 +157,9 @@ class DuesProfileForm(forms.Form):
     category = forms.ChoiceField(label="Đối tượng")
     base_income = forms.IntegerField(label="Thu nhập làm căn cứ (đồng/tháng)", min_value=0, required=False)
     fixed_amount = forms.IntegerField(label="Mức cố định (đồng/tháng)", min_value=0, required=False)
-    voluntary_amount = forms.IntegerField(label="Tự nguyện đóng cao hơn (đồng/tháng)", min_value=1, required=False)
+    voluntary_amount = forms.IntegerField(
+        label="Tự nguyện đóng cao hơn (đồng/tháng)", min_value=1, required=False
+    )
 
     def __init__(self, *args: Any, rules: AnnualRules, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -27,7 +27,9 @@ class Commitment(models.Model):
     """Bản cam kết tu dưỡng, rèn luyện, phấn đấu: written by the member, approved by the cell."""
 
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="commitments")
-    organisation = models.ForeignKey(Organisation, verbose_name="chi bộ", on_delete=models.PROTECT, related_name="+")
+    organisation = models.ForeignKey(
+        Organisation, verbose_name="chi bộ", on_delete=models.PROTECT, related_name="+"
+    )
     year = models.PositiveSmallIntegerField("năm")
     political = models.TextField("về tư tưởng chính trị", blank=True)
     ethical = models.TextField("về phẩm chất đạo đức, lối sống", blank=True)
@@ -36,7 +38,9 @@ class Commitment(models.Model):
     status = models.CharField(max_length=10, choices=CommitmentStatus.choices, default=CommitmentStatus.DRAFT)
     submitted_at = models.DateTimeField(null=True, blank=True)
     approved_at = models.DateTimeField(null=True, blank=True)
-    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     return_note = models.CharField("ý kiến của chi bộ", max_length=500, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -60,25 +64,47 @@ class ShortcomingStatus(models.TextChoices):
 class Shortcoming(models.Model):
     """A shortcoming raised in self-criticism and criticism, followed until the cell confirms it remedied."""
 
-    organisation = models.ForeignKey(Organisation, verbose_name="chi bộ", on_delete=models.PROTECT, related_name="shortcomings")
+    organisation = models.ForeignKey(
+        Organisation, verbose_name="chi bộ", on_delete=models.PROTECT, related_name="shortcomings"
+    )
     member = models.ForeignKey(
-        Member, verbose_name="đảng viên", null=True, blank=True, on_delete=models.CASCADE, related_name="shortcomings",
+        Member,
+        verbose_name="đảng viên",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="shortcomings",
         help_text="Để trống: hạn chế của tập thể chi bộ.",
     )
     year = models.PositiveSmallIntegerField("năm")
     text = models.TextField("hạn chế, khuyết điểm")
-    raised_by = models.ForeignKey(Member, verbose_name="người nêu", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    raised_by = models.ForeignKey(
+        Member, verbose_name="người nêu", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     raised_by_name = models.CharField("người nêu (ngoài chi bộ)", max_length=255, blank=True)
     meeting = models.ForeignKey(
-        "meetings.Meeting", verbose_name="buổi sinh hoạt", null=True, blank=True, on_delete=models.SET_NULL, related_name="shortcomings"
+        "meetings.Meeting",
+        verbose_name="buổi sinh hoạt",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="shortcomings",
     )
-    review = models.ForeignKey("Review", null=True, blank=True, on_delete=models.SET_NULL, related_name="shortcomings_raised")
+    review = models.ForeignKey(
+        "Review", null=True, blank=True, on_delete=models.SET_NULL, related_name="shortcomings_raised"
+    )
     remedy_plan = models.TextField("kế hoạch khắc phục", blank=True)
     remedy_due = models.DateField("hạn khắc phục", null=True, blank=True)
-    status = models.CharField(max_length=10, choices=ShortcomingStatus.choices, default=ShortcomingStatus.OPEN)
+    status = models.CharField(
+        max_length=10, choices=ShortcomingStatus.choices, default=ShortcomingStatus.OPEN
+    )
     remedied_at = models.DateTimeField(null=True, blank=True)
-    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -106,7 +132,9 @@ class Shortcoming(models.Model):
 class FollowUp(models.Model):
     shortcoming = models.ForeignKey(Shortcoming, on_delete=models.CASCADE, related_name="follow_ups")
     note = models.TextField("tiến độ khắc phục")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -125,7 +153,9 @@ class RoundStatus(models.TextChoices):
 class ReviewRound(models.Model):
     """One cell's year-end review: every member's review and the collective's."""
 
-    organisation = models.ForeignKey(Organisation, verbose_name="chi bộ", on_delete=models.PROTECT, related_name="review_rounds")
+    organisation = models.ForeignKey(
+        Organisation, verbose_name="chi bộ", on_delete=models.PROTECT, related_name="review_rounds"
+    )
     year = models.PositiveSmallIntegerField("năm")
     status = models.CharField(max_length=10, choices=RoundStatus.choices, default=RoundStatus.OPEN)
     rulebook_code = models.CharField(max_length=60)
@@ -134,17 +164,28 @@ class ReviewRound(models.Model):
     place = models.CharField("địa điểm", max_length=255, blank=True)
     present_count = models.PositiveSmallIntegerField("số đảng viên có mặt", null=True, blank=True)
     opened_at = models.DateTimeField(default=timezone.now)
-    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     proposed_at = models.DateTimeField(null=True, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     deciding_body = models.ForeignKey(
-        Organisation, verbose_name="cấp ủy quyết định", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Organisation,
+        verbose_name="cấp ủy quyết định",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     decision_note = models.TextField("ý kiến của cấp ủy cấp trên", blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["organisation", "year"], name="one_review_round_per_year")]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "year"], name="one_review_round_per_year")
+        ]
         ordering = ["-year"]
 
     def __str__(self) -> str:
@@ -166,7 +207,9 @@ class Review(models.Model):
     """A member's (or, with member empty, the cell's) annual review and rating."""
 
     round = models.ForeignKey(ReviewRound, on_delete=models.CASCADE, related_name="reviews")
-    member = models.ForeignKey(Member, null=True, blank=True, on_delete=models.PROTECT, related_name="reviews")
+    member = models.ForeignKey(
+        Member, null=True, blank=True, on_delete=models.PROTECT, related_name="reviews"
+    )
     status = models.CharField(max_length=16, choices=ReviewStatus.choices, default=ReviewStatus.DRAFT)
     # Self-assessment (by the member; for the cell, by the chi ủy).
     self_scores = models.JSONField(default=dict, blank=True)
@@ -195,13 +238,17 @@ class Review(models.Model):
     final_level = models.CharField(max_length=30, blank=True)
     decision_note = models.CharField("ý kiến của cấp trên", max_length=500, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["round", "member"], name="one_review_per_member_round"),
-            models.UniqueConstraint(fields=["round"], condition=Q(member__isnull=True), name="one_cell_review_per_round"),
+            models.UniqueConstraint(
+                fields=["round"], condition=Q(member__isnull=True), name="one_cell_review_per_round"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -230,7 +277,9 @@ class DuesProfile(models.Model):
     fixed_amount = models.PositiveIntegerField("mức cố định (đồng/tháng)", null=True, blank=True)
     voluntary_amount = models.PositiveIntegerField("mức tự nguyện (đồng/tháng)", null=True, blank=True)
     voluntary_approved_at = models.DateTimeField(null=True, blank=True)
-    voluntary_approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    voluntary_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     updated_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
@@ -242,13 +291,17 @@ class DuesPayment(models.Model):
     live on meetings.Attendance (dues_collected, dues_amount) and count for the meeting's month."""
 
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="dues_payments")
-    organisation = models.ForeignKey(Organisation, verbose_name="chi bộ", on_delete=models.PROTECT, related_name="+")
+    organisation = models.ForeignKey(
+        Organisation, verbose_name="chi bộ", on_delete=models.PROTECT, related_name="+"
+    )
     year = models.PositiveSmallIntegerField("năm")
     month = models.PositiveSmallIntegerField("tháng")
     amount = models.PositiveIntegerField("số tiền (đồng)")
     paid_on = models.DateField("ngày nộp")
     note = models.CharField("ghi chú", max_length=255, blank=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -262,18 +315,26 @@ class DuesPayment(models.Model):
 class Remittance(models.Model):
     """Dues of one month remitted by the cell to the upper level."""
 
-    organisation = models.ForeignKey(Organisation, verbose_name="chi bộ", on_delete=models.PROTECT, related_name="remittances")
+    organisation = models.ForeignKey(
+        Organisation, verbose_name="chi bộ", on_delete=models.PROTECT, related_name="remittances"
+    )
     year = models.PositiveSmallIntegerField("năm")
     month = models.PositiveSmallIntegerField("tháng")
     amount = models.PositiveIntegerField("số tiền nộp cấp trên (đồng)")
     remitted_on = models.DateField("ngày nộp")
     note = models.CharField("ghi chú", max_length=255, blank=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     confirmed_at = models.DateTimeField(null=True, blank=True)
-    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["organisation", "year", "month"], name="one_remittance_per_month")]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "year", "month"], name="one_remittance_per_month")
+        ]
         ordering = ["year", "month"]
 
     def __str__(self) -> str:

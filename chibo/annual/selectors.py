@@ -89,7 +89,11 @@ def members_in_year(cell: Organisation, year: int) -> QuerySet[Member]:
 def joined_cell_on(cell: Organisation, member_ids: list[int]) -> dict[int, dt.date]:
     from chibo.members.models import Membership
 
-    rows = Membership.objects.filter(organisation=cell, member_id__in=member_ids).values("member_id").annotate(first=Min("start"))
+    rows = (
+        Membership.objects.filter(organisation=cell, member_id__in=member_ids)
+        .values("member_id")
+        .annotate(first=Min("start"))
+    )
     return {r["member_id"]: r["first"] for r in rows}
 
 
@@ -156,12 +160,19 @@ class Ledger:
 
     def month_totals(self) -> list[dict[str, Any]]:
         return [
-            {"month": m, "due": self.month_due.get(m, 0), "paid": self.month_paid.get(m, 0), "remittance": self.remittances.get(m)}
+            {
+                "month": m,
+                "due": self.month_due.get(m, 0),
+                "paid": self.month_paid.get(m, 0),
+                "remittance": self.remittances.get(m),
+            }
             for m in MONTHS
         ]
 
 
-def paid_by_member_month(cell: Organisation, year: int, member_ids: list[int] | None = None) -> dict[tuple[int, int], int]:
+def paid_by_member_month(
+    cell: Organisation, year: int, member_ids: list[int] | None = None
+) -> dict[tuple[int, int], int]:
     """Dues paid per (member, month): collected at the cell's meetings + recorded outside them."""
     paid: dict[tuple[int, int], int] = defaultdict(int)
     at_meetings = Attendance.objects.filter(
@@ -171,28 +182,40 @@ def paid_by_member_month(cell: Organisation, year: int, member_ids: list[int] | 
     if member_ids is not None:
         at_meetings = at_meetings.filter(member_id__in=member_ids)
         manual = manual.filter(member_id__in=member_ids)
-    for r in at_meetings.annotate(m=ExtractMonth("meeting__scheduled_at")).values("member_id", "m").annotate(total=Sum("dues_amount")):
+    for r in (
+        at_meetings.annotate(m=ExtractMonth("meeting__scheduled_at"))
+        .values("member_id", "m")
+        .annotate(total=Sum("dues_amount"))
+    ):
         paid[(r["member_id"], r["m"])] += r["total"] or 0
     for r in manual.values("member_id", "month").annotate(total=Sum("amount")):
         paid[(r["member_id"], r["month"])] += r["total"] or 0
     return paid
 
 
-def due_for(rule: loader.DuesRule, member: Member, profile: DuesProfile | None, on: dt.date) -> engine.DuesDue | None:
+def due_for(
+    rule: loader.DuesRule, member: Member, profile: DuesProfile | None, on: dt.date
+) -> engine.DuesDue | None:
     if profile is None:
         return None
     outside = engine.outside_working_age(rule, birth=member.birth_date, gender=member.gender, on=on)
     try:
         return engine.monthly_dues(
-            rule, category=profile.category, base=profile.base_income, fixed=profile.fixed_amount,
-            outside_age=outside, voluntary=profile.voluntary_amount,
+            rule,
+            category=profile.category,
+            base=profile.base_income,
+            fixed=profile.fixed_amount,
+            outside_age=outside,
+            voluntary=profile.voluntary_amount,
             voluntary_approved=profile.voluntary_approved_at is not None,
         )
     except ValueError:
         return None
 
 
-def dues_ledger(cell: Organisation, year: int, *, today: dt.date | None = None, only: Member | None = None) -> Ledger:
+def dues_ledger(
+    cell: Organisation, year: int, *, today: dt.date | None = None, only: Member | None = None
+) -> Ledger:
     """Every member's twelve months: due, paid, flagged. Six queries whatever the size."""
     today = today or timezone.localdate()
     rule = rules_for_cell(cell).dues
@@ -206,7 +229,11 @@ def dues_ledger(cell: Organisation, year: int, *, today: dt.date | None = None, 
     month_paid: dict[int, int] = defaultdict(int)
     month_due: dict[int, int] = defaultdict(int)
     for member in members:
-        profile = getattr(member, "dues_profile", None) if only is None else DuesProfile.objects.filter(member=member).first()
+        profile = (
+            getattr(member, "dues_profile", None)
+            if only is None
+            else DuesProfile.objects.filter(member=member).first()
+        )
         first = joined.get(member.pk)
         cells: list[LedgerCell] = []
         due_text, halved = "", False
@@ -235,24 +262,48 @@ def receipts(cell: Organisation, year: int) -> list[dict[str, Any]]:
     """Every payment of the year, at meetings and outside them, in date order."""
     out: list[dict[str, Any]] = []
     rows = (
-        Attendance.objects.filter(meeting__organisation=cell, meeting__scheduled_at__year=year, dues_collected=True)
+        Attendance.objects.filter(
+            meeting__organisation=cell, meeting__scheduled_at__year=year, dues_collected=True
+        )
         .select_related("member", "meeting")
         .order_by("meeting__scheduled_at", "member__sort_key")
     )
     for a in rows:
         when = timezone.localtime(a.meeting.scheduled_at).date()
-        out.append({"date": when, "month": when.month, "member": a.member.full_name, "sort": a.member.sort_key,
-                    "amount": a.dues_amount, "how": f"Thu tại buổi sinh hoạt {when:%d/%m/%Y}", "note": ""})
+        out.append(
+            {
+                "date": when,
+                "month": when.month,
+                "member": a.member.full_name,
+                "sort": a.member.sort_key,
+                "amount": a.dues_amount,
+                "how": f"Thu tại buổi sinh hoạt {when:%d/%m/%Y}",
+                "note": "",
+            }
+        )
     for p in DuesPayment.objects.filter(organisation=cell, year=year).select_related("member"):
-        out.append({"date": p.paid_on, "month": p.month, "member": p.member.full_name, "sort": p.member.sort_key,
-                    "amount": p.amount, "how": "Nộp ngoài buổi sinh hoạt", "note": p.note})
+        out.append(
+            {
+                "date": p.paid_on,
+                "month": p.month,
+                "member": p.member.full_name,
+                "sort": p.member.sort_key,
+                "amount": p.amount,
+                "how": "Nộp ngoài buổi sinh hoạt",
+                "note": p.note,
+            }
+        )
     out.sort(key=lambda r: (r["date"], r["sort"]))
     return out
 
 
 # --- shortcomings --------------------------------------------------------------------------
-def open_shortcomings(*, member: Member | None = None, cell: Organisation | None = None) -> QuerySet[Shortcoming]:
-    qs = Shortcoming.objects.filter(status=ShortcomingStatus.OPEN).select_related("organisation", "member", "raised_by", "meeting")
+def open_shortcomings(
+    *, member: Member | None = None, cell: Organisation | None = None
+) -> QuerySet[Shortcoming]:
+    qs = Shortcoming.objects.filter(status=ShortcomingStatus.OPEN).select_related(
+        "organisation", "member", "raised_by", "meeting"
+    )
     if member is not None:
         qs = qs.filter(member=member)
     if cell is not None:
@@ -260,7 +311,9 @@ def open_shortcomings(*, member: Member | None = None, cell: Organisation | None
     return qs.order_by("created_at", "id")
 
 
-def previous_shortcomings(year: int, *, member: Member | None = None, cell: Organisation | None = None) -> QuerySet[Shortcoming]:
+def previous_shortcomings(
+    year: int, *, member: Member | None = None, cell: Organisation | None = None
+) -> QuerySet[Shortcoming]:
     """Raised before YEAR and still open when YEAR began: what "100% fixed" is measured on."""
     start = timezone.make_aware(dt.datetime(year, 1, 1))
     qs = Shortcoming.objects.filter(year__lt=year).filter(
@@ -274,7 +327,9 @@ def previous_shortcomings(year: int, *, member: Member | None = None, cell: Orga
 
 
 def shortcomings_of_meeting(meeting: Meeting) -> QuerySet[Shortcoming]:
-    return meeting.shortcomings.select_related("organisation", "member", "raised_by").order_by("created_at", "id")
+    return meeting.shortcomings.select_related("organisation", "member", "raised_by").order_by(
+        "created_at", "id"
+    )
 
 
 # --- inputs gathered for a review --------------------------------------------------------------
@@ -289,14 +344,18 @@ def task_figures(tasks: QuerySet[Task], year: int, today: dt.date) -> dict[str, 
     cutoff = _cutoff(year, today)
     # Open tasks not yet due are still in progress: they count once their due date has passed.
     rows = list(
-        tasks.filter(due_date__year=year).filter(Q(status=TaskStatus.DONE) | Q(due_date__lte=cutoff)).values_list("status", "due_date")
+        tasks.filter(due_date__year=year)
+        .filter(Q(status=TaskStatus.DONE) | Q(due_date__lte=cutoff))
+        .values_list("status", "due_date")
     )
     done = sum(1 for status, _ in rows if status == TaskStatus.DONE)
     overdue = sum(1 for status, due in rows if status == TaskStatus.OPEN and due < cutoff)
     return {"tasks_total": len(rows), "tasks_done": done, "tasks_overdue": overdue, "tasks_late": overdue}
 
 
-def member_inputs(member: Member, cell: Organisation, year: int, *, today: dt.date | None = None) -> dict[str, Any]:
+def member_inputs(
+    member: Member, cell: Organisation, year: int, *, today: dt.date | None = None
+) -> dict[str, Any]:
     today = today or timezone.localdate()
     att = Attendance.objects.filter(member=member, meeting__scheduled_at__year=year, meeting__status__in=HELD)
     counts: dict[str, int] = defaultdict(int)
@@ -329,7 +388,9 @@ def monthly_grades(cell: Organisation, year: int) -> list[str | None]:
     rank = grade_rank(book)
     rows = (
         Meeting.objects.filter(
-            organisation=cell, scheduled_at__year=year, status=MeetingStatus.APPROVED,
+            organisation=cell,
+            scheduled_at__year=year,
+            status=MeetingStatus.APPROVED,
             kind__in=[MeetingKind.REGULAR, MeetingKind.COMBINED],
         )
         .annotate(m=ExtractMonth("scheduled_at"))
@@ -404,7 +465,8 @@ def round_view(rnd: ReviewRound) -> RoundView:
     levels = [r.final_level or r.proposed_level for r in members if (r.final_level or r.proposed_level)]
     cap = engine.check_cap(rules.cap, levels, top=top.level, label=top.label)
     commitments = {
-        c.member_id: c for c in Commitment.objects.filter(member_id__in=[r.member_id for r in members], year=rnd.year)
+        c.member_id: c
+        for c in Commitment.objects.filter(member_id__in=[r.member_id for r in members], year=rnd.year)
     }
     return RoundView(rnd, rules, members, cell_review, cap, commitments)
 
@@ -424,7 +486,9 @@ def meeting_dues(meeting: Meeting) -> dict[str, Any]:
     when = timezone.localtime(meeting.scheduled_at).date()
     cell = meeting.organisation
     rule = rules_for_cell(cell).dues
-    rows = list(meeting.attendance.select_related("member", "member__dues_profile").order_by("member__sort_key"))
+    rows = list(
+        meeting.attendance.select_related("member", "member__dues_profile").order_by("member__sort_key")
+    )
     ids = [a.member_id for a in rows]
     paid = paid_by_member_month(cell, when.year, ids)
     due_total, short = 0, []
@@ -436,6 +500,9 @@ def meeting_dues(meeting: Meeting) -> dict[str, Any]:
         if paid.get((a.member_id, when.month), 0) < due.amount:
             short.append(a.member.full_name)
     return {
-        "year": when.year, "month": when.month, "due": due_total, "short": short,
+        "year": when.year,
+        "month": when.month,
+        "due": due_total,
+        "short": short,
         "collected": sum(a.dues_amount for a in rows if a.dues_collected),
     }

@@ -88,11 +88,20 @@ def _cell_members(cell: Organisation) -> list[Member]:
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
     scope = get_scope(request.user)
-    cells = Organisation.objects.filter(scope.q(Perm.ANNUAL_VIEW), kind__in=list(CELL_KINDS)).order_by("sort_key")[:200]
+    cells = Organisation.objects.filter(scope.q(Perm.ANNUAL_VIEW), kind__in=list(CELL_KINDS)).order_by(
+        "sort_key"
+    )[:200]
     year = timezone.localdate().year
-    return render(request, "annual/index.html", {
-        "cells": cells, "year": year, "member_id": scope.member_id, "nav_section": "annual",
-    })
+    return render(
+        request,
+        "annual/index.html",
+        {
+            "cells": cells,
+            "year": year,
+            "member_id": scope.member_id,
+            "nav_section": "annual",
+        },
+    )
 
 
 # --- the member's year ---------------------------------------------------------------------
@@ -104,18 +113,28 @@ def member_year(request: HttpRequest, pk: int, year: int) -> HttpResponse:
     year = _year(year)
     cell = member.organisation
     commitment = Commitment.objects.filter(member=member, year=year).first()
-    review = (
-        selectors.Review.objects.filter(member=member, round__year=year).select_related("round").first()
-    )
+    review = selectors.Review.objects.filter(member=member, round__year=year).select_related("round").first()
     rules = selectors.rules_for_round(review.round) if review else selectors.rules_for_cell(cell)
     ledger = selectors.dues_ledger(cell, year, only=member) if cell.is_cell else None
-    return render(request, "annual/member_year.html", {
-        "member": member, "year": year, "commitment": commitment, "review": review, "rules": rules,
-        "row": ledger.rows[0] if ledger else None, "is_self": access.is_self(request.user, member.pk),
-        "can_manage": Perm.ANNUAL_MANAGE in perms, "open_shortcomings": selectors.open_shortcomings(member=member),
-        "levels": {lv.level: lv.label for lv in rules.rating.levels}, "tone": LEVEL_TONE,
-        "prev_year": year - 1, "next_year": year + 1,
-    })
+    return render(
+        request,
+        "annual/member_year.html",
+        {
+            "member": member,
+            "year": year,
+            "commitment": commitment,
+            "review": review,
+            "rules": rules,
+            "row": ledger.rows[0] if ledger else None,
+            "is_self": access.is_self(request.user, member.pk),
+            "can_manage": Perm.ANNUAL_MANAGE in perms,
+            "open_shortcomings": selectors.open_shortcomings(member=member),
+            "levels": {lv.level: lv.label for lv in rules.rating.levels},
+            "tone": LEVEL_TONE,
+            "prev_year": year - 1,
+            "next_year": year + 1,
+        },
+    )
 
 
 @require_GET
@@ -150,19 +169,29 @@ def commitment(request: HttpRequest, pk: int) -> HttpResponse:
         back = reverse("annual:commitment", args=[c.pk])
         submit = "submit" in request.POST
         return _act(
-            request, back,
-            lambda: services.save_commitment(actor=request.user, commitment=c, submit=submit, **form.cleaned_data),
+            request,
+            back,
+            lambda: services.save_commitment(
+                actor=request.user, commitment=c, submit=submit, **form.cleaned_data
+            ),
             "Đã gửi bản cam kết để chi bộ duyệt." if submit else "Đã lưu bản cam kết.",
         )
     c, perms = access.commitment_for_user(request.user, pk)
     own = access.is_self(request.user, c.member_id)
     form = af.CommitmentForm(initial={f: getattr(c, f) for f in services.COMMITMENT_FIELDS})
-    return render(request, "annual/commitment.html", {
-        "c": c, "form": form, "own": own, "editable": own and not c.is_locked,
-        "can_approve": Perm.ANNUAL_MANAGE in perms and c.status == CommitmentStatus.SUBMITTED,
-        "sections": [(services.COMMITMENT_LABELS[f], getattr(c, f)) for f in services.COMMITMENT_FIELDS],
-        "note_form": af.NoteForm(),
-    })
+    return render(
+        request,
+        "annual/commitment.html",
+        {
+            "c": c,
+            "form": form,
+            "own": own,
+            "editable": own and not c.is_locked,
+            "can_approve": Perm.ANNUAL_MANAGE in perms and c.status == CommitmentStatus.SUBMITTED,
+            "sections": [(services.COMMITMENT_LABELS[f], getattr(c, f)) for f in services.COMMITMENT_FIELDS],
+            "note_form": af.NoteForm(),
+        },
+    )
 
 
 @require_POST
@@ -170,8 +199,12 @@ def commitment(request: HttpRequest, pk: int) -> HttpResponse:
 @explain_refusals
 def commitment_approve(request: HttpRequest, pk: int) -> HttpResponse:
     c, _ = access.commitment_for_user(request.user, pk, write="cell")
-    return _act(request, reverse("annual:commitment", args=[c.pk]),
-                lambda: services.approve_commitment(actor=request.user, commitment=c), "Chi bộ đã duyệt bản cam kết.")
+    return _act(
+        request,
+        reverse("annual:commitment", args=[c.pk]),
+        lambda: services.approve_commitment(actor=request.user, commitment=c),
+        "Chi bộ đã duyệt bản cam kết.",
+    )
 
 
 @require_POST
@@ -180,8 +213,12 @@ def commitment_approve(request: HttpRequest, pk: int) -> HttpResponse:
 def commitment_return(request: HttpRequest, pk: int) -> HttpResponse:
     c, _ = access.commitment_for_user(request.user, pk, write="cell")
     note = request.POST.get("note", "")
-    return _act(request, reverse("annual:commitment", args=[c.pk]),
-                lambda: services.return_commitment(actor=request.user, commitment=c, note=note), "Đã trả lại bản cam kết.")
+    return _act(
+        request,
+        reverse("annual:commitment", args=[c.pk]),
+        lambda: services.return_commitment(actor=request.user, commitment=c, note=note),
+        "Đã trả lại bản cam kết.",
+    )
 
 
 # --- the cell's year ------------------------------------------------------------------------
@@ -196,16 +233,27 @@ def cell_year(request: HttpRequest, pk: int, year: int) -> HttpResponse:
     members = _cell_members(cell)
     commitments = {c.member_id: c for c in Commitment.objects.filter(organisation=cell, year=year)}
     rules = view.rules if view else selectors.rules_for_cell(cell)
-    return render(request, "annual/cell_year.html", {
-        "cell": cell, "year": year, "rnd": rnd, "view": view, "rules": rules,
-        "levels": {lv.level: lv.label for lv in rules.rating.levels}, "tone": LEVEL_TONE,
-        "commitment_rows": [(m, commitments.get(m.pk)) for m in members],
-        "open_cell_shortcomings": selectors.open_shortcomings(cell=cell),
-        "can_manage": Perm.ANNUAL_MANAGE in perms, "can_decide": Perm.ANNUAL_DECIDE in perms,
-        "propose_form": af.ProposeForm(initial={"held_on": timezone.localdate()}),
-        "shortcoming_form": af.ShortcomingForm(members=members, initial={"back": request.path}),
-        "prev_year": year - 1, "next_year": year + 1,
-    })
+    return render(
+        request,
+        "annual/cell_year.html",
+        {
+            "cell": cell,
+            "year": year,
+            "rnd": rnd,
+            "view": view,
+            "rules": rules,
+            "levels": {lv.level: lv.label for lv in rules.rating.levels},
+            "tone": LEVEL_TONE,
+            "commitment_rows": [(m, commitments.get(m.pk)) for m in members],
+            "open_cell_shortcomings": selectors.open_shortcomings(cell=cell),
+            "can_manage": Perm.ANNUAL_MANAGE in perms,
+            "can_decide": Perm.ANNUAL_DECIDE in perms,
+            "propose_form": af.ProposeForm(initial={"held_on": timezone.localdate()}),
+            "shortcoming_form": af.ShortcomingForm(members=members, initial={"back": request.path}),
+            "prev_year": year - 1,
+            "next_year": year + 1,
+        },
+    )
 
 
 @require_POST
@@ -214,9 +262,12 @@ def cell_year(request: HttpRequest, pk: int, year: int) -> HttpResponse:
 def round_open(request: HttpRequest, pk: int, year: int) -> HttpResponse:
     cell, _ = access.cell_for_user(request.user, pk, need=Perm.ANNUAL_MANAGE)
     year = _year(year)
-    return _act(request, reverse("annual:cell_year", args=[cell.pk, year]),
-                lambda: services.open_round(actor=request.user, cell=cell, year=year),
-                f"Đã mở đợt kiểm điểm năm {year}; số liệu đã được tổng hợp tự động.")
+    return _act(
+        request,
+        reverse("annual:cell_year", args=[cell.pk, year]),
+        lambda: services.open_round(actor=request.user, cell=cell, year=year),
+        f"Đã mở đợt kiểm điểm năm {year}; số liệu đã được tổng hợp tự động.",
+    )
 
 
 def _round(request: HttpRequest, pk: int, need: Perm) -> ReviewRound:
@@ -233,8 +284,12 @@ def _round(request: HttpRequest, pk: int, need: Perm) -> ReviewRound:
 @explain_refusals
 def round_refresh(request: HttpRequest, pk: int) -> HttpResponse:
     rnd = _round(request, pk, Perm.ANNUAL_MANAGE)
-    return _act(request, reverse("annual:cell_year", args=[rnd.organisation_id, rnd.year]),
-                lambda: services.refresh_inputs(actor=request.user, round=rnd), "Đã cập nhật số liệu tự động.")
+    return _act(
+        request,
+        reverse("annual:cell_year", args=[rnd.organisation_id, rnd.year]),
+        lambda: services.refresh_inputs(actor=request.user, round=rnd),
+        "Đã cập nhật số liệu tự động.",
+    )
 
 
 @require_POST
@@ -247,8 +302,12 @@ def round_propose(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, af.form_errors(form))
         return redirect(back)
-    return _act(request, back, lambda: services.propose_round(actor=request.user, round=rnd, **form.cleaned_data),
-                "Đã gửi danh sách đề nghị xếp loại lên cấp ủy cấp trên.")
+    return _act(
+        request,
+        back,
+        lambda: services.propose_round(actor=request.user, round=rnd, **form.cleaned_data),
+        "Đã gửi danh sách đề nghị xếp loại lên cấp ủy cấp trên.",
+    )
 
 
 @require_POST
@@ -257,9 +316,12 @@ def round_propose(request: HttpRequest, pk: int) -> HttpResponse:
 def round_decide(request: HttpRequest, pk: int) -> HttpResponse:
     rnd = _round(request, pk, Perm.ANNUAL_DECIDE)
     note = request.POST.get("note", "")
-    return _act(request, reverse("annual:cell_year", args=[rnd.organisation_id, rnd.year]),
-                lambda: services.decide_round(actor=request.user, round=rnd, note=note),
-                "Đã quyết định xếp loại; kết quả năm đã khóa.")
+    return _act(
+        request,
+        reverse("annual:cell_year", args=[rnd.organisation_id, rnd.year]),
+        lambda: services.decide_round(actor=request.user, round=rnd, note=note),
+        "Đã quyết định xếp loại; kết quả năm đã khóa.",
+    )
 
 
 @require_POST
@@ -268,8 +330,12 @@ def round_decide(request: HttpRequest, pk: int) -> HttpResponse:
 def round_return(request: HttpRequest, pk: int) -> HttpResponse:
     rnd = _round(request, pk, Perm.ANNUAL_DECIDE)
     note = request.POST.get("note", "")
-    return _act(request, reverse("annual:cell_year", args=[rnd.organisation_id, rnd.year]),
-                lambda: services.return_round(actor=request.user, round=rnd, note=note), "Đã trả lại để chi bộ làm lại.")
+    return _act(
+        request,
+        reverse("annual:cell_year", args=[rnd.organisation_id, rnd.year]),
+        lambda: services.return_round(actor=request.user, round=rnd, note=note),
+        "Đã trả lại để chi bộ làm lại.",
+    )
 
 
 @require_GET
@@ -295,34 +361,66 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
     frame = rules.rating.frames[subject]
     own = access.is_self(request.user, r.member_id) or (r.is_cell and Perm.ANNUAL_MANAGE in perms)
     open_round = rnd.status == RoundStatus.OPEN
-    vote = engine.check_vote(rules.vote, r.proposed_level, in_favour=r.vote_for, base=r.vote_base or 0) if r.proposed_level else None
-    commitment = Commitment.objects.filter(member_id=r.member_id, year=rnd.year).first() if r.member_id else None
+    vote = (
+        engine.check_vote(rules.vote, r.proposed_level, in_favour=r.vote_for, base=r.vote_base or 0)
+        if r.proposed_level
+        else None
+    )
+    commitment = (
+        Commitment.objects.filter(member_id=r.member_id, year=rnd.year).first() if r.member_id else None
+    )
     if r.member_id:
         previous = selectors.previous_shortcomings(rnd.year, member=r.member)
     else:
         previous = selectors.previous_shortcomings(rnd.year, cell=rnd.organisation)
     members = _cell_members(rnd.organisation)
-    return render(request, "annual/review.html", {
-        "r": r, "rnd": rnd, "rules": rules, "i": r.inputs or {}, "commitment": commitment,
-        "levels": {lv.level: lv.label for lv in rules.rating.levels}, "tone": LEVEL_TONE,
-        "self_fields": af.score_fields(frame, r.self_scores, "self_"),
-        "cell_fields": af.score_fields(frame, r.cell_scores or r.self_scores, "cell_"),
-        "self_form": af.SelfAssessmentForm(initial={"strengths": r.strengths, "weaknesses": r.weaknesses, "remedy": r.remedy}),
-        "assess_form": af.AssessForm(rules=rules, initial={
-            "comment": r.cell_comment, "tasks_exceeding": r.tasks_exceeding, "disciplined": r.disciplined,
-            "proposed_level": r.proposed_level}),
-        "vote_form": af.VoteForm(initial={"in_favour": r.vote_for, "against": r.vote_against, "base": r.vote_base}),
-        "decide_form": af.DecideForm(rules=rules, initial={"final_level": r.final_level or r.proposed_level}),
-        "can_self": own and open_round and r.status in (ReviewStatus.DRAFT, ReviewStatus.SELF_SUBMITTED),
-        "can_assess": Perm.ANNUAL_MANAGE in perms and open_round and r.status != ReviewStatus.DRAFT,
-        "can_vote": Perm.ANNUAL_MANAGE in perms and open_round and bool(vote and vote.required),
-        "can_decide": Perm.ANNUAL_DECIDE in perms and rnd.status == RoundStatus.PROPOSED,
-        "can_manage": Perm.ANNUAL_MANAGE in perms,
-        "vote": vote, "previous": previous, "raised": r.shortcomings_raised.select_related("member", "raised_by"),
-        "shortcoming_form": af.ShortcomingForm(members=members, initial={
-            "member": r.member_id, "review": r.pk, "back": request.path}),
-        "grade_labels": {b.grade: b.label for b in selectors.rulebook_for(rnd.organisation).scorecard.bands},
-    })
+    return render(
+        request,
+        "annual/review.html",
+        {
+            "r": r,
+            "rnd": rnd,
+            "rules": rules,
+            "i": r.inputs or {},
+            "commitment": commitment,
+            "levels": {lv.level: lv.label for lv in rules.rating.levels},
+            "tone": LEVEL_TONE,
+            "self_fields": af.score_fields(frame, r.self_scores, "self_"),
+            "cell_fields": af.score_fields(frame, r.cell_scores or r.self_scores, "cell_"),
+            "self_form": af.SelfAssessmentForm(
+                initial={"strengths": r.strengths, "weaknesses": r.weaknesses, "remedy": r.remedy}
+            ),
+            "assess_form": af.AssessForm(
+                rules=rules,
+                initial={
+                    "comment": r.cell_comment,
+                    "tasks_exceeding": r.tasks_exceeding,
+                    "disciplined": r.disciplined,
+                    "proposed_level": r.proposed_level,
+                },
+            ),
+            "vote_form": af.VoteForm(
+                initial={"in_favour": r.vote_for, "against": r.vote_against, "base": r.vote_base}
+            ),
+            "decide_form": af.DecideForm(
+                rules=rules, initial={"final_level": r.final_level or r.proposed_level}
+            ),
+            "can_self": own and open_round and r.status in (ReviewStatus.DRAFT, ReviewStatus.SELF_SUBMITTED),
+            "can_assess": Perm.ANNUAL_MANAGE in perms and open_round and r.status != ReviewStatus.DRAFT,
+            "can_vote": Perm.ANNUAL_MANAGE in perms and open_round and bool(vote and vote.required),
+            "can_decide": Perm.ANNUAL_DECIDE in perms and rnd.status == RoundStatus.PROPOSED,
+            "can_manage": Perm.ANNUAL_MANAGE in perms,
+            "vote": vote,
+            "previous": previous,
+            "raised": r.shortcomings_raised.select_related("member", "raised_by"),
+            "shortcoming_form": af.ShortcomingForm(
+                members=members, initial={"member": r.member_id, "review": r.pk, "back": request.path}
+            ),
+            "grade_labels": {
+                b.grade: b.label for b in selectors.rulebook_for(rnd.organisation).scorecard.bands
+            },
+        },
+    )
 
 
 @require_POST
@@ -335,9 +433,14 @@ def review_self(request: HttpRequest, pk: int) -> HttpResponse:
     form.is_valid()
     scores = af.scores_from(request.POST, rules.rating.frames[r.subject], "self_")
     submit = "submit" in request.POST
-    return _act(request, reverse("annual:review", args=[r.pk]),
-                lambda: services.save_self_assessment(actor=request.user, review=r, scores=scores, submit=submit, **form.cleaned_data),
-                "Đã gửi bản tự kiểm điểm." if submit else "Đã lưu bản tự kiểm điểm.")
+    return _act(
+        request,
+        reverse("annual:review", args=[r.pk]),
+        lambda: services.save_self_assessment(
+            actor=request.user, review=r, scores=scores, submit=submit, **form.cleaned_data
+        ),
+        "Đã gửi bản tự kiểm điểm." if submit else "Đã lưu bản tự kiểm điểm.",
+    )
 
 
 @require_POST
@@ -353,10 +456,20 @@ def review_assess(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(back)
     data = form.cleaned_data
     scores = af.scores_from(request.POST, rules.rating.frames[r.subject], "cell_")
-    return _act(request, back, lambda: services.assess(
-        actor=request.user, review=r, scores=scores, comment=data["comment"], tasks_exceeding=data["tasks_exceeding"] or 0,
-        disciplined=data["disciplined"], proposed_level=data["proposed_level"],
-    ), "Chi bộ đã đánh giá và đề nghị mức xếp loại.")
+    return _act(
+        request,
+        back,
+        lambda: services.assess(
+            actor=request.user,
+            review=r,
+            scores=scores,
+            comment=data["comment"],
+            tasks_exceeding=data["tasks_exceeding"] or 0,
+            disciplined=data["disciplined"],
+            proposed_level=data["proposed_level"],
+        ),
+        "Chi bộ đã đánh giá và đề nghị mức xếp loại.",
+    )
 
 
 @require_POST
@@ -370,8 +483,14 @@ def review_vote(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, af.form_errors(form))
         return redirect(back)
     d = form.cleaned_data
-    return _act(request, back, lambda: services.record_vote(actor=request.user, review=r, in_favour=d["in_favour"], against=d["against"], base=d["base"]),
-                "Đã ghi kết quả biểu quyết.")
+    return _act(
+        request,
+        back,
+        lambda: services.record_vote(
+            actor=request.user, review=r, in_favour=d["in_favour"], against=d["against"], base=d["base"]
+        ),
+        "Đã ghi kết quả biểu quyết.",
+    )
 
 
 @require_POST
@@ -384,7 +503,12 @@ def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, af.form_errors(form))
         return redirect(back)
-    return _act(request, back, lambda: services.decide(actor=request.user, review=r, **form.cleaned_data), "Đã quyết định xếp loại.")
+    return _act(
+        request,
+        back,
+        lambda: services.decide(actor=request.user, review=r, **form.cleaned_data),
+        "Đã quyết định xếp loại.",
+    )
 
 
 @require_GET
@@ -413,12 +537,30 @@ def shortcoming_raise(request: HttpRequest, pk: int) -> HttpResponse:
     d = form.cleaned_data
     by_pk = {m.pk: m for m in members}
     meeting = Meeting.objects.filter(pk=d["meeting"], organisation=cell).first() if d["meeting"] else None
-    review = selectors.Review.objects.filter(pk=d["review"], round__organisation=cell).select_related("round").first() if d["review"] else None
-    return _act(request, back, lambda: services.raise_shortcoming(
-        actor=request.user, cell=cell, member=by_pk.get(d["member"]) if d["member"] else None, text=d["text"],
-        raised_by=by_pk.get(d["raised_by"]) if d["raised_by"] else None, raised_by_name=d["raised_by_name"],
-        meeting=meeting, review=review, remedy_plan=d["remedy_plan"], remedy_due=d["remedy_due"],
-    ), "Đã ghi hạn chế, khuyết điểm; chi bộ sẽ theo dõi đến khi khắc phục xong.")
+    review = (
+        selectors.Review.objects.filter(pk=d["review"], round__organisation=cell)
+        .select_related("round")
+        .first()
+        if d["review"]
+        else None
+    )
+    return _act(
+        request,
+        back,
+        lambda: services.raise_shortcoming(
+            actor=request.user,
+            cell=cell,
+            member=by_pk.get(d["member"]) if d["member"] else None,
+            text=d["text"],
+            raised_by=by_pk.get(d["raised_by"]) if d["raised_by"] else None,
+            raised_by_name=d["raised_by_name"],
+            meeting=meeting,
+            review=review,
+            remedy_plan=d["remedy_plan"],
+            remedy_due=d["remedy_due"],
+        ),
+        "Đã ghi hạn chế, khuyết điểm; chi bộ sẽ theo dõi đến khi khắc phục xong.",
+    )
 
 
 @require_GET
@@ -426,11 +568,16 @@ def shortcoming_raise(request: HttpRequest, pk: int) -> HttpResponse:
 @explain_refusals
 def shortcoming(request: HttpRequest, pk: int) -> HttpResponse:
     s, perms = access.shortcoming_for_user(request.user, pk)
-    return render(request, "annual/shortcoming.html", {
-        "s": s, "follow_ups": s.follow_ups.select_related("author"),
-        "can_manage": Perm.ANNUAL_MANAGE in perms and not s.is_locked,
-        "plan_form": af.PlanForm(initial={"plan": s.remedy_plan, "due": s.remedy_due}),
-    })
+    return render(
+        request,
+        "annual/shortcoming.html",
+        {
+            "s": s,
+            "follow_ups": s.follow_ups.select_related("author"),
+            "can_manage": Perm.ANNUAL_MANAGE in perms and not s.is_locked,
+            "plan_form": af.PlanForm(initial={"plan": s.remedy_plan, "due": s.remedy_due}),
+        },
+    )
 
 
 @require_POST
@@ -443,8 +590,12 @@ def shortcoming_plan(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, af.form_errors(form))
         return redirect(back)
-    return _act(request, back, lambda: services.set_remedy_plan(actor=request.user, shortcoming=s, **form.cleaned_data),
-                "Đã lưu kế hoạch khắc phục.")
+    return _act(
+        request,
+        back,
+        lambda: services.set_remedy_plan(actor=request.user, shortcoming=s, **form.cleaned_data),
+        "Đã lưu kế hoạch khắc phục.",
+    )
 
 
 @require_POST
@@ -453,8 +604,12 @@ def shortcoming_plan(request: HttpRequest, pk: int) -> HttpResponse:
 def shortcoming_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
     s, _ = access.shortcoming_for_user(request.user, pk, write=True)
     note = request.POST.get("note", "")
-    return _act(request, reverse("annual:shortcoming", args=[s.pk]),
-                lambda: services.add_follow_up(actor=request.user, shortcoming=s, note=note), "Đã ghi tiến độ khắc phục.")
+    return _act(
+        request,
+        reverse("annual:shortcoming", args=[s.pk]),
+        lambda: services.add_follow_up(actor=request.user, shortcoming=s, note=note),
+        "Đã ghi tiến độ khắc phục.",
+    )
 
 
 @require_POST
@@ -463,9 +618,12 @@ def shortcoming_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
 def shortcoming_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     s, _ = access.shortcoming_for_user(request.user, pk, write=True)
     note = request.POST.get("note", "")
-    return _act(request, reverse("annual:shortcoming", args=[s.pk]),
-                lambda: services.confirm_remedied(actor=request.user, shortcoming=s, note=note),
-                "Chi bộ đã xác nhận hạn chế được khắc phục.")
+    return _act(
+        request,
+        reverse("annual:shortcoming", args=[s.pk]),
+        lambda: services.confirm_remedied(actor=request.user, shortcoming=s, note=note),
+        "Chi bộ đã xác nhận hạn chế được khắc phục.",
+    )
 
 
 # --- dues -------------------------------------------------------------------------------------
@@ -478,14 +636,27 @@ def dues(request: HttpRequest, pk: int, year: int) -> HttpResponse:
     ledger = selectors.dues_ledger(cell, year)
     members = [r.member for r in ledger.rows]
     rules = selectors.rules_for_cell(cell)
-    return render(request, "annual/dues.html", {
-        "cell": cell, "year": year, "ledger": ledger, "rules": rules, "months": selectors.MONTHS,
-        "can_manage": Perm.ANNUAL_MANAGE in perms, "can_decide": Perm.ANNUAL_DECIDE in perms,
-        "payment_form": af.PaymentForm(members=members, initial={"paid_on": timezone.localdate(), "month": timezone.localdate().month}),
-        "remittance_form": af.RemittanceForm(initial={"remitted_on": timezone.localdate()}),
-        "profile_form": af.DuesProfileForm(rules=rules),
-        "prev_year": year - 1, "next_year": year + 1,
-    })
+    return render(
+        request,
+        "annual/dues.html",
+        {
+            "cell": cell,
+            "year": year,
+            "ledger": ledger,
+            "rules": rules,
+            "months": selectors.MONTHS,
+            "can_manage": Perm.ANNUAL_MANAGE in perms,
+            "can_decide": Perm.ANNUAL_DECIDE in perms,
+            "payment_form": af.PaymentForm(
+                members=members,
+                initial={"paid_on": timezone.localdate(), "month": timezone.localdate().month},
+            ),
+            "remittance_form": af.RemittanceForm(initial={"remitted_on": timezone.localdate()}),
+            "profile_form": af.DuesProfileForm(rules=rules),
+            "prev_year": year - 1,
+            "next_year": year + 1,
+        },
+    )
 
 
 @require_GET
@@ -504,15 +675,28 @@ def dues_profile(request: HttpRequest, pk: int) -> HttpResponse:
     access.cell_for_user(request.user, member.organisation_id, need=Perm.ANNUAL_MANAGE)
     rules = selectors.rules_for_cell(member.organisation)
     form = af.DuesProfileForm(request.POST, rules=rules)
-    back = _safe_back(request, request.POST.get("back"), reverse("annual:dues", args=[member.organisation_id, timezone.localdate().year]))
+    back = _safe_back(
+        request,
+        request.POST.get("back"),
+        reverse("annual:dues", args=[member.organisation_id, timezone.localdate().year]),
+    )
     if not form.is_valid():
         messages.error(request, af.form_errors(form))
         return redirect(back)
     d = form.cleaned_data
-    return _act(request, back, lambda: services.set_dues_profile(
-        actor=request.user, member=member, category=d["category"], base_income=d["base_income"] or 0,
-        fixed_amount=d["fixed_amount"], voluntary_amount=d["voluntary_amount"],
-    ), f"Đã lưu mức đóng đảng phí của {member.full_name}.")
+    return _act(
+        request,
+        back,
+        lambda: services.set_dues_profile(
+            actor=request.user,
+            member=member,
+            category=d["category"],
+            base_income=d["base_income"] or 0,
+            fixed_amount=d["fixed_amount"],
+            voluntary_amount=d["voluntary_amount"],
+        ),
+        f"Đã lưu mức đóng đảng phí của {member.full_name}.",
+    )
 
 
 @require_POST
@@ -524,9 +708,17 @@ def dues_voluntary(request: HttpRequest, pk: int) -> HttpResponse:
     profile = DuesProfile.objects.filter(member=member).first()
     if profile is None:
         raise Http404("Đảng viên chưa có mức đóng đảng phí.")
-    back = _safe_back(request, request.POST.get("back"), reverse("annual:dues", args=[member.organisation_id, timezone.localdate().year]))
-    return _act(request, back, lambda: services.approve_voluntary(actor=request.user, profile=profile),
-                "Chi ủy đã đồng ý mức đóng tự nguyện.")
+    back = _safe_back(
+        request,
+        request.POST.get("back"),
+        reverse("annual:dues", args=[member.organisation_id, timezone.localdate().year]),
+    )
+    return _act(
+        request,
+        back,
+        lambda: services.approve_voluntary(actor=request.user, profile=profile),
+        "Chi ủy đã đồng ý mức đóng tự nguyện.",
+    )
 
 
 @require_POST
@@ -543,9 +735,20 @@ def dues_payment(request: HttpRequest, pk: int, year: int) -> HttpResponse:
         return redirect(back)
     d = form.cleaned_data
     member = next(m for m in members if m.pk == d["member"])
-    return _act(request, back, lambda: services.record_payment(
-        actor=request.user, member=member, year=year, month=d["month"], amount=d["amount"], paid_on=d["paid_on"], note=d["note"],
-    ), "Đã ghi khoản đảng phí.")
+    return _act(
+        request,
+        back,
+        lambda: services.record_payment(
+            actor=request.user,
+            member=member,
+            year=year,
+            month=d["month"],
+            amount=d["amount"],
+            paid_on=d["paid_on"],
+            note=d["note"],
+        ),
+        "Đã ghi khoản đảng phí.",
+    )
 
 
 @require_POST
@@ -559,8 +762,12 @@ def dues_remit(request: HttpRequest, pk: int, year: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, af.form_errors(form))
         return redirect(back)
-    return _act(request, back, lambda: services.record_remittance(actor=request.user, cell=cell, year=year, **form.cleaned_data),
-                "Đã ghi khoản nộp cấp trên.")
+    return _act(
+        request,
+        back,
+        lambda: services.record_remittance(actor=request.user, cell=cell, year=year, **form.cleaned_data),
+        "Đã ghi khoản nộp cấp trên.",
+    )
 
 
 @require_POST
@@ -572,5 +779,9 @@ def dues_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     except Remittance.DoesNotExist:
         raise Http404("Không tìm thấy khoản nộp.") from None
     access.cell_for_user(request.user, rem.organisation_id, need=Perm.ANNUAL_DECIDE)
-    return _act(request, reverse("annual:dues", args=[rem.organisation_id, rem.year]),
-                lambda: services.confirm_remittance(actor=request.user, remittance=rem), "Cấp trên đã xác nhận nhận đảng phí.")
+    return _act(
+        request,
+        reverse("annual:dues", args=[rem.organisation_id, rem.year]),
+        lambda: services.confirm_remittance(actor=request.user, remittance=rem),
+        "Cấp trên đã xác nhận nhận đảng phí.",
+    )

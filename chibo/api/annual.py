@@ -64,7 +64,9 @@ class ReviewOut(Schema):
     cell_comment: str
     tasks_exceeding: int
     disciplined: bool
-    inputs: dict[str, Any] = Field(description="Số liệu tổng hợp tự động: dự họp, nhiệm vụ, hạn chế, đảng phí.")
+    inputs: dict[str, Any] = Field(
+        description="Số liệu tổng hợp tự động: dự họp, nhiệm vụ, hạn chế, đảng phí."
+    )
     computed_level: str
     computed_notes: list[str]
     proposed_level: str
@@ -277,9 +279,13 @@ class RemittanceIn(InputSchema):
 # --- helpers ------------------------------------------------------------------------------------
 def _ledger_row(row: selectors.LedgerRow) -> dict[str, Any]:
     return {
-        "member_id": row.member.pk, "full_name": row.member.full_name, "due_text": row.due_text,
+        "member_id": row.member.pk,
+        "full_name": row.member.full_name,
+        "due_text": row.due_text,
         "months": [{"month": c.month, "due": c.due, "paid": c.paid, "status": c.status} for c in row.months],
-        "paid_total": row.paid_total, "due_total": row.due_total, "unpaid_months": row.unpaid_months,
+        "paid_total": row.paid_total,
+        "due_total": row.due_total,
+        "unpaid_months": row.unpaid_months,
     }
 
 
@@ -298,10 +304,21 @@ def _round_out(rnd: ReviewRound) -> dict[str, Any]:
         r.round = rnd
     cap = view.cap
     return {
-        "id": rnd.pk, "organisation_id": rnd.organisation_id, "year": rnd.year, "status": rnd.status,
-        "rulebook_code": rnd.rulebook_code, "rulebook_version": rnd.rulebook_version, "held_on": rnd.held_on,
+        "id": rnd.pk,
+        "organisation_id": rnd.organisation_id,
+        "year": rnd.year,
+        "status": rnd.status,
+        "rulebook_code": rnd.rulebook_code,
+        "rulebook_version": rnd.rulebook_version,
+        "held_on": rnd.held_on,
         "reviews": reviews,
-        "cap": {"excellent": cap.excellent, "base": cap.base, "allowed": cap.allowed, "exceeded": cap.exceeded, "message": cap.message},
+        "cap": {
+            "excellent": cap.excellent,
+            "base": cap.base,
+            "allowed": cap.allowed,
+            "exceeded": cap.exceeded,
+            "message": cap.message,
+        },
     }
 
 
@@ -315,22 +332,32 @@ def _cell_member(cell_id: int, member_id: int | None) -> Member | None:
 
 
 # --- the member's year ------------------------------------------------------------------------
-@router.get("/annual/members/{member_id}/years/{year}", response={200: MemberYearOut, **READ_ERRORS},
-            summary="Năm của một đảng viên: cam kết, kiểm điểm, đảng phí, hạn chế đang khắc phục")
+@router.get(
+    "/annual/members/{member_id}/years/{year}",
+    response={200: MemberYearOut, **READ_ERRORS},
+    summary="Năm của một đảng viên: cam kết, kiểm điểm, đảng phí, hạn chế đang khắc phục",
+)
 def member_year(request: HttpRequest, member_id: int, year: int) -> Any:
     member, _ = access.member_year_for_user(request.user, member_id)
     review = Review.objects.filter(member=member, round__year=year).select_related("round").first()
-    ledger = selectors.dues_ledger(member.organisation, year, only=member) if member.organisation.is_cell else None
+    ledger = (
+        selectors.dues_ledger(member.organisation, year, only=member) if member.organisation.is_cell else None
+    )
     return {
-        "member_id": member.pk, "year": year,
-        "commitment": Commitment.objects.filter(member=member, year=year).first(), "review": review,
+        "member_id": member.pk,
+        "year": year,
+        "commitment": Commitment.objects.filter(member=member, year=year).first(),
+        "review": review,
         "dues": _ledger_row(ledger.rows[0]) if ledger else None,
         "open_shortcomings": list(selectors.open_shortcomings(member=member).prefetch_related("follow_ups")),
     }
 
 
-@router.put("/annual/members/{member_id}/commitments/{year}", response={200: CommitmentOut, **WRITE_ERRORS},
-            summary="Đảng viên viết (từ mẫu), sửa, gửi bản cam kết của mình")
+@router.put(
+    "/annual/members/{member_id}/commitments/{year}",
+    response={200: CommitmentOut, **WRITE_ERRORS},
+    summary="Đảng viên viết (từ mẫu), sửa, gửi bản cam kết của mình",
+)
 def save_commitment(request: HttpRequest, member_id: int, year: int, payload: CommitmentIn) -> Any:
     member, _ = access.member_year_for_user(request.user, member_id)
     if not access.is_self(request.user, member.pk):
@@ -342,23 +369,32 @@ def save_commitment(request: HttpRequest, member_id: int, year: int, payload: Co
     return services.save_commitment(actor=request.user, commitment=c, submit=payload.submit, **fields)
 
 
-@router.post("/annual/commitments/{commitment_id}/approve", response={200: CommitmentOut, **WRITE_ERRORS},
-             summary="Chi ủy duyệt bản cam kết")
+@router.post(
+    "/annual/commitments/{commitment_id}/approve",
+    response={200: CommitmentOut, **WRITE_ERRORS},
+    summary="Chi ủy duyệt bản cam kết",
+)
 def approve_commitment(request: HttpRequest, commitment_id: int) -> Any:
     c, _ = access.commitment_for_user(request.user, commitment_id, write="cell")
     return services.approve_commitment(actor=request.user, commitment=c)
 
 
-@router.post("/annual/commitments/{commitment_id}/return", response={200: CommitmentOut, **WRITE_ERRORS},
-             summary="Chi ủy trả lại bản cam kết để sửa")
+@router.post(
+    "/annual/commitments/{commitment_id}/return",
+    response={200: CommitmentOut, **WRITE_ERRORS},
+    summary="Chi ủy trả lại bản cam kết để sửa",
+)
 def return_commitment(request: HttpRequest, commitment_id: int, payload: NoteIn) -> Any:
     c, _ = access.commitment_for_user(request.user, commitment_id, write="cell")
     return services.return_commitment(actor=request.user, commitment=c, note=payload.note)
 
 
 # --- review rounds and reviews ----------------------------------------------------------------
-@router.get("/annual/cells/{cell_id}/rounds/{year}", response={200: RoundOut, **READ_ERRORS},
-            summary="Đợt kiểm điểm năm của chi bộ, mọi bản kiểm điểm và cảnh báo tỷ lệ xuất sắc")
+@router.get(
+    "/annual/cells/{cell_id}/rounds/{year}",
+    response={200: RoundOut, **READ_ERRORS},
+    summary="Đợt kiểm điểm năm của chi bộ, mọi bản kiểm điểm và cảnh báo tỷ lệ xuất sắc",
+)
 def get_round(request: HttpRequest, cell_id: int, year: int) -> Any:
     cell, _ = access.cell_for_user(request.user, cell_id)
     rnd = ReviewRound.objects.filter(organisation=cell, year=year).select_related("organisation").first()
@@ -367,78 +403,111 @@ def get_round(request: HttpRequest, cell_id: int, year: int) -> Any:
     return _round_out(rnd)
 
 
-@router.post("/annual/cells/{cell_id}/rounds/{year}", response={201: RoundOut, **WRITE_ERRORS},
-             summary="Mở đợt kiểm điểm năm (tổng hợp số liệu tự động)")
+@router.post(
+    "/annual/cells/{cell_id}/rounds/{year}",
+    response={201: RoundOut, **WRITE_ERRORS},
+    summary="Mở đợt kiểm điểm năm (tổng hợp số liệu tự động)",
+)
 def open_round(request: HttpRequest, cell_id: int, year: int) -> Any:
     cell, _ = access.cell_for_user(request.user, cell_id, need=Perm.ANNUAL_MANAGE)
     return Status(201, _round_out(services.open_round(actor=request.user, cell=cell, year=year)))
 
 
-@router.post("/annual/rounds/{round_id}/refresh", response={200: RoundOut, **WRITE_ERRORS}, summary="Cập nhật số liệu tự động")
+@router.post(
+    "/annual/rounds/{round_id}/refresh",
+    response={200: RoundOut, **WRITE_ERRORS},
+    summary="Cập nhật số liệu tự động",
+)
 def refresh_round(request: HttpRequest, round_id: int) -> Any:
     rnd = _round(request, round_id, Perm.ANNUAL_MANAGE)
     services.refresh_inputs(actor=request.user, round=rnd)
     return _round_out(rnd)
 
 
-@router.post("/annual/rounds/{round_id}/propose", response={200: RoundOut, **WRITE_ERRORS},
-             summary="Chi bộ gửi danh sách đề nghị xếp loại lên cấp trên")
+@router.post(
+    "/annual/rounds/{round_id}/propose",
+    response={200: RoundOut, **WRITE_ERRORS},
+    summary="Chi bộ gửi danh sách đề nghị xếp loại lên cấp trên",
+)
 def propose_round(request: HttpRequest, round_id: int, payload: ProposeIn) -> Any:
     rnd = _round(request, round_id, Perm.ANNUAL_MANAGE)
     return _round_out(services.propose_round(actor=request.user, round=rnd, **payload.dict()))
 
 
-@router.post("/annual/rounds/{round_id}/decide", response={200: RoundOut, **WRITE_ERRORS},
-             summary="Cấp ủy cấp trên quyết định xếp loại cả đợt (khóa kết quả)")
+@router.post(
+    "/annual/rounds/{round_id}/decide",
+    response={200: RoundOut, **WRITE_ERRORS},
+    summary="Cấp ủy cấp trên quyết định xếp loại cả đợt (khóa kết quả)",
+)
 def decide_round(request: HttpRequest, round_id: int, payload: NoteIn) -> Any:
     rnd = _round(request, round_id, Perm.ANNUAL_DECIDE)
     return _round_out(services.decide_round(actor=request.user, round=rnd, note=payload.note))
 
 
-@router.post("/annual/rounds/{round_id}/return", response={200: RoundOut, **WRITE_ERRORS},
-             summary="Cấp ủy cấp trên trả lại để chi bộ làm lại")
+@router.post(
+    "/annual/rounds/{round_id}/return",
+    response={200: RoundOut, **WRITE_ERRORS},
+    summary="Cấp ủy cấp trên trả lại để chi bộ làm lại",
+)
 def return_round(request: HttpRequest, round_id: int, payload: NoteIn) -> Any:
     rnd = _round(request, round_id, Perm.ANNUAL_DECIDE)
     return _round_out(services.return_round(actor=request.user, round=rnd, note=payload.note))
 
 
-@router.get("/annual/reviews/{review_id}", response={200: ReviewOut, **READ_ERRORS}, summary="Một bản kiểm điểm")
+@router.get(
+    "/annual/reviews/{review_id}", response={200: ReviewOut, **READ_ERRORS}, summary="Một bản kiểm điểm"
+)
 def get_review(request: HttpRequest, review_id: int) -> Any:
     r, _ = access.review_for_user(request.user, review_id)
     return r
 
 
-@router.put("/annual/reviews/{review_id}/self", response={200: ReviewOut, **WRITE_ERRORS},
-            summary="Tự kiểm điểm, tự chấm điểm (đảng viên; chi ủy cho tập thể)")
+@router.put(
+    "/annual/reviews/{review_id}/self",
+    response={200: ReviewOut, **WRITE_ERRORS},
+    summary="Tự kiểm điểm, tự chấm điểm (đảng viên; chi ủy cho tập thể)",
+)
 def self_assessment(request: HttpRequest, review_id: int, payload: SelfAssessmentIn) -> Any:
     r, _ = access.review_for_user(request.user, review_id, write="own")
     return services.save_self_assessment(actor=request.user, review=r, **payload.dict())
 
 
-@router.put("/annual/reviews/{review_id}/assessment", response={200: ReviewOut, **WRITE_ERRORS},
-            summary="Chi bộ đánh giá, chấm điểm và đề nghị mức xếp loại")
+@router.put(
+    "/annual/reviews/{review_id}/assessment",
+    response={200: ReviewOut, **WRITE_ERRORS},
+    summary="Chi bộ đánh giá, chấm điểm và đề nghị mức xếp loại",
+)
 def assessment(request: HttpRequest, review_id: int, payload: AssessmentIn) -> Any:
     r, _ = access.review_for_user(request.user, review_id, write="cell")
     return services.assess(actor=request.user, review=r, **payload.dict())
 
 
-@router.put("/annual/reviews/{review_id}/vote", response={200: ReviewOut, **WRITE_ERRORS},
-            summary="Kết quả biểu quyết mức đề nghị (khi bộ quy tắc yêu cầu)")
+@router.put(
+    "/annual/reviews/{review_id}/vote",
+    response={200: ReviewOut, **WRITE_ERRORS},
+    summary="Kết quả biểu quyết mức đề nghị (khi bộ quy tắc yêu cầu)",
+)
 def vote(request: HttpRequest, review_id: int, payload: VoteIn) -> Any:
     r, _ = access.review_for_user(request.user, review_id, write="cell")
     return services.record_vote(actor=request.user, review=r, **payload.dict())
 
 
-@router.put("/annual/reviews/{review_id}/decision", response={200: ReviewOut, **WRITE_ERRORS},
-            summary="Cấp ủy cấp trên quyết định mức xếp loại")
+@router.put(
+    "/annual/reviews/{review_id}/decision",
+    response={200: ReviewOut, **WRITE_ERRORS},
+    summary="Cấp ủy cấp trên quyết định mức xếp loại",
+)
 def decision(request: HttpRequest, review_id: int, payload: DecisionIn) -> Any:
     r, _ = access.review_for_user(request.user, review_id, write="decide")
     return services.decide(actor=request.user, review=r, **payload.dict())
 
 
 # --- shortcomings -------------------------------------------------------------------------------
-@router.post("/annual/cells/{cell_id}/shortcomings", response={201: ShortcomingOut, **WRITE_ERRORS},
-             summary="Ghi hạn chế, khuyết điểm được nêu (tại buổi sinh hoạt hoặc khi kiểm điểm)")
+@router.post(
+    "/annual/cells/{cell_id}/shortcomings",
+    response={201: ShortcomingOut, **WRITE_ERRORS},
+    summary="Ghi hạn chế, khuyết điểm được nêu (tại buổi sinh hoạt hoặc khi kiểm điểm)",
+)
 def raise_shortcoming(request: HttpRequest, cell_id: int, payload: ShortcomingIn) -> Any:
     cell, _ = access.cell_for_user(request.user, cell_id, need=Perm.ANNUAL_MANAGE)
     meeting = None
@@ -448,65 +517,105 @@ def raise_shortcoming(request: HttpRequest, cell_id: int, payload: ShortcomingIn
             raise Http404("Không tìm thấy buổi sinh hoạt của chi bộ.")
     review = None
     if payload.review_id is not None:
-        review = Review.objects.filter(pk=payload.review_id, round__organisation=cell).select_related("round").first()
+        review = (
+            Review.objects.filter(pk=payload.review_id, round__organisation=cell)
+            .select_related("round")
+            .first()
+        )
         if review is None:
             raise Http404("Không tìm thấy bản kiểm điểm của chi bộ.")
     s = services.raise_shortcoming(
-        actor=request.user, cell=cell, member=_cell_member(cell.pk, payload.member_id), text=payload.text,
-        raised_by=_cell_member(cell.pk, payload.raised_by_id), raised_by_name=payload.raised_by_name,
-        meeting=meeting, review=review, remedy_plan=payload.remedy_plan, remedy_due=payload.remedy_due,
+        actor=request.user,
+        cell=cell,
+        member=_cell_member(cell.pk, payload.member_id),
+        text=payload.text,
+        raised_by=_cell_member(cell.pk, payload.raised_by_id),
+        raised_by_name=payload.raised_by_name,
+        meeting=meeting,
+        review=review,
+        remedy_plan=payload.remedy_plan,
+        remedy_due=payload.remedy_due,
     )
     return Status(201, s)
 
 
-@router.get("/annual/shortcomings/{shortcoming_id}", response={200: ShortcomingOut, **READ_ERRORS}, summary="Một hạn chế và việc theo dõi")
+@router.get(
+    "/annual/shortcomings/{shortcoming_id}",
+    response={200: ShortcomingOut, **READ_ERRORS},
+    summary="Một hạn chế và việc theo dõi",
+)
 def get_shortcoming(request: HttpRequest, shortcoming_id: int) -> Any:
     s, _ = access.shortcoming_for_user(request.user, shortcoming_id)
     return s
 
 
-@router.put("/annual/shortcomings/{shortcoming_id}/plan", response={200: ShortcomingOut, **WRITE_ERRORS}, summary="Kế hoạch khắc phục")
+@router.put(
+    "/annual/shortcomings/{shortcoming_id}/plan",
+    response={200: ShortcomingOut, **WRITE_ERRORS},
+    summary="Kế hoạch khắc phục",
+)
 def plan(request: HttpRequest, shortcoming_id: int, payload: PlanIn) -> Any:
     s, _ = access.shortcoming_for_user(request.user, shortcoming_id, write=True)
     return services.set_remedy_plan(actor=request.user, shortcoming=s, plan=payload.plan, due=payload.due)
 
 
-@router.post("/annual/shortcomings/{shortcoming_id}/follow-ups", response={200: ShortcomingOut, **WRITE_ERRORS}, summary="Ghi tiến độ khắc phục")
+@router.post(
+    "/annual/shortcomings/{shortcoming_id}/follow-ups",
+    response={200: ShortcomingOut, **WRITE_ERRORS},
+    summary="Ghi tiến độ khắc phục",
+)
 def follow_up(request: HttpRequest, shortcoming_id: int, payload: NoteIn) -> Any:
     s, _ = access.shortcoming_for_user(request.user, shortcoming_id, write=True)
     services.add_follow_up(actor=request.user, shortcoming=s, note=payload.note)
     return Shortcoming.objects.get(pk=s.pk)
 
 
-@router.post("/annual/shortcomings/{shortcoming_id}/confirm", response={200: ShortcomingOut, **WRITE_ERRORS},
-             summary="Chi bộ xác nhận đã khắc phục (khóa)")
+@router.post(
+    "/annual/shortcomings/{shortcoming_id}/confirm",
+    response={200: ShortcomingOut, **WRITE_ERRORS},
+    summary="Chi bộ xác nhận đã khắc phục (khóa)",
+)
 def confirm(request: HttpRequest, shortcoming_id: int, payload: NoteIn) -> Any:
     s, _ = access.shortcoming_for_user(request.user, shortcoming_id, write=True)
     return services.confirm_remedied(actor=request.user, shortcoming=s, note=payload.note)
 
 
 # --- dues ---------------------------------------------------------------------------------------
-@router.get("/annual/cells/{cell_id}/dues/{year}", response={200: LedgerOut, **READ_ERRORS},
-            summary="Sổ đảng phí năm: từng tháng phải nộp, đã nộp, tháng chưa nộp đủ, nộp cấp trên")
+@router.get(
+    "/annual/cells/{cell_id}/dues/{year}",
+    response={200: LedgerOut, **READ_ERRORS},
+    summary="Sổ đảng phí năm: từng tháng phải nộp, đã nộp, tháng chưa nộp đủ, nộp cấp trên",
+)
 def ledger(request: HttpRequest, cell_id: int, year: int) -> Any:
     cell, _ = access.cell_for_user(request.user, cell_id)
     lg = selectors.dues_ledger(cell, year)
     return {
-        "organisation_id": cell.pk, "year": year, "rows": [_ledger_row(r) for r in lg.rows], "year_paid": lg.year_paid,
-        "year_due": lg.year_due, "year_remitted": lg.year_remitted, "remittances": list(lg.remittances.values()),
+        "organisation_id": cell.pk,
+        "year": year,
+        "rows": [_ledger_row(r) for r in lg.rows],
+        "year_paid": lg.year_paid,
+        "year_due": lg.year_due,
+        "year_remitted": lg.year_remitted,
+        "remittances": list(lg.remittances.values()),
     }
 
 
-@router.put("/annual/members/{member_id}/dues-profile", response={200: DuesProfileOut, **WRITE_ERRORS},
-            summary="Đối tượng và căn cứ đóng đảng phí của đảng viên")
+@router.put(
+    "/annual/members/{member_id}/dues-profile",
+    response={200: DuesProfileOut, **WRITE_ERRORS},
+    summary="Đối tượng và căn cứ đóng đảng phí của đảng viên",
+)
 def dues_profile(request: HttpRequest, member_id: int, payload: DuesProfileIn) -> Any:
     member, _ = access.member_year_for_user(request.user, member_id)
     access.cell_for_user(request.user, member.organisation_id, need=Perm.ANNUAL_MANAGE)
     return services.set_dues_profile(actor=request.user, member=member, **payload.dict())
 
 
-@router.post("/annual/members/{member_id}/dues-profile/approve-voluntary", response={200: DuesProfileOut, **WRITE_ERRORS},
-             summary="Chi ủy đồng ý mức đóng tự nguyện cao hơn")
+@router.post(
+    "/annual/members/{member_id}/dues-profile/approve-voluntary",
+    response={200: DuesProfileOut, **WRITE_ERRORS},
+    summary="Chi ủy đồng ý mức đóng tự nguyện cao hơn",
+)
 def approve_voluntary(request: HttpRequest, member_id: int) -> Any:
     member, _ = access.member_year_for_user(request.user, member_id)
     access.cell_for_user(request.user, member.organisation_id, need=Perm.ANNUAL_MANAGE)
@@ -516,24 +625,43 @@ def approve_voluntary(request: HttpRequest, member_id: int) -> Any:
     return services.approve_voluntary(actor=request.user, profile=profile)
 
 
-@router.post("/annual/cells/{cell_id}/dues/{year}/payments", response={201: PaymentOut, **WRITE_ERRORS},
-             summary="Ghi khoản đảng phí nộp ngoài buổi sinh hoạt")
+@router.post(
+    "/annual/cells/{cell_id}/dues/{year}/payments",
+    response={201: PaymentOut, **WRITE_ERRORS},
+    summary="Ghi khoản đảng phí nộp ngoài buổi sinh hoạt",
+)
 def payment(request: HttpRequest, cell_id: int, year: int, payload: PaymentIn) -> Any:
     cell, _ = access.cell_for_user(request.user, cell_id, need=Perm.ANNUAL_MANAGE)
     member = _cell_member(cell.pk, payload.member_id)
-    return Status(201, services.record_payment(actor=request.user, member=member, year=year, month=payload.month,
-                                        amount=payload.amount, paid_on=payload.paid_on, note=payload.note))
+    return Status(
+        201,
+        services.record_payment(
+            actor=request.user,
+            member=member,
+            year=year,
+            month=payload.month,
+            amount=payload.amount,
+            paid_on=payload.paid_on,
+            note=payload.note,
+        ),
+    )
 
 
-@router.post("/annual/cells/{cell_id}/dues/{year}/remittances", response={201: RemittanceOut, **WRITE_ERRORS},
-             summary="Ghi khoản nộp đảng phí lên cấp trên")
+@router.post(
+    "/annual/cells/{cell_id}/dues/{year}/remittances",
+    response={201: RemittanceOut, **WRITE_ERRORS},
+    summary="Ghi khoản nộp đảng phí lên cấp trên",
+)
 def remittance(request: HttpRequest, cell_id: int, year: int, payload: RemittanceIn) -> Any:
     cell, _ = access.cell_for_user(request.user, cell_id, need=Perm.ANNUAL_MANAGE)
     return Status(201, services.record_remittance(actor=request.user, cell=cell, year=year, **payload.dict()))
 
 
-@router.post("/annual/remittances/{remittance_id}/confirm", response={200: RemittanceOut, **WRITE_ERRORS},
-             summary="Cấp trên xác nhận đã nhận đảng phí (khóa tháng)")
+@router.post(
+    "/annual/remittances/{remittance_id}/confirm",
+    response={200: RemittanceOut, **WRITE_ERRORS},
+    summary="Cấp trên xác nhận đã nhận đảng phí (khóa tháng)",
+)
 def confirm_remittance(request: HttpRequest, remittance_id: int) -> Any:
     rem = Remittance.objects.filter(pk=remittance_id).first()
     if rem is None:

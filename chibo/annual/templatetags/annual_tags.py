@@ -39,7 +39,8 @@ def annual_meeting_panel(context: Any, meeting: Any) -> dict[str, Any]:
     perms = scope.perms_at(meeting.organisation.path)
     sees_all = Perm.ANNUAL_VIEW in perms
     items = [
-        s for s in selectors.shortcomings_of_meeting(meeting)
+        s
+        for s in selectors.shortcomings_of_meeting(meeting)
         if sees_all or s.member_id is None or s.member_id == scope.member_id
     ]
     can_raise = Perm.ANNUAL_MANAGE in perms and not meeting.is_locked
@@ -47,14 +48,26 @@ def annual_meeting_panel(context: Any, meeting: Any) -> dict[str, Any]:
     if can_raise:
         from chibo.members.models import Member
 
-        members = list(Member.objects.filter(organisation=meeting.organisation, left_at__isnull=True).order_by("sort_key", "id"))
+        members = list(
+            Member.objects.filter(organisation=meeting.organisation, left_at__isnull=True).order_by(
+                "sort_key", "id"
+            )
+        )
     dues = None
     if sees_all and meeting.kind in (MeetingKind.REGULAR, MeetingKind.COMBINED):
         dues = selectors.meeting_dues(meeting)
     return {
-        "meeting": meeting, "items": items, "can_raise": can_raise, "dues": dues, "request": request,
+        "meeting": meeting,
+        "items": items,
+        "can_raise": can_raise,
+        "dues": dues,
+        "request": request,
         "csrf_token": context.get("csrf_token"),
-        "form": ShortcomingForm(members=members, initial={"meeting": meeting.pk, "back": getattr(request, "path", "")}) if can_raise else None,
+        "form": ShortcomingForm(
+            members=members, initial={"meeting": meeting.pk, "back": getattr(request, "path", "")}
+        )
+        if can_raise
+        else None,
     }
 
 
@@ -69,6 +82,8 @@ def annual_member_panel(context: Any, member: Any) -> dict[str, Any]:
     scope = get_scope(getattr(request, "user", None))
     visible = scope.member_id == member.pk or Perm.ANNUAL_VIEW in scope.perms_at(member.organisation.path)
     return {
-        "visible": visible, "member": member, "year": timezone.localdate().year,
+        "visible": visible,
+        "member": member,
+        "year": timezone.localdate().year,
         "items": list(selectors.open_shortcomings(member=member)) if visible else [],
     }

@@ -20,9 +20,27 @@ pytestmark = pytest.mark.django_db
 BASE = "/api/v1"
 Call = Callable[..., Any]
 PERSONAS = ("secretary", "member_same", "officer", "member_other", "officer_other")
-CELL_WRITE = {"secretary": (200, 201), "member_same": (403,), "officer": (403,), "member_other": (404,), "officer_other": (404,)}
-DECIDE = {"officer": (200,), "secretary": (403,), "member_same": (403,), "member_other": (404,), "officer_other": (404,)}
-OWN = {"member_same": (200,), "secretary": (403,), "officer": (403,), "member_other": (404,), "officer_other": (404,)}
+CELL_WRITE = {
+    "secretary": (200, 201),
+    "member_same": (403,),
+    "officer": (403,),
+    "member_other": (404,),
+    "officer_other": (404,),
+}
+DECIDE = {
+    "officer": (200,),
+    "secretary": (403,),
+    "member_same": (403,),
+    "member_other": (404,),
+    "officer_other": (404,),
+}
+OWN = {
+    "member_same": (200,),
+    "secretary": (403,),
+    "officer": (403,),
+    "member_other": (404,),
+    "officer_other": (404,),
+}
 MEMBER_SCORES = {"chinh_tri": 8, "dao_duc": 8, "ky_luat": 8, "nhiem_vu": 56}
 CELL_SCORES = {"lanh_dao": 32, "chinh_tri_tu_tuong": 12, "to_chuc": 12, "sinh_hoat": 16, "kiem_tra": 8}
 
@@ -46,11 +64,28 @@ def call(client: Client) -> Call:
 def test_a_whole_year_end_review_through_the_api(world, call):
     sec, lan, off = world.secretary, world.m_same, world.officer
     cell = world.cell1.pk
-    resp = call(world.member_same, "PUT", f"/annual/members/{lan.pk}/commitments/2025",
-                {"political": "Giữ vững lập trường", "ethical": "Giản dị", "professional": "Đạt kế hoạch", "assigned_tasks": "Tổ tự quản", "submit": True})
+    resp = call(
+        world.member_same,
+        "PUT",
+        f"/annual/members/{lan.pk}/commitments/2025",
+        {
+            "political": "Giữ vững lập trường",
+            "ethical": "Giản dị",
+            "professional": "Đạt kế hoạch",
+            "assigned_tasks": "Tổ tự quản",
+            "submit": True,
+        },
+    )
     assert resp.status_code == 200 and resp.json()["status"] == "submitted"
-    assert call(sec, "POST", f"/annual/commitments/{resp.json()['id']}/approve").json()["status"] == "approved"
-    assert call(sec, "PUT", f"/annual/members/{lan.pk}/dues-profile", {"category": "khac", "fixed_amount": 10_000}).status_code == 200
+    assert (
+        call(sec, "POST", f"/annual/commitments/{resp.json()['id']}/approve").json()["status"] == "approved"
+    )
+    assert (
+        call(
+            sec, "PUT", f"/annual/members/{lan.pk}/dues-profile", {"category": "khac", "fixed_amount": 10_000}
+        ).status_code
+        == 200
+    )
     held_meeting(world.cell1, 2025, 1, attendance={lan: PRESENT}, dues={lan: 10_000})
     rnd = call(sec, "POST", f"/annual/cells/{cell}/rounds/2025")
     assert rnd.status_code == 201, rnd.json()
@@ -62,16 +97,33 @@ def test_a_whole_year_end_review_through_the_api(world, call):
         if member_id not in (None, lan.pk, world.sec_member.pk):
             Review.objects.filter(pk=r["id"]).update(status="self_submitted")
         else:
-            ok = call(who, "PUT", f"/annual/reviews/{r['id']}/self", {"scores": scores, "strengths": "a", "weaknesses": "b", "submit": True})
+            ok = call(
+                who,
+                "PUT",
+                f"/annual/reviews/{r['id']}/self",
+                {"scores": scores, "strengths": "a", "weaknesses": "b", "submit": True},
+            )
             assert ok.status_code == 200, ok.json()
         assessed = call(sec, "PUT", f"/annual/reviews/{r['id']}/assessment", {"scores": scores})
         assert assessed.status_code == 200 and assessed.json()["proposed_level"] == "tot"
         if member_id is not None:
-            assert call(sec, "PUT", f"/annual/reviews/{r['id']}/vote", {"in_favour": 3, "against": 0, "base": 3}).json()["vote_passed"] is True
+            assert (
+                call(
+                    sec, "PUT", f"/annual/reviews/{r['id']}/vote", {"in_favour": 3, "against": 0, "base": 3}
+                ).json()["vote_passed"]
+                is True
+            )
     rid = rnd.json()["id"]
-    proposed = call(sec, "POST", f"/annual/rounds/{rid}/propose", {"held_on": "2025-12-22", "present_count": 4})
+    proposed = call(
+        sec, "POST", f"/annual/rounds/{rid}/propose", {"held_on": "2025-12-22", "present_count": 4}
+    )
     assert proposed.status_code == 200 and proposed.json()["status"] == "proposed"
-    assert call(off, "PUT", f"/annual/reviews/{reviews[lan.pk]['id']}/decision", {"final_level": "hoan_thanh"}).json()["final_level"] == "hoan_thanh"
+    assert (
+        call(
+            off, "PUT", f"/annual/reviews/{reviews[lan.pk]['id']}/decision", {"final_level": "hoan_thanh"}
+        ).json()["final_level"]
+        == "hoan_thanh"
+    )
     decided = call(off, "POST", f"/annual/rounds/{rid}/decide", {"note": "Đồng ý"})
     assert decided.json()["status"] == "decided"
     year = call(world.member_same, "GET", f"/annual/members/{lan.pk}/years/2025").json()
@@ -81,7 +133,12 @@ def test_a_whole_year_end_review_through_the_api(world, call):
 
 def test_bad_input_gets_vietnamese_422s_and_changes_nothing(world, call):
     sec = world.secretary
-    bad = call(sec, "PUT", f"/annual/members/{world.m_same.pk}/dues-profile", {"category": "khac", "fixed_amount": 40_000})
+    bad = call(
+        sec,
+        "PUT",
+        f"/annual/members/{world.m_same.pk}/dues-profile",
+        {"category": "khac", "fixed_amount": 40_000},
+    )
     assert bad.status_code == 422 and "từ 2.000 đến 30.000" in bad.json()["errors"]["fixed_amount"][0]
     rnd = services.open_round(actor=sec, cell=world.cell1, year=2025, today=dt.date(2025, 12, 20))
     r = rnd.reviews.get(member=world.m_same)
@@ -102,7 +159,12 @@ def test_opening_a_round_needs_the_chi_uy(world, call, persona):
 
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_only_the_member_writes_their_commitment(world, call, persona):
-    resp = call(getattr(world, persona), "PUT", f"/annual/members/{world.m_same.pk}/commitments/2025", {"political": "X"})
+    resp = call(
+        getattr(world, persona),
+        "PUT",
+        f"/annual/members/{world.m_same.pk}/commitments/2025",
+        {"political": "X"},
+    )
     assert resp.status_code in OWN[persona]
     assert Commitment.objects.exists() is (persona == "member_same")
 
@@ -111,10 +173,22 @@ def test_only_the_member_writes_their_commitment(world, call, persona):
 def test_reading_another_members_review_needs_annual_view(world, call, persona):
     rnd = services.open_round(actor=world.secretary, cell=world.cell1, year=2025, today=dt.date(2025, 12, 20))
     r = rnd.reviews.get(member=world.sec_member)
-    expected = {"secretary": 200, "officer": 200, "member_same": 403, "member_other": 404, "officer_other": 404}[persona]
+    expected = {
+        "secretary": 200,
+        "officer": 200,
+        "member_same": 403,
+        "member_other": 404,
+        "officer_other": 404,
+    }[persona]
     assert call(getattr(world, persona), "GET", f"/annual/reviews/{r.pk}").status_code == expected
     own = rnd.reviews.get(member=world.m_same)
-    expected_own = {"secretary": 200, "officer": 200, "member_same": 200, "member_other": 404, "officer_other": 404}[persona]
+    expected_own = {
+        "secretary": 200,
+        "officer": 200,
+        "member_same": 200,
+        "member_other": 404,
+        "officer_other": 404,
+    }[persona]
     assert call(getattr(world, persona), "GET", f"/annual/reviews/{own.pk}").status_code == expected_own
 
 
@@ -130,7 +204,9 @@ def test_deciding_needs_the_upper_committee_and_a_decided_round_is_locked(world,
     assert resp.status_code in DECIDE[persona]
     assert (ReviewRound.objects.get(pk=rnd.pk).status == RoundStatus.DECIDED) is (persona == "officer")
     if persona == "officer":
-        again = call(world.officer, "PUT", f"/annual/reviews/{rnd.reviews.first().pk}/decision", {"final_level": "tot"})
+        again = call(
+            world.officer, "PUT", f"/annual/reviews/{rnd.reviews.first().pk}/decision", {"final_level": "tot"}
+        )
         assert again.status_code == 403 and "đã quyết định" in again.json()["detail"]
 
 
@@ -138,13 +214,24 @@ def test_the_ledger_and_a_remittance_lock_through_the_api(world, call):
     lan = world.m_same
     services.set_dues_profile(actor=world.secretary, member=lan, category="khac", fixed_amount=10_000)
     held_meeting(world.cell1, 2025, 1, attendance={lan: PRESENT}, dues={lan: 10_000})
-    rem = call(world.secretary, "POST", f"/annual/cells/{world.cell1.pk}/dues/2025/remittances",
-               {"month": 1, "amount": 10_000, "remitted_on": "2025-01-31"})
+    rem = call(
+        world.secretary,
+        "POST",
+        f"/annual/cells/{world.cell1.pk}/dues/2025/remittances",
+        {"month": 1, "amount": 10_000, "remitted_on": "2025-01-31"},
+    )
     assert rem.status_code == 201
     assert call(world.secretary, "POST", f"/annual/remittances/{rem.json()['id']}/confirm").status_code == 403
-    assert call(world.officer, "POST", f"/annual/remittances/{rem.json()['id']}/confirm").json()["confirmed"] is True
-    locked = call(world.secretary, "POST", f"/annual/cells/{world.cell1.pk}/dues/2025/payments",
-                  {"member_id": lan.pk, "month": 1, "amount": 1_000, "paid_on": "2025-02-01"})
+    assert (
+        call(world.officer, "POST", f"/annual/remittances/{rem.json()['id']}/confirm").json()["confirmed"]
+        is True
+    )
+    locked = call(
+        world.secretary,
+        "POST",
+        f"/annual/cells/{world.cell1.pk}/dues/2025/payments",
+        {"member_id": lan.pk, "month": 1, "amount": 1_000, "paid_on": "2025-02-01"},
+    )
     assert locked.status_code == 403 and "01/2025" in locked.json()["detail"]
     ledger = call(world.officer, "GET", f"/annual/cells/{world.cell1.pk}/dues/2025").json()
     assert ledger["year_remitted"] == 10_000 and ledger["remittances"][0]["confirmed"] is True
@@ -154,13 +241,30 @@ def test_the_ledger_and_a_remittance_lock_through_the_api(world, call):
 
 def test_shortcomings_through_the_api(world, call):
     m = held_meeting(world.cell1, 2025, 3, status="closed")
-    s = call(world.secretary, "POST", f"/annual/cells/{world.cell1.pk}/shortcomings",
-             {"member_id": world.m_same.pk, "text": "Chậm báo cáo", "raised_by_id": world.sec_member.pk, "meeting_id": m.pk})
+    s = call(
+        world.secretary,
+        "POST",
+        f"/annual/cells/{world.cell1.pk}/shortcomings",
+        {
+            "member_id": world.m_same.pk,
+            "text": "Chậm báo cáo",
+            "raised_by_id": world.sec_member.pk,
+            "meeting_id": m.pk,
+        },
+    )
     assert s.status_code == 201 and s.json()["meeting_id"] == m.pk
     sid = s.json()["id"]
-    assert call(world.member_same, "POST", f"/annual/shortcomings/{sid}/follow-ups", {"note": "x"}).status_code == 403
-    assert call(world.secretary, "POST", f"/annual/shortcomings/{sid}/follow-ups", {"note": "Đã tiến bộ"}).json()["follow_ups"] == ["Đã tiến bộ"]
-    assert call(world.secretary, "POST", f"/annual/shortcomings/{sid}/confirm", {"note": ""}).json()["status"] == "remedied"
+    assert (
+        call(world.member_same, "POST", f"/annual/shortcomings/{sid}/follow-ups", {"note": "x"}).status_code
+        == 403
+    )
+    assert call(
+        world.secretary, "POST", f"/annual/shortcomings/{sid}/follow-ups", {"note": "Đã tiến bộ"}
+    ).json()["follow_ups"] == ["Đã tiến bộ"]
+    assert (
+        call(world.secretary, "POST", f"/annual/shortcomings/{sid}/confirm", {"note": ""}).json()["status"]
+        == "remedied"
+    )
     assert call(world.secretary, "PUT", f"/annual/shortcomings/{sid}/plan", {"plan": "x"}).status_code == 403
     assert call(world.member_same, "GET", f"/annual/shortcomings/{sid}").status_code == 200
     assert call(world.member_other, "GET", f"/annual/shortcomings/{sid}").status_code == 404

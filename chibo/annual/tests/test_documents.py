@@ -22,24 +22,47 @@ def pdf_text(data: bytes, name: str) -> str:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.pdf"
     path.write_bytes(data)
-    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
 
 
 def pdf_fonts(name: str) -> str:
-    return subprocess.run(["pdffonts", str(ARTIFACTS / f"{name}.pdf")], capture_output=True, text=True, check=True).stdout
+    return subprocess.run(
+        ["pdffonts", str(ARTIFACTS / f"{name}.pdf")], capture_output=True, text=True, check=True
+    ).stdout
 
 
 @pytest.fixture
 def decided(world):  # type: ignore[no-untyped-def]
     c = services.start_commitment(actor=world.member_same, member=world.m_same, year=2025)
-    services.save_commitment(actor=world.member_same, commitment=c, submit=True, political="Giữ vững lập trường",
-                             ethical="Sống giản dị", professional="Hoàn thành kế hoạch", assigned_tasks="Phụ trách tổ tự quản")
+    services.save_commitment(
+        actor=world.member_same,
+        commitment=c,
+        submit=True,
+        political="Giữ vững lập trường",
+        ethical="Sống giản dị",
+        professional="Hoàn thành kế hoạch",
+        assigned_tasks="Phụ trách tổ tự quản",
+    )
     rnd = assessed_round(world)
-    services.raise_shortcoming(actor=world.secretary, cell=world.cell1, member=world.m_same, raised_by=world.sec_member,
-                               review=rnd.reviews.get(member=world.m_same), text="Phát biểu còn ít")
+    services.raise_shortcoming(
+        actor=world.secretary,
+        cell=world.cell1,
+        member=world.m_same,
+        raised_by=world.sec_member,
+        review=rnd.reviews.get(member=world.m_same),
+        text="Phát biểu còn ít",
+    )
     for r in rnd.reviews.exclude(member=None):
         services.record_vote(actor=world.secretary, review=r, in_favour=3, against=0, base=3)
-    services.propose_round(actor=world.secretary, round=rnd, held_on=dt.date(2025, 12, 22), place="Nhà văn hóa thôn 1", present_count=4)
+    services.propose_round(
+        actor=world.secretary,
+        round=rnd,
+        held_on=dt.date(2025, 12, 22),
+        place="Nhà văn hóa thôn 1",
+        present_count=4,
+    )
     services.decide_round(actor=world.officer, round=rnd)
     rnd.refresh_from_db()
     return rnd
@@ -50,7 +73,9 @@ def test_the_personal_review_docx_has_the_hd36_header_and_the_members_record(wor
     d = Document(io.BytesIO(documents.to_docx(doc)))
     left, right = d.tables[0].rows[0].cells
     assert left.text.splitlines()[:2] == ["ĐẢNG ỦY XÃ AN BÌNH", "CHI BỘ THÔN 1"]
-    assert right.text.startswith("ĐẢNG CỘNG SẢN VIỆT NAM") and "An Bình, ngày 22 tháng 12 năm 2025" in right.text
+    assert (
+        right.text.startswith("ĐẢNG CỘNG SẢN VIỆT NAM") and "An Bình, ngày 22 tháng 12 năm 2025" in right.text
+    )
     text = "\n".join(p.text for p in d.paragraphs)
     assert "BẢN KIỂM ĐIỂM ĐẢNG VIÊN" in text and "Năm 2025" in text
     assert "Họ và tên: Trần Thị Lan" in text and "Giữ vững lập trường" in text
@@ -78,9 +103,9 @@ def test_the_proposal_list_and_minutes_carry_every_member_and_the_votes(world, d
     table = d.tables[1]
     assert [c.text for c in table.rows[0].cells][:3] == ["STT", "Họ và tên", "Tự chấm"]
     names = [row.cells[1].text for row in table.rows[1:]]
-    assert names == ["Nguyễn Văn Hùng", "Lê Văn Bình", "Phạm Thị Hoà", "Trần Thị Lan"] or sorted(names) == sorted(
-        ["Nguyễn Văn Hùng", "Lê Văn Bình", "Phạm Thị Hoà", "Trần Thị Lan"]
-    )
+    assert names == ["Nguyễn Văn Hùng", "Lê Văn Bình", "Phạm Thị Hoà", "Trần Thị Lan"] or sorted(
+        names
+    ) == sorted(["Nguyễn Văn Hùng", "Lê Văn Bình", "Phạm Thị Hoà", "Trần Thị Lan"])
     assert all(row.cells[6].text == "3/3" for row in table.rows[1:])
     text = pdf_text(documents.to_pdf(documents.minutes(decided)), "bien-ban")
     assert "BIÊN BẢN" in text and "Nhà văn hóa thôn 1" in text
@@ -97,7 +122,15 @@ def test_the_receipts_workbook_lists_every_payment_and_the_unpaid_months(world):
     lan = world.m_same
     services.set_dues_profile(actor=world.secretary, member=lan, category="khac", fixed_amount=10_000)
     held_meeting(world.cell1, 2025, 1, attendance={lan: PRESENT}, dues={lan: 10_000})
-    services.record_payment(actor=world.secretary, member=lan, year=2025, month=2, amount=10_000, paid_on=dt.date(2025, 2, 20), note="Chuyển khoản")
+    services.record_payment(
+        actor=world.secretary,
+        member=lan,
+        year=2025,
+        month=2,
+        amount=10_000,
+        paid_on=dt.date(2025, 2, 20),
+        note="Chuyển khoản",
+    )
     wb = load_workbook(io.BytesIO(documents.receipts_workbook(world.cell1, 2025)))
     ws = wb.worksheets[0]
     rows = list(ws.iter_rows(values_only=True))

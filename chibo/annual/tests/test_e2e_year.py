@@ -20,8 +20,16 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "e2e"
-ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 LAPTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
@@ -120,7 +128,9 @@ def test_the_year_end_review_through_the_pages(browser, demo):  # type: ignore[n
     for r in rnd.reviews.exclude(pk=lan.pk).select_related("member"):
         scores = {c.code: c.points * 4 // 5 for c in frames[r.subject]}
         if r.status == ReviewStatus.DRAFT:
-            services.save_self_assessment(actor=secretary, review=r, scores=scores, strengths="a", weaknesses="b", submit=True)
+            services.save_self_assessment(
+                actor=secretary, review=r, scores=scores, strengths="a", weaknesses="b", submit=True
+            )
         r = services.assess(actor=secretary, review=r, scores=scores)
         if r.member_id and r.proposed_level in ("xuat_sac", "tot"):
             services.record_vote(actor=secretary, review=r, in_favour=base, against=0, base=base)

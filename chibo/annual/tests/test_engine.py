@@ -24,8 +24,16 @@ def member(total: int, **kw) -> str:  # type: ignore[no-untyped-def]
 # --- bands --------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("total", "level"),
-    [(100, "xuat_sac"), (90, "xuat_sac"), (89, "tot"), (70, "tot"), (69, "hoan_thanh"), (50, "hoan_thanh"),
-     (49, "khong_hoan_thanh"), (0, "khong_hoan_thanh")],
+    [
+        (100, "xuat_sac"),
+        (90, "xuat_sac"),
+        (89, "tot"),
+        (70, "tot"),
+        (69, "hoan_thanh"),
+        (50, "hoan_thanh"),
+        (49, "khong_hoan_thanh"),
+        (0, "khong_hoan_thanh"),
+    ],
 )
 def test_the_rating_bands_have_their_boundaries_where_qd366_puts_them(total, level):
     assert member(total) == level
@@ -42,7 +50,9 @@ def test_exactly_30_percent_of_tasks_exceeding_is_enough_for_xuat_sac():
 
 
 def test_one_task_short_of_30_percent_drops_xuat_sac_to_tot_with_the_reason():
-    result = engine.rate(RATING, "member", RatingFacts(total=95, tasks_total=10, tasks_done=10, tasks_exceeding=2))
+    result = engine.rate(
+        RATING, "member", RatingFacts(total=95, tasks_total=10, tasks_done=10, tasks_exceeding=2)
+    )
     assert result.level == "tot"
     assert "ít nhất 30% nhiệm vụ vượt yêu cầu (đạt 20%)" in result.missed[0]
 
@@ -70,7 +80,12 @@ def test_xuat_sac_needs_every_previous_shortcoming_remedied():
 def test_the_cell_is_not_xuat_sac_when_someone_was_disciplined():
     facts = RatingFacts(total=95, tasks_total=10, tasks_done=10, tasks_exceeding=3, disciplined=True)
     assert engine.rate(RATING, "cell", facts).level == "tot"
-    assert engine.rate(RATING, "cell", RatingFacts(total=95, tasks_total=10, tasks_done=10, tasks_exceeding=3)).level == "xuat_sac"
+    assert (
+        engine.rate(
+            RATING, "cell", RatingFacts(total=95, tasks_total=10, tasks_done=10, tasks_exceeding=3)
+        ).level
+        == "xuat_sac"
+    )
 
 
 def test_the_cell_completes_its_tasks_only_with_at_most_20_percent_late():
@@ -177,7 +192,9 @@ def test_others_outside_working_age_pay_half():
 
 def test_a_voluntary_higher_amount_counts_only_once_the_chi_uy_approved_it():
     assert engine.monthly_dues(DUES, category="khac", base=0, fixed=10_000, voluntary=50_000).amount == 10_000
-    due = engine.monthly_dues(DUES, category="khac", base=0, fixed=10_000, voluntary=50_000, voluntary_approved=True)
+    due = engine.monthly_dues(
+        DUES, category="khac", base=0, fixed=10_000, voluntary=50_000, voluntary_approved=True
+    )
     assert due.amount == 50_000 and due.voluntary
 
 
@@ -211,5 +228,7 @@ def test_a_woman_of_57_is_outside_working_age_in_2026_but_not_a_man():
 
 def test_under_15_is_outside_working_age_and_unknown_birth_is_inside():
     assert engine.outside_working_age(DUES, birth=dt.date(2012, 1, 2), gender="nam", on=dt.date(2027, 1, 1))
-    assert not engine.outside_working_age(DUES, birth=dt.date(2012, 1, 1), gender="nam", on=dt.date(2027, 1, 1))
+    assert not engine.outside_working_age(
+        DUES, birth=dt.date(2012, 1, 1), gender="nam", on=dt.date(2027, 1, 1)
+    )
     assert not engine.outside_working_age(DUES, birth=None, gender="nam", on=dt.date(2027, 1, 1))
