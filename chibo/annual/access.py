@@ -123,8 +123,8 @@ def review_for_user(user: Any, pk: Any, *, write: str | None = None) -> tuple[Re
 
 def shortcoming_for_user(user: Any, pk: Any, *, write: bool = False) -> tuple[Shortcoming, frozenset[Perm]]:
     """Read: the member it concerns, anyone with ANNUAL_VIEW; a cell's own shortcomings every
-    member of the cell. Write (remedy plan, follow-up, confirm): ANNUAL_MANAGE; the member
-    concerned may add follow-up notes (see services.add_follow_up)."""
+    member of the cell. Write (remedy plan, follow-up, confirm): ANNUAL_MANAGE only — the chi ủy
+    records the follow-up, the member reports to it."""
     try:
         s = Shortcoming.objects.select_related("organisation", "member", "raised_by", "meeting").get(
             pk=int(pk)
