@@ -25,6 +25,9 @@ class Perm(StrEnum):
     MEETING_MANAGE = "meeting.manage"  # plan, prepare, run, record, score (cell column), approve
     MEETING_SCORE_UPPER = "meeting.score_upper"  # the upper-level column of the scorecard
     RULEBOOK_MANAGE = "rulebook.manage"  # upload provincial variants
+    ANNUAL_VIEW = "annual.view"  # every member's commitment, review and dues in the subtree
+    ANNUAL_MANAGE = "annual.manage"  # the cell's side: approve, assess, propose, dues ledger
+    ANNUAL_DECIDE = "annual.decide"  # the upper committee: decide ratings, confirm remittances
 
 
 class Role(models.TextChoices):
@@ -37,20 +40,20 @@ class Role(models.TextChoices):
 
 
 _READ = {Perm.ORG_VIEW, Perm.MEMBER_VIEW, Perm.MEETING_VIEW}
-_CELL_MANAGER = _READ | {Perm.ORG_MANAGE, Perm.MEMBER_MANAGE, Perm.MEETING_MANAGE}
+_CELL_MANAGER = _READ | {Perm.ORG_MANAGE, Perm.MEMBER_MANAGE, Perm.MEETING_MANAGE, Perm.ANNUAL_VIEW, Perm.ANNUAL_MANAGE}
 
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.SECRETARY: frozenset(_CELL_MANAGER | {Perm.MEMBER_VIEW_SENSITIVE}),
     Role.DEPUTY: frozenset(_CELL_MANAGER | {Perm.MEMBER_VIEW_SENSITIVE}),
     Role.COMMITTEE: frozenset(_CELL_MANAGER),
     Role.MEMBER: frozenset(_READ),
-    Role.OFFICER: frozenset(_READ | {Perm.MEETING_SCORE_UPPER}),
+    Role.OFFICER: frozenset(_READ | {Perm.MEETING_SCORE_UPPER, Perm.ANNUAL_VIEW, Perm.ANNUAL_DECIDE}),
     Role.ADMIN: frozenset(Perm),
 }
 
 WRITE_PERMS = frozenset({
     Perm.ORG_MANAGE, Perm.ORG_ADMIN, Perm.MEMBER_MANAGE, Perm.ROLE_MANAGE, Perm.MEETING_MANAGE,
-    Perm.RULEBOOK_MANAGE,
+    Perm.RULEBOOK_MANAGE, Perm.ANNUAL_MANAGE, Perm.ANNUAL_DECIDE,
 })
 
 # Roles that write or oversee: two-factor required (settings.CHIBO_2FA_REQUIRED).

@@ -9,6 +9,7 @@ NAV = [
     ("members", "Đảng viên", "members:list"),
     ("meetings", "Sinh hoạt", "meetings:list"),
     ("tasks", "Nhiệm vụ", "meetings:tasks"),
+    ("annual", "Kiểm điểm, đảng phí", "annual:index"),
     ("reports", "Báo cáo", "core:reports"),
 ]
 

@@ -140,6 +140,7 @@ class Rulebook:
     agenda: dict[str, tuple[AgendaStep, ...]]
     scorecard: Scorecard
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    annual: AnnualRules | None = None  # the member's year (chibo.annual); see _annual()
 
 
 # --- validation helpers ---------------------------------------------------------------
@@ -367,6 +368,7 @@ def parse(text: str) -> Rulebook:
         agenda=_agenda(rules, code),
         scorecard=_scorecard(rules, code),
         raw=data,
+        annual=_annual(rules, code),
     )
 
 
@@ -411,3 +413,294 @@ def get(code: str | None, version: int | None = None) -> Rulebook:
     books = load_all()
     default = getattr(settings, "CHIBO_DEFAULT_RULEBOOK", DEFAULT_RULEBOOK)
     return books.get(code or default) or books[default]
+
+
+# --- the member's year: annual rating (QĐ 366), cap, rating vote, cell year, dues (QĐ 342) --------
+# These sections are added by the annual app. They travel together: a rulebook has all five or
+# none (an older provincial variant without them inherits them from the default rulebook, see
+# chibo.annual.selectors.annual_rules).
+ANNUAL_SECTIONS = ("annual_rating", "excellent_cap", "rating_vote", "cell_year", "dues")
+RATING_SUBJECTS = ("member", "cell")
+RATING_CONDITIONS = frozenset({
+    "done_percent", "exceeding_percent", "shortcomings_remedied_percent", "max_late_percent", "no_discipline",
+})
+GENDERS = ("nam", "nu")
+
+
+@dataclass(frozen=True)
+class RatingLevel:
+    level: str
+    label: str
+    min: int
+    conditions: dict[str, dict[str, Any]]  # subject -> {condition: value}
+
+
+@dataclass(frozen=True)
+class FrameCriterion:
+    code: str
+    title: str
+    points: int
+
+
+@dataclass(frozen=True)
+class AnnualRatingRule:
+    levels: tuple[RatingLevel, ...]
+    frames: dict[str, tuple[FrameCriterion, ...]]  # subject -> criteria summing to 100
+    source: str
+
+    def label(self, level: str) -> str:
+        return next((lv.label for lv in self.levels if lv.level == level), level)
+
+    def rank(self, level: str) -> int:
+        """0 for the highest level; unknown levels rank last."""
+        codes = [lv.level for lv in self.levels]
+        return codes.index(level) if level in codes else len(codes)
+
+
+@dataclass(frozen=True)
+class ExcellentCapRule:
+    max_percent: Fraction | None  # None: no cap
+    base_levels: tuple[str, ...]
+    source: str
+
+
+@dataclass(frozen=True)
+class VoteThreshold:
+    fraction: Fraction
+    at_least: bool  # True: in favour ≥ fraction × base; False: strictly more than
+
+
+@dataclass(frozen=True)
+class RatingVoteRule:
+    thresholds: dict[str, VoteThreshold]  # level -> threshold; levels not listed need no vote
+    source: str
+
+
+@dataclass(frozen=True)
+class CellYearGrade:
+    grade: str
+    label: str
+    all_at_least: str | None
+    min_top: int
+
+
+@dataclass(frozen=True)
+class CellYearRule:
+    grades: tuple[CellYearGrade, ...]  # best first; the last one has no condition
+    missing_month_counts_as: str
+    source: str
+
+
+@dataclass(frozen=True)
+class DuesCategory:
+    code: str
+    label: str
+    percent: Fraction | None  # of the base income; None for the fixed category
+    fixed: bool
+    halved_outside_working_age: bool
+
+
+@dataclass(frozen=True)
+class Retirement:
+    base_year: int
+    base_months: int
+    step_months: int
+    max_months: int
+
+    def months_for(self, year: int) -> int:
+        return min(self.max_months, self.base_months + max(0, year - self.base_year) * self.step_months)
+
+
+@dataclass(frozen=True)
+class DuesRule:
+    categories: tuple[DuesCategory, ...]
+    fixed_min: int
+    fixed_max: int
+    outside_working_age_factor: Fraction
+    voluntary_needs_approval: bool
+    min_working_age_years: int
+    retirement: dict[str, Retirement]
+    working_age_source: str
+    source: str
+
+    def category(self, code: str) -> DuesCategory | None:
+        return next((c for c in self.categories if c.code == code), None)
+
+
+@dataclass(frozen=True)
+class AnnualRules:
+    rating: AnnualRatingRule
+    cap: ExcellentCapRule
+    vote: RatingVoteRule
+    cell_year: CellYearRule
+    dues: DuesRule
+
+
+def _fraction_text(value: Any, where: str, *, low: float = 0, high: float = 100) -> Fraction:
+    try:
+        number = Fraction(str(value)) if not isinstance(value, bool) else None
+    except (ValueError, ZeroDivisionError):
+        number = None
+    if number is None or not low <= number <= high:
+        raise RulebookError(f"{where}: phải là số (hoặc phân số như 2/3) từ {low} đến {high} (đang là {value!r}).")
+    return number
+
+
+def _frame(items: Any, where: str) -> tuple[FrameCriterion, ...]:
+    if not isinstance(items, list) or not items:
+        raise RulebookError(f"{where}: thiếu khung tiêu chí.")
+    out = []
+    for i, item in enumerate(items):
+        w = f"{where}[{i}]"
+        if not isinstance(item, dict):
+            raise RulebookError(f"{w}: tiêu chí phải có code, title, points.")
+        out.append(FrameCriterion(code=_str(item, "code", w), title=_str(item, "title", w), points=_int(item, "points", w, minimum=1)))
+    if len({c.code for c in out}) != len(out):
+        raise RulebookError(f"{where}: mã tiêu chí bị trùng.")
+    total = sum(c.points for c in out)
+    if total != 100:
+        raise RulebookError(f"{where}: tổng điểm khung phải là 100 (đang là {total}).")
+    return tuple(out)
+
+
+def _annual_rating(section: dict[str, Any], where: str) -> AnnualRatingRule:
+    raw_levels = section.get("levels")
+    if not isinstance(raw_levels, list) or len(raw_levels) < 2:
+        raise RulebookError(f"{where}.levels: thiếu các mức xếp loại.")
+    levels = []
+    for i, item in enumerate(raw_levels):
+        w = f"{where}.levels[{i}]"
+        if not isinstance(item, dict):
+            raise RulebookError(f"{w}: phải có level, label, min.")
+        conditions: dict[str, dict[str, Any]] = {}
+        for subject in RATING_SUBJECTS:
+            cond = item.get(subject) or {}
+            if not isinstance(cond, dict) or set(cond) - RATING_CONDITIONS:
+                raise RulebookError(
+                    f"{w}.{subject}: điều kiện chỉ được dùng {sorted(RATING_CONDITIONS)} (đang là {cond!r})."
+                )
+            parsed: dict[str, Any] = {}
+            for key, value in cond.items():
+                if key == "no_discipline":
+                    if not isinstance(value, bool):
+                        raise RulebookError(f"{w}.{subject}.no_discipline: phải là true hoặc false.")
+                    parsed[key] = value
+                else:
+                    parsed[key] = _fraction_text(value, f"{w}.{subject}.{key}")
+            conditions[subject] = parsed
+        levels.append(RatingLevel(
+            level=_str(item, "level", w), label=_str(item, "label", w), min=_int(item, "min", w), conditions=conditions,
+        ))
+    mins = [lv.min for lv in levels]
+    if mins != sorted(mins, reverse=True) or len(set(mins)) != len(mins) or mins[-1] != 0 or mins[0] > 100:
+        raise RulebookError(f"{where}.levels: điểm tối thiểu phải giảm dần, không quá 100 và mức cuối là 0.")
+    if any(levels[-1].conditions.values()):
+        raise RulebookError(f"{where}.levels: mức cuối cùng không được có điều kiện.")
+    if len({lv.level for lv in levels}) != len(levels):
+        raise RulebookError(f"{where}.levels: mã mức bị trùng.")
+    frames = _section(section, "frames", where)
+    return AnnualRatingRule(
+        levels=tuple(levels),
+        frames={s: _frame(frames.get(s), f"{where}.frames.{s}") for s in RATING_SUBJECTS},
+        source=_source(section, where),
+    )
+
+
+def _annual(rules: dict[str, Any], code: str) -> AnnualRules | None:
+    w = f"{code}.rules"
+    present = [name for name in ANNUAL_SECTIONS if name in rules]
+    if not present:
+        return None
+    for name in ANNUAL_SECTIONS:
+        _section(rules, name, w)  # all five travel together
+    rating = _annual_rating(rules["annual_rating"], f"{w}.annual_rating")
+    level_codes = {lv.level for lv in rating.levels}
+
+    cap_raw = rules["excellent_cap"]
+    cw = f"{w}.excellent_cap"
+    cap_value = cap_raw.get("max_percent_of_base")
+    base_levels = cap_raw.get("base_levels", [])
+    if not isinstance(base_levels, list) or not base_levels or set(base_levels) - level_codes:
+        raise RulebookError(f"{cw}.base_levels: phải là danh sách mức trong {sorted(level_codes)}.")
+    cap = ExcellentCapRule(
+        max_percent=None if cap_value is None else _fraction_text(cap_value, f"{cw}.max_percent_of_base"),
+        base_levels=tuple(base_levels), source=_source(cap_raw, cw),
+    )
+
+    vote_raw = rules["rating_vote"]
+    vw = f"{w}.rating_vote"
+    thresholds: dict[str, VoteThreshold] = {}
+    for i, item in enumerate(vote_raw.get("required_for") or []):
+        iw = f"{vw}.required_for[{i}]"
+        if not isinstance(item, dict) or item.get("level") not in level_codes:
+            raise RulebookError(f"{iw}.level: phải là một mức trong {sorted(level_codes)}.")
+        thresholds[item["level"]] = VoteThreshold(
+            fraction=_fraction_text(item.get("fraction"), f"{iw}.fraction", high=1),
+            at_least=_bool(item, "at_least", iw),
+        )
+    vote = RatingVoteRule(thresholds=thresholds, source=_source(vote_raw, vw))
+
+    cy_raw = rules["cell_year"]
+    yw = f"{w}.cell_year"
+    grade_codes = {b.grade for b in _scorecard(rules, code).bands}
+    grades = []
+    for i, item in enumerate(cy_raw.get("grades") or []):
+        iw = f"{yw}.grades[{i}]"
+        if not isinstance(item, dict):
+            raise RulebookError(f"{iw}: phải có grade, label.")
+        floor = item.get("all_at_least")
+        if floor is not None and floor not in grade_codes:
+            raise RulebookError(f"{iw}.all_at_least: phải là một mức của phiếu chấm {sorted(grade_codes)}.")
+        grades.append(CellYearGrade(
+            grade=_str(item, "grade", iw), label=_str(item, "label", iw), all_at_least=floor,
+            min_top=_int(item, "min_top", iw) if "min_top" in item else 0,
+        ))
+    if len(grades) < 2 or grades[-1].all_at_least is not None or grades[-1].min_top:
+        raise RulebookError(f"{yw}.grades: cần ít nhất hai mức; mức cuối không có điều kiện.")
+    missing = cy_raw.get("missing_month_counts_as")
+    if missing not in grade_codes:
+        raise RulebookError(f"{yw}.missing_month_counts_as: phải là một mức của phiếu chấm {sorted(grade_codes)}.")
+    cell_year = CellYearRule(grades=tuple(grades), missing_month_counts_as=missing, source=_source(cy_raw, yw))
+
+    du = rules["dues"]
+    dw = f"{w}.dues"
+    categories = []
+    for i, item in enumerate(du.get("categories") or []):
+        iw = f"{dw}.categories[{i}]"
+        if not isinstance(item, dict):
+            raise RulebookError(f"{iw}: phải có code, label và percent hoặc fixed.")
+        fixed = bool(item.get("fixed", False))
+        if fixed == ("percent" in item):
+            raise RulebookError(f"{iw}: mỗi đối tượng có đúng một cách tính: percent (tỷ lệ %) hoặc fixed: true (mức cố định).")
+        categories.append(DuesCategory(
+            code=_str(item, "code", iw), label=_str(item, "label", iw),
+            percent=None if fixed else _fraction_text(item.get("percent"), f"{iw}.percent", high=100),
+            fixed=fixed, halved_outside_working_age=bool(item.get("halved_outside_working_age", False)),
+        ))
+    if not categories or len({c.code for c in categories}) != len(categories):
+        raise RulebookError(f"{dw}.categories: thiếu đối tượng đóng đảng phí hoặc mã bị trùng.")
+    fixed_min = _int(du, "fixed_min", dw, minimum=1)
+    fixed_max = _int(du, "fixed_max", dw, minimum=1)
+    if fixed_min > fixed_max:
+        raise RulebookError(f"{dw}: fixed_min ({fixed_min}) không được lớn hơn fixed_max ({fixed_max}).")
+    wa = _section(du, "working_age", dw)
+    ww = f"{dw}.working_age"
+    ret_raw = _section(wa, "retirement", ww)
+    retirement = {}
+    for gender in GENDERS:
+        r = _section(ret_raw, gender, f"{ww}.retirement")
+        rw = f"{ww}.retirement.{gender}"
+        retirement[gender] = Retirement(
+            base_year=_int(r, "base_year", rw, minimum=1900), base_months=_int(r, "base_months", rw, minimum=1),
+            step_months=_int(r, "step_months", rw), max_months=_int(r, "max_months", rw, minimum=1),
+        )
+        if retirement[gender].max_months < retirement[gender].base_months:
+            raise RulebookError(f"{rw}.max_months: không được nhỏ hơn base_months.")
+    dues = DuesRule(
+        categories=tuple(categories), fixed_min=fixed_min, fixed_max=fixed_max,
+        outside_working_age_factor=_fraction_text(du.get("outside_working_age_factor"), f"{dw}.outside_working_age_factor", high=1),
+        voluntary_needs_approval=_bool(du, "voluntary_needs_approval", dw),
+        min_working_age_years=_int(wa, "min_years", ww), retirement=retirement,
+        working_age_source=_source(wa, ww), source=_source(du, dw),
+    )
+    return AnnualRules(rating=rating, cap=cap, vote=vote, cell_year=cell_year, dues=dues)

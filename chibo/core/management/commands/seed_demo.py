@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from chibo.accounts.models import RoleAssignment, User
 from chibo.accounts.permissions import Role
+from chibo.annual import demo as annual_demo
 from chibo.core import demo_history
 from chibo.members import services as member_services
 from chibo.members.models import Gender, Member, MemberStatus, PartyPosition
@@ -248,4 +249,5 @@ class Command(BaseCommand):
             members={thon1.code: m1, thon2.code: m2, truong.code: m3},
             users=users,
         )
+        self.created += annual_demo.build(cells={c.code: c for c in (thon1, thon2, truong)}, members={thon1.code: m1, thon2.code: m2, truong.code: m3}, users=users)  # noqa: E501
         return self.created
