@@ -25,6 +25,7 @@ class Perm(StrEnum):
     MEETING_MANAGE = "meeting.manage"  # plan, prepare, run, record, score (cell column), approve
     MEETING_SCORE_UPPER = "meeting.score_upper"  # the upper-level column of the scorecard
     RULEBOOK_MANAGE = "rulebook.manage"  # upload provincial variants
+    OVERSIGHT_MANAGE = "oversight.manage"  # upper committee: guidance, officer rota, inspection, peers, model meetings
 
 
 class Role(models.TextChoices):
@@ -44,13 +45,13 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.DEPUTY: frozenset(_CELL_MANAGER | {Perm.MEMBER_VIEW_SENSITIVE}),
     Role.COMMITTEE: frozenset(_CELL_MANAGER),
     Role.MEMBER: frozenset(_READ),
-    Role.OFFICER: frozenset(_READ | {Perm.MEETING_SCORE_UPPER}),
+    Role.OFFICER: frozenset(_READ | {Perm.MEETING_SCORE_UPPER, Perm.OVERSIGHT_MANAGE}),
     Role.ADMIN: frozenset(Perm),
 }
 
 WRITE_PERMS = frozenset({
     Perm.ORG_MANAGE, Perm.ORG_ADMIN, Perm.MEMBER_MANAGE, Perm.ROLE_MANAGE, Perm.MEETING_MANAGE,
-    Perm.RULEBOOK_MANAGE,
+    Perm.RULEBOOK_MANAGE, Perm.OVERSIGHT_MANAGE,
 })
 
 # Roles that write or oversee: two-factor required (settings.CHIBO_2FA_REQUIRED).

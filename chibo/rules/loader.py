@@ -126,6 +126,15 @@ class Scorecard:
 
 
 @dataclass(frozen=True)
+class OversightRule:
+    """How upper-committee dashboards band and rank (optional section `oversight`)."""
+
+    attendance_buckets: tuple[int, ...] = (50, 70, 85, 95)
+    weak_cells_shown: int = 3
+    source: str = "Mặc định của chibo"
+
+
+@dataclass(frozen=True)
 class Rulebook:
     code: str
     version: int
@@ -140,6 +149,7 @@ class Rulebook:
     agenda: dict[str, tuple[AgendaStep, ...]]
     scorecard: Scorecard
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    oversight: OversightRule = field(default_factory=OversightRule)
 
 
 # --- validation helpers ---------------------------------------------------------------
@@ -291,6 +301,25 @@ def _scorecard(rules: dict[str, Any], code: str) -> Scorecard:
     )
 
 
+def _oversight(rules: dict[str, Any], code: str) -> OversightRule:
+    if "oversight" not in rules:
+        return OversightRule()
+    where = f"{code}.rules.oversight"
+    ov = _section(rules, "oversight", f"{code}.rules")
+    buckets = ov.get("attendance_buckets")
+    if (
+        not isinstance(buckets, list) or not buckets
+        or any(not isinstance(b, int) or isinstance(b, bool) or not 0 < b < 100 for b in buckets)
+        or buckets != sorted(set(buckets))
+    ):
+        raise RulebookError(f"{where}.attendance_buckets: phải là danh sách số nguyên tăng dần từ 1 đến 99 (đang là {buckets!r}).")
+    return OversightRule(
+        attendance_buckets=tuple(buckets),
+        weak_cells_shown=_int(ov, "weak_cells_shown", where, minimum=1),
+        source=_source(ov, where),
+    )
+
+
 def parse(text: str) -> Rulebook:
     try:
         data = yaml.safe_load(text)
@@ -360,6 +389,7 @@ def parse(text: str) -> Rulebook:
         agenda=_agenda(rules, code),
         scorecard=_scorecard(rules, code),
         raw=data,
+        oversight=_oversight(rules, code),
     )
 
 
