@@ -125,6 +125,11 @@ class Table:
     links: list[str | None] = field(default_factory=list)  # one per row (drill-down), optional
     note: str = ""
 
+    @property
+    def linked_rows(self) -> list[tuple[str | None, list[Any]]]:
+        links = self.links + [None] * (len(self.rows) - len(self.links))
+        return list(zip(links, self.rows, strict=False))
+
 
 def _rate(present: int, base: int) -> float:
     return present * 100 / base if base else 0.0
@@ -515,12 +520,12 @@ def build(org: Organisation, period: Period, *, today: dt.date | None = None, me
         child_t.links.append(ch["url"])
     tables["children"] = child_t
 
-    meet_t = Table("meetings", "Các buổi sinh hoạt trong kỳ", ["Chi bộ", "Ngày", "Loại", "Trạng thái", "Dự họp", "Thời lượng (phút)",
+    meet_t = Table("meetings", "Các buổi sinh hoạt trong kỳ", ["Ngày", "Chi bộ", "Loại", "Trạng thái", "Dự họp", "Thời lượng (phút)",
                                                               "Phát biểu", "Tự chấm", "Cấp trên", "Chi bộ bạn", "Xếp loại", "Vi phạm"])
     for m in meetings:
         scores = (m["snapshot"] or {}).get("scores") or {}
         meet_t.rows.append([
-            cell_name[m["organisation_id"]], _date(m["scheduled_at"]), KIND_LABELS[m["kind"]], STATUS_LABELS[m["status"]],
+            _date(m["scheduled_at"]), cell_name[m["organisation_id"]], KIND_LABELS[m["kind"]], STATUS_LABELS[m["status"]],
             f"{m['fig_present']}/{m['fig_base']}" if m["fig_base"] is not None else "—",
             m["fig_duration"] if m["fig_duration"] is not None else "—", m["fig_speakers"] if m["fig_speakers"] is not None else "—",
             *(scores[k]["total"] if k in scores else "—" for k in ("cell", "upper", "peer")),
