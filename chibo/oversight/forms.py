@@ -79,7 +79,6 @@ class VisitForm(forms.Form):
 
 
 class ProgrammeForm(forms.Form):
-    year = _year_field()
     title = forms.CharField(label="Tên chương trình", max_length=255, required=False)
 
 

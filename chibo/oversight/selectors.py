@@ -85,10 +85,11 @@ def visit_report(committee: Organisation, year: int) -> dict[str, Any]:
     for v in rows:
         if v.attended:
             attended_by_cell[v.cell_id].append(f"{v.officer.display_name or v.officer.username} ({v.month:02d})")
+    covered = len(attended_by_cell)
     return {
         "officers": sorted(officers.values(), key=lambda o: vntext.name_sort_key(o["officer"].display_name or o["officer"].username)),
-        "cells": [{"cell": c, "who": attended_by_cell[c.pk]} for c in cells],
-        "covered": len(attended_by_cell), "total": len(cells),
+        "cells": [{"cell": c, "who": attended_by_cell.get(c.pk, [])} for c in cells],
+        "covered": covered, "total": len(cells),
     }
 
 

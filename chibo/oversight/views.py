@@ -254,7 +254,7 @@ def inspection(request: HttpRequest, org_id: int, year: int) -> HttpResponse:
     need = Perm.OVERSIGHT_MANAGE if request.method == "POST" else Perm.ORG_VIEW
     committee, can_manage = access.committee_for_user(request.user, org_id, need=need)
     programme = InspectionProgramme.objects.filter(committee=committee, year=year).first()
-    programme_form = of.ProgrammeForm(request.POST if request.POST.get("action") == "programme" else None, initial={"year": year})
+    programme_form = of.ProgrammeForm(request.POST if request.POST.get("action") == "programme" else None)
     item_form = of.InspectionItemForm(request.POST if request.POST.get("action") == "item" else None, committee=committee)
     if request.method == "POST":
         try:
