@@ -32,8 +32,12 @@ def _svg(width: int, height: int, title: str, body: list[str]) -> SafeString:
 def bars(title: str, labels: Sequence[str], series: Sequence[tuple[str, Sequence[float]]], *, height: int = 220) -> SafeString:
     """Grouped vertical bars: one group per label, one bar per series."""
     n, k = max(len(labels), 1), max(len(series), 1)
-    left, bottom, top = 36, 40, 24
-    width = max(360, left + n * (14 * k + 14) + 10)
+    left, top = 36, 24
+    label_w = max([6.5 * len(label) + 10 for label in labels] + [14 * k + 14])
+    width = int(max(360, left + n * label_w + 10))
+    legend = _legend([name for name, _ in series], left, width)
+    bottom = 40 + 16 * (legend.lines - 1)
+    height += 16 * (legend.lines - 1)
     plot_h = height - bottom - top
     peak = max([v for _, values in series for v in values] + [1])
     group_w = (width - left - 10) / n
@@ -54,15 +58,18 @@ def bars(title: str, labels: Sequence[str], series: Sequence[tuple[str, Sequence
             f'<text x="{left + i * group_w + group_w / 2:.1f}" y="{height - bottom + 14}" font-size="10" '
             f'text-anchor="middle">{escape(label)}</text>'
         )
-    body += _legend([name for name, _ in series], left, height - 12)
+    body += legend.render(height - bottom + 30)
     return _svg(width, height, title, body)
 
 
 def stacked(title: str, labels: Sequence[str], series: Sequence[tuple[str, str, Sequence[int]]], *, height: int = 220) -> SafeString:
     """Stacked vertical bars: series are (name, colour, values)."""
     n = max(len(labels), 1)
-    left, bottom, top = 36, 40, 24
+    left, top = 36, 24
     width = max(360, left + n * 34 + 10)
+    legend = _legend([name for name, _, _ in series], left, width, [c for _, c, _ in series])
+    bottom = 40 + 16 * (legend.lines - 1)
+    height += 16 * (legend.lines - 1)
     plot_h = height - bottom - top
     totals = [sum(values[i] for _, _, values in series) for i in range(len(labels))]
     peak = max(totals + [1])
@@ -86,7 +93,7 @@ def stacked(title: str, labels: Sequence[str], series: Sequence[tuple[str, str, 
             f'<text x="{left + i * group_w + group_w / 2:.1f}" y="{height - bottom + 14}" font-size="10" '
             f'text-anchor="middle">{escape(label)}</text>'
         )
-    body += _legend([name for name, _, _ in series], left, height - 12, [c for _, c, _ in series])
+    body += legend.render(height - bottom + 30)
     return _svg(width, height, title, body)
 
 
@@ -133,14 +140,31 @@ def heatmap(title: str, rows: Sequence[str], columns: Sequence[str], cells: Sequ
     return _svg(width, height, title, body)
 
 
-def _legend(names: Sequence[str], x: int, y: int, colours: Sequence[str] | None = None) -> list[str]:
-    out, pos = [], float(x)
-    for i, name in enumerate(names):
-        colour = colours[i] if colours else PALETTE[i % len(PALETTE)]
-        out.append(f'<rect x="{pos:.0f}" y="{y - 9}" width="10" height="10" fill="{colour}"/>')
-        out.append(f'<text x="{pos + 14:.0f}" y="{y}" font-size="11">{escape(name)}</text>')
-        pos += 24 + 6.5 * len(name)
-    return out
+class _Legend:
+    """Legend entries laid out left to right, wrapping to new lines within the chart's width."""
+
+    def __init__(self, names: Sequence[str], x: int, width: int, colours: Sequence[str] | None) -> None:
+        self.items: list[tuple[float, int, str, str]] = []  # (x, line, colour, name)
+        pos, line = float(x), 0
+        for i, name in enumerate(names):
+            w = 24 + 6.5 * len(name)
+            if pos + w > width and pos > x:
+                pos, line = float(x), line + 1
+            self.items.append((pos, line, colours[i] if colours else PALETTE[i % len(PALETTE)], name))
+            pos += w
+        self.lines = line + 1
+
+    def render(self, y: int) -> list[str]:
+        out = []
+        for pos, line, colour, name in self.items:
+            yy = y + 16 * line
+            out.append(f'<rect x="{pos:.0f}" y="{yy - 9}" width="10" height="10" fill="{colour}"/>')
+            out.append(f'<text x="{pos + 14:.0f}" y="{yy}" font-size="11">{escape(name)}</text>')
+        return out
+
+
+def _legend(names: Sequence[str], x: int, width: int, colours: Sequence[str] | None = None) -> _Legend:
+    return _Legend(names, x, width, colours)
 
 
 def _num(v: float) -> str:

@@ -61,6 +61,11 @@ class Period:
         return dt.datetime(self.first[0], self.first[1], 1, tzinfo=timezone.get_current_timezone())
 
     @property
+    def quarter_start(self) -> dt.datetime:
+        y, m = self.first
+        return dt.datetime(y, (m - 1) // 3 * 3 + 1, 1, tzinfo=timezone.get_current_timezone())
+
+    @property
     def end(self) -> dt.datetime:
         y, m = self.last
         y, m = (y + 1, 1) if m == 12 else (y, m + 1)
@@ -190,20 +195,22 @@ def build(org: Organisation, period: Period, *, today: dt.date | None = None, me
     cell_book = {c["id"]: book_of(c) for c in cells}
     org_book = book_of(by_id[org.pk])
 
-    # 3. meetings in the period (figures only)
+    # 3. meetings in the period (figures only); from the start of its first quarter, so a quarter cut by
+    #    the period still counts its thematic meeting
     meetings = list(
-        Meeting.objects.filter(organisation__path__startswith=org.path, scheduled_at__gte=period.start, scheduled_at__lt=period.end)
+        Meeting.objects.filter(organisation__path__startswith=org.path, scheduled_at__gte=period.quarter_start, scheduled_at__lt=period.end)
         .order_by("scheduled_at", "id")
         .values("id", "organisation_id", "kind", "status", "title", "scheduled_at", "fig_base", "fig_present",
                 "fig_excused", "fig_unexcused", "fig_duration", "fig_speakers", "fig_score", "fig_grade",
                 "fig_breaches", "snapshot", "rulebook_code", "rulebook_version")
     )
-    meetings = [m for m in meetings if m["organisation_id"] in cell_ids]
-    for m in meetings:
+    quarter_meetings = [m for m in meetings if m["organisation_id"] in cell_ids]
+    for m in quarter_meetings:
         local = timezone.localtime(m["scheduled_at"])
         m["ym"] = (local.year, local.month)
         m["q"] = (local.year, (local.month - 1) // 3 + 1)
         m["breach_codes"] = [b["code"] for b in (m["snapshot"] or {}).get("breaches", [])]
+    meetings = [m for m in quarter_meetings if m["scheduled_at"] >= period.start]
     approved = [m for m in meetings if m["status"] == MeetingStatus.APPROVED]
     months = period.months
     month_labels = [f"{mm:02d}/{str(y)[2:]}" for y, mm in months]
@@ -252,7 +259,7 @@ def build(org: Organisation, period: Period, *, today: dt.date | None = None, me
 
     # thematic per quarter
     th_count: dict[tuple[int, tuple[int, int]], int] = Counter()
-    for m in meetings:
+    for m in quarter_meetings:
         if m["kind"] in THEMATIC and m["status"] in HELD:
             th_count[(m["organisation_id"], m["q"])] += 1
     th_t = Table("thematic", "Sinh hoạt chuyên đề theo quý", ["Quý", "Phải họp", "Đã họp", "Chi bộ chưa họp"])
@@ -261,7 +268,7 @@ def build(org: Organisation, period: Period, *, today: dt.date | None = None, me
         held = sum(min(th_count[(c["id"], (y, q))], cell_book[c["id"]].frequency.thematic_per_quarter) for c in cells)
         missing = [c["name"] for c in cells if th_count[(c["id"], (y, q))] == 0]
         inside = [mm for yy, mm in months if yy == y and (mm - 1) // 3 + 1 == q]
-        label = f"Quý {q}/{y}" + ("" if len(inside) == 3 else f" (trong kỳ: tháng {', '.join(str(x) for x in inside)})")
+        label = f"Quý {q}/{y}" + ("" if len(inside) == 3 else f" (kỳ xem có tháng {', '.join(str(x) for x in inside)}; tính cả quý)")
         th_t.rows.append([label, expected, held, "; ".join(missing)])
     tables["thematic"] = th_t
 

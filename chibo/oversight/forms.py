@@ -28,7 +28,8 @@ def officers_of(committee: Organisation) -> Any:
 
 class OfficerField(forms.ModelChoiceField):
     def label_from_instance(self, obj: User) -> str:
-        return f"{obj.display_name or obj.username}{' — ' + obj.officer_title if obj.officer_title else ''}"
+        name = obj.display_name or obj.username
+        return f"{name} — {obj.officer_title}" if obj.officer_title and obj.officer_title != name else name
 
 
 def _year_field() -> forms.IntegerField:

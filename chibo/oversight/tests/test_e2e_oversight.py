@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -74,6 +75,7 @@ def shot(page, name: str, *, full: bool = True) -> None:
 
 
 def test_the_commune_officer_drills_down_from_the_commune_to_a_cell_and_a_meeting(browser, demo):
+    from chibo.meetings.models import Meeting
     from chibo.organisations.models import Organisation
 
     an_binh = Organisation.objects.get(code="DEMO-AB")
@@ -108,6 +110,57 @@ def test_the_commune_officer_drills_down_from_the_commune_to_a_cell_and_a_meetin
     assert "Cấp ủy cấp trên" in page.content()  # the oversight panel on the meeting page
     shot(page, "03-meeting")
 
+    # The meeting is approved: the officer chooses it as a model meeting for the commune.
+    page.fill("#model-note", "Chuẩn bị chu đáo, nhiều đảng viên phát biểu.")
+    page.click("button:has-text('Chọn làm buổi mẫu')")
+    page.wait_for_load_state()
+    assert "Sinh hoạt mẫu" in page.title() and "Chuẩn bị chu đáo" in page.content()
+    assert "CCCD" not in page.content()
+    shot(page, "04-model")
+
+    # Guidance for the month of Thôn 1's next meeting, published to every cell.
+    upcoming = Meeting.objects.filter(organisation=thon1, status="published").order_by("scheduled_at").first()
+    when = timezone.localtime(upcoming.scheduled_at)
+    page.goto(f"{demo}/cap-tren/dinh-huong/{an_binh.pk}/")
+    page.fill("#id_year", str(when.year))
+    page.select_option("#id_month", str(when.month))
+    page.fill("#id_title", f"Định hướng sinh hoạt tháng {when.month:02d}/{when.year}")
+    page.fill("#id_body", "Tập trung quán triệt nghị quyết mới, chuẩn bị mùa mưa bão.")
+    page.click("button:has-text('Tạo định hướng')")
+    page.wait_for_load_state()
+    page.select_option("#id_kind", "document")
+    page.fill("#id_title", "Quán triệt Nghị quyết 57-NQ/TW về chuyển đổi số")
+    page.fill("#id_document_ref", "57-NQ/TW")
+    page.click("button:has-text('Thêm nội dung')")
+    page.wait_for_load_state()
+    page.click("button:has-text('Ban hành cho chi bộ')")
+    page.wait_for_load_state()
+    assert "Đã ban hành định hướng" in page.content()
+    guidance_url = page.url
+
+    # The officer assigns himself to attend Thôn 1's meeting that month and is notified.
+    page.goto(f"{demo}/cap-tren/du-sinh-hoat/{an_binh.pk}/?nam={when.year}")
+    page.select_option("#id_officer", label="Ủy viên Ban Thường vụ Đảng ủy xã An Bình")
+    page.select_option("#id_cell", label="Chi bộ thôn 1")
+    page.fill("#id_year", str(when.year))
+    page.select_option("#id_month", str(when.month))
+    page.click("button:has-text('Phân công và thông báo')")
+    page.wait_for_load_state()
+    assert "Đã phân công và đã gửi thông báo lịch họp." in page.content()
+    shot(page, "05-visits")
+
+    # The secretary sees the guidance while preparing and adopts it with one action.
+    cell = browser.new_context(viewport=LAPTOP).new_page()
+    login(cell, demo, "bithu.thon1")
+    cell.goto(f"{demo}/sinh-hoat/{upcoming.pk}/")
+    cell.click("button:has-text('Đưa vào chương trình')")
+    cell.wait_for_load_state()
+    assert "Đã đưa “Quán triệt Nghị quyết 57-NQ/TW về chuyển đổi số” vào chương trình sinh hoạt." in cell.content()
+    cell.locator("#dinh-huong").screenshot(path=ARTIFACTS / "oversight-06-adopted.png")
+    page.goto(guidance_url)
+    assert "Đã đưa vào chương trình" in page.content()
+    shot(page, "07-guidance")
+
     # A period filter with a bad month is explained, not ignored.
     page.goto(f"{demo}/cap-tren/tong-quan/{an_binh.pk}/?tu=13/2026")
     assert "Tháng không hợp lệ" in page.content()
@@ -122,5 +175,5 @@ def test_the_commune_officer_drills_down_from_the_commune_to_a_cell_and_a_meetin
     assert response is not None and response.status == 200
     other.goto(f"{demo}/cap-tren/")
     assert "Chi bộ thôn 1" not in other.content() and "Đảng ủy xã Hòa Lạc" in other.content()
-    shot(other, "04-hoalac")
+    shot(other, "08-hoalac")
     assert errors == []
