@@ -27,18 +27,22 @@ def officers_of(committee: Organisation) -> Any:
 
 
 class OfficerField(forms.ModelChoiceField):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("empty_label", "— Chọn cán bộ —")
+        super().__init__(*args, **kwargs)
+
     def label_from_instance(self, obj: User) -> str:
         name = obj.display_name or obj.username
         return f"{name} — {obj.officer_title}" if obj.officer_title and obj.officer_title != name else name
 
 
 def _year_field() -> forms.IntegerField:
-    return forms.IntegerField(label="Năm", min_value=2000, max_value=2100, initial=timezone.localdate().year,
+    return forms.IntegerField(label="Năm", min_value=2000, max_value=2100, initial=lambda: timezone.localdate().year,
                               error_messages={"invalid": "Năm phải là số.", "min_value": "Năm không hợp lệ.", "max_value": "Năm không hợp lệ."})
 
 
 def _month_field() -> forms.TypedChoiceField:
-    return forms.TypedChoiceField(label="Tháng", choices=MONTHS, coerce=int, initial=timezone.localdate().month)
+    return forms.TypedChoiceField(label="Tháng", choices=MONTHS, coerce=int, initial=lambda: timezone.localdate().month)
 
 
 class GuidanceForm(forms.Form):
@@ -64,7 +68,7 @@ class GuidanceItemForm(forms.Form):
 
 class AssignForm(forms.Form):
     officer = OfficerField(label="Cán bộ dự", queryset=User.objects.none(), error_messages={"required": "Chọn cán bộ dự."})
-    cell = forms.ModelChoiceField(label="Chi bộ", queryset=Organisation.objects.none(), error_messages={"required": "Chọn chi bộ."})
+    cell = forms.ModelChoiceField(label="Chi bộ", empty_label="— Chọn chi bộ —", queryset=Organisation.objects.none(), error_messages={"required": "Chọn chi bộ."})
     year = _year_field()
     month = _month_field()
 
@@ -84,13 +88,17 @@ class ProgrammeForm(forms.Form):
 
 
 class MemberField(forms.ModelChoiceField):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("empty_label", "— Chọn đảng viên —")
+        super().__init__(*args, **kwargs)
+
     def label_from_instance(self, obj: Member) -> str:
         return f"{obj.full_name} — {obj.organisation.name}"
 
 
 class InspectionItemForm(forms.Form):
     kind = forms.ChoiceField(label="Hình thức", choices=InspectionKind.choices)
-    subject_cell = forms.ModelChoiceField(label="Chi bộ được kiểm tra, giám sát", queryset=Organisation.objects.none(), required=False)
+    subject_cell = forms.ModelChoiceField(label="Chi bộ được kiểm tra, giám sát", empty_label="— Chọn chi bộ —", queryset=Organisation.objects.none(), required=False)
     subject_member = MemberField(label="Hoặc đảng viên", queryset=Member.objects.none(), required=False)
     content = forms.CharField(label="Nội dung", widget=forms.Textarea(attrs={"rows": 3}), error_messages={"required": "Thiếu nội dung kiểm tra, giám sát."})
     period_from = VNDateField(label="Từ ngày", required=True, error_messages={"required": "Nhập ngày bắt đầu.", "invalid": "Ngày phải theo dạng dd/mm/yyyy."})
@@ -125,8 +133,8 @@ class FollowUpForm(forms.Form):
 class PairForm(forms.Form):
     year = _year_field()
     month = _month_field()
-    scorer_cell = forms.ModelChoiceField(label="Chi bộ chấm", queryset=Organisation.objects.none(), error_messages={"required": "Chọn chi bộ chấm."})
-    scored_cell = forms.ModelChoiceField(label="Chi bộ được chấm", queryset=Organisation.objects.none(), error_messages={"required": "Chọn chi bộ được chấm."})
+    scorer_cell = forms.ModelChoiceField(label="Chi bộ chấm", empty_label="— Chọn chi bộ —", queryset=Organisation.objects.none(), error_messages={"required": "Chọn chi bộ chấm."})
+    scored_cell = forms.ModelChoiceField(label="Chi bộ được chấm", empty_label="— Chọn chi bộ —", queryset=Organisation.objects.none(), error_messages={"required": "Chọn chi bộ được chấm."})
 
     def __init__(self, *args: Any, committee: Organisation, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

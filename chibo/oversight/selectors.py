@@ -12,6 +12,7 @@ from chibo.accounts.access import get_scope
 from chibo.accounts.permissions import Perm
 from chibo.core import vntext
 from chibo.meetings.models import DocumentKind, Meeting, MeetingStatus, ScoreColumn
+from chibo.members.models import Member
 from chibo.organisations.models import CELL_KINDS, Organisation, OrgKind
 from chibo.oversight.models import (
     Adoption,
@@ -168,18 +169,27 @@ def model_meetings_for(user: Any) -> list[ModelMeeting]:
     return list(rows.filter(q))
 
 
+def redact(text: str, names: set[str]) -> str:
+    """Replace the cell members' names in free text (longest first) by a neutral word."""
+    for name in sorted((n for n in names if n), key=len, reverse=True):
+        text = text.replace(name, "(đảng viên)")
+    return text
+
+
 def model_record(mm: ModelMeeting) -> dict[str, Any]:
     """What a model meeting shares: agenda and conclusions, anonymous speech summaries, documents,
     votes (counts) and scores. No member names, no attendance list, nothing from member records."""
     m = mm.meeting
     items = list(m.items.prefetch_related("speeches__guest").order_by("order", "id"))
+    names = {a["name"] for a in (m.snapshot or {}).get("attendance", [])}
+    names |= set(Member.objects.filter(organisation=m.organisation).values_list("full_name", flat=True))
     sections = []
     for i in items:
         speeches = []
         for s in i.speeches.all():
             who = (s.guest.position or "Đại biểu") if s.guest_id else "Ý kiến đảng viên"
-            speeches.append({"who": who, "summary": s.summary})
-        sections.append({"item": i, "speeches": speeches})
+            speeches.append({"who": who, "summary": redact(s.summary, names)})
+        sections.append({"title": i.title, "conclusion": redact(i.conclusion, names), "speeches": speeches})
     docs = [d for d in m.documents.all() if d.kind in (DocumentKind.DRAFT_RESOLUTION, DocumentKind.THEMATIC_DRAFT, DocumentKind.DRAFT_REPORT)]
     figures = (m.snapshot or {}).get("figures", {})
     scores = (m.snapshot or {}).get("scores", {})

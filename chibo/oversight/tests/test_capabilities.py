@@ -186,12 +186,16 @@ def test_a_cell_cannot_be_paired_with_itself(client, world):
 
 # --- model meetings --------------------------------------------------------------------------------
 def test_an_officer_marks_an_approved_meeting_and_the_subtree_reads_it_without_personal_data(client, world):
-    m = approved(world.cell1, day=past(3))
+    m = running(world.cell1, day=past(3))
+    item = m.items.get(code="next_month")
+    meeting_services.set_conclusion(actor=None, item=item, text="Giao đồng chí Trần Thị Lan vận động các hộ hiến đất.")
+    m = finish(m)
     r = client_for(client, world.officer).post(f"/cap-tren/sinh-hoat-mau/chon/{m.pk}/", {"note": "Chuẩn bị chu đáo"})
     mm = ModelMeeting.objects.get()
     assert r.status_code == 302 and mm.committee == world.an_binh
     page = client_for(client, world.member_other).get(f"/cap-tren/sinh-hoat-mau/{mm.pk}/").content.decode()
     assert "Thống nhất làm đường." in page and "Đề nghị làm đường." in page
+    assert "Giao đồng chí (đảng viên) vận động các hộ hiến đất." in page
     for name in ("Nguyễn Văn Hùng", "Trần Thị Lan", "Lê Văn Bình", "Phạm Thị Hoà"):
         assert name not in page
     assert "CCCD" not in page and "eligible_ids" not in page

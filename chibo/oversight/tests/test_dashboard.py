@@ -122,6 +122,16 @@ def independent(org: Organisation, period: dashboard.Period) -> dict:  # type: i
                    and timezone.localtime(m.scheduled_at).month == mo and timezone.localtime(m.scheduled_at).year == y for m in ms):
                 held[(y, mo)] += 1
     out["held"] = [held[ym] for ym in period.months]
+    # thematic (or combined) meetings held per quarter touched by the period, whole quarters
+    thematic = Counter()
+    quarter_ms = Meeting.objects.filter(organisation__in=cells, kind__in=["thematic", "combined"],
+                                        status__in=["in_progress", "closed", "approved"])
+    for cell in cells:
+        for y, q in period.quarters:
+            if any(m.organisation_id == cell.pk and (timezone.localtime(m.scheduled_at).year, (timezone.localtime(m.scheduled_at).month - 1) // 3 + 1) == (y, q)
+                   for m in quarter_ms):
+                thematic[(y, q)] += 1
+    out["thematic"] = [thematic[yq] for yq in period.quarters]
     # attendance rate per approved meeting from attendance rows (exempt, special duty and away are not expected)
     edges = list(book.oversight.attendance_buckets)
     buckets = Counter()
@@ -193,6 +203,7 @@ def test_demo_province_figures_equal_an_independent_count_from_raw_records(setti
         t = board.tables
         assert [row[2] for row in t["held"].rows] == want["held"], code
         assert [row[1] for row in t["attendance"].rows] == want["attendance"], code
+        assert [row[2] for row in t["thematic"].rows] == want["thematic"], code
         assert [row[1] for row in t["grades"].rows] == want["grades"], code
         assert len(t["short"].rows) == want["short"], code
         assert len(t["late_docs"].rows) == want["late_docs"], code
@@ -204,3 +215,29 @@ def test_demo_province_figures_equal_an_independent_count_from_raw_records(setti
     board = dashboard.build(Organisation.objects.get(code="DEMO-AB"), period)
     assert any(r[3] == 75 for r in board.tables["short"].rows)
     assert any(r[4].startswith("Có") for r in board.tables["members"].rows)
+
+
+@pytest.mark.parametrize("page", ["du-sinh-hoat", "cham-cheo", "dinh-huong"])
+def test_committee_list_pages_do_not_grow_with_their_rows(client, world, django_assert_num_queries, page):
+    from chibo.oversight import services
+
+    def add_rows(month: int) -> None:
+        for cell in (world.cell1, world.cell2):
+            services.assign_officer(actor=None, committee=world.an_binh, officer=world.officer, cell=cell, year=2026, month=month)
+        services.pair_cells(actor=None, committee=world.an_binh, year=2026, month=month, scorer_cell=world.cell1, scored_cell=world.cell2)
+        g = services.create_guidance(actor=None, committee=world.an_binh, year=2026, month=month, title=f"Định hướng {month}")
+        services.add_guidance_item(actor=None, guidance=g, title="Nội dung")
+
+    c = client_for(client, world.officer)
+    url = f"/cap-tren/{page}/{world.an_binh.pk}/?nam=2026"
+    add_rows(1)
+    c.get(url)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as few:
+        c.get(url)
+    for month in range(2, 7):
+        add_rows(month)
+    with django_assert_num_queries(len(few.captured_queries)):
+        assert c.get(url).status_code == 200
