@@ -45,7 +45,9 @@ from chibo.organisations.models import Organisation
 from chibo.rules import engine
 from chibo.rules import loader as rules
 
-# Sent (inside the transaction) when a meeting's time or place changes; oversight notifies officers.
+# Sent (inside the transaction) when a meeting is published or its time or place change; oversight
+# notifies the officers assigned to attend it.
+meeting_published = Signal()
 meeting_rescheduled = Signal()
 
 
@@ -271,6 +273,7 @@ def publish(*, actor: Any, meeting: Meeting, now: dt.datetime | None = None) -> 
     from chibo.meetings.notifications import notify_published
 
     sent = notify_published(m)
+    meeting_published.send(sender=Meeting, meeting=m)
     _audit(actor, m, AuditAction.UPDATE, {"status": ["planned", "published"], "notified": [0, sent]})
     return m
 

@@ -8,9 +8,11 @@ once approved), version and audit trail apply unchanged.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -43,6 +45,7 @@ from chibo.oversight.models import (
 )
 
 RUNNING = (MeetingStatus.IN_PROGRESS, MeetingStatus.CLOSED)
+logger = logging.getLogger(__name__)
 
 
 def _actor(actor: Any) -> Any:
@@ -193,9 +196,16 @@ def meeting_in_month(cell: Organisation, year: int, month: int) -> Meeting | Non
 
 
 def _notify_officer(visit: OfficerVisit, *, changed: bool = False) -> None:
+    """In-app notice (and e-mail when the officer has an address), worded like the meeting notices."""
     assert visit.meeting is not None
     prefix = "Thay đổi lịch dự sinh hoạt" if changed else "Lịch dự sinh hoạt"
-    Notification.objects.create(user=visit.officer, meeting=visit.meeting, text=f"{prefix} — {notice_text(visit.meeting)}"[:500])
+    text = f"{prefix} — {notice_text(visit.meeting)}"[:500]
+    Notification.objects.create(user=visit.officer, meeting=visit.meeting, text=text)
+    if visit.officer.email:
+        try:
+            send_mail(f"[chibo] {prefix} {visit.cell.name}", text, None, [visit.officer.email])
+        except OSError as exc:  # SMTP down: the in-app notice is stored
+            logger.warning("Không gửi được thư lịch dự sinh hoạt %s: %s", visit.pk, exc)
     visit.notified_at = timezone.now()
     visit.save(update_fields=["notified_at", "meeting"])
 
@@ -227,10 +237,21 @@ def on_meeting_rescheduled(sender: Any, meeting: Meeting, changes: dict[str, Any
     when = timezone.localtime(meeting.scheduled_at)
     visits = OfficerVisit.objects.filter(
         Q(meeting=meeting) | Q(meeting__isnull=True, cell_id=meeting.organisation_id, year=when.year, month=when.month)
-    ).select_related("officer")
+    ).select_related("officer", "cell")
     for visit in visits:
         visit.meeting = meeting
         _notify_officer(visit, changed=True)
+
+
+def on_meeting_published(sender: Any, meeting: Meeting, **kwargs: Any) -> None:
+    """Visits assigned before the cell scheduled its meeting are linked and the officer notified."""
+    when = timezone.localtime(meeting.scheduled_at)
+    visits = OfficerVisit.objects.filter(
+        meeting__isnull=True, cell_id=meeting.organisation_id, year=when.year, month=when.month
+    ).select_related("officer", "cell")
+    for visit in visits:
+        visit.meeting = meeting
+        _notify_officer(visit)
 
 
 @transaction.atomic

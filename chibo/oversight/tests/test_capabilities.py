@@ -44,6 +44,20 @@ def test_assigning_an_officer_notifies_date_time_place_and_later_changes(client,
     assert "Hội trường thôn 1" in change.text
 
 
+def test_an_officer_assigned_before_the_cell_schedules_is_told_when_the_meeting_is_published(world, mailoutbox):
+    world.officer.email = "danguy@example.vn"
+    world.officer.save()
+    day = timezone.localdate() + dt.timedelta(days=5)
+    visit = services.assign_officer(actor=world.officer, committee=world.an_binh, officer=world.officer, cell=world.cell1,
+                                    year=day.year, month=day.month)
+    assert visit.meeting is None and visit.notified_at is None
+    m = published(world.cell1, day=day)
+    visit.refresh_from_db()
+    assert visit.meeting == m and visit.notified_at is not None
+    assert Notification.objects.filter(user=world.officer, text__startswith="Lịch dự sinh hoạt").count() == 1
+    assert any(mail.subject.startswith("[chibo] Lịch dự sinh hoạt Chi bộ thôn 1") for mail in mailoutbox)
+
+
 @pytest.mark.parametrize(("persona", "status"), [("officer", 302), ("officer_other", 404), ("secretary", 404)])
 def test_only_the_committee_assigns_officers(client, world, persona, status):
     m = published(world.cell1)
