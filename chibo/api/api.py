@@ -5,6 +5,7 @@ from __future__ import annotations
 from ninja import NinjaAPI
 
 from chibo.api import auth, errors, meetings, members, organisations
+from chibo.oversight import api as oversight_api
 
 DESCRIPTION = """
 API của chibo. Mọi điểm cuối (trừ `POST /auth/token`) cần tiêu đề
@@ -29,3 +30,4 @@ api.add_router("/auth", auth.router)
 api.add_router("/organisations", organisations.router)
 api.add_router("/members", members.router)
 api.add_router("", meetings.router)
+api.add_router("/oversight", oversight_api.router)

@@ -241,3 +241,21 @@ def test_committee_list_pages_do_not_grow_with_their_rows(client, world, django_
         add_rows(month)
     with django_assert_num_queries(len(few.captured_queries)):
         assert c.get(url).status_code == 200
+
+
+@pytest.mark.parametrize(("persona", "status"), [("officer", 200), ("officer_other", 404), ("member_other", 404)])
+def test_the_dashboard_json_has_the_same_tables(client, world, persona, status):
+    from chibo.accounts.models import ApiToken
+
+    approved(world.cell1, day=past(10))
+    token = ApiToken.issue(getattr(world, persona))[1]
+    r = client.get(f"/api/v1/oversight/dashboard/{world.an_binh.pk}", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert r.status_code == status
+    if status == 200:
+        data = r.json()
+        board = dashboard.build(world.an_binh, dashboard.default_period())
+        assert [t["key"] for t in data["tables"]] == list(board.tables)
+        held = next(t for t in data["tables"] if t["key"] == "grades")
+        assert held["rows"] == [list(row) for row in board.tables["grades"].rows]
+        bad = client.get(f"/api/v1/oversight/dashboard/{world.an_binh.pk}?tu=13/2026", HTTP_AUTHORIZATION=f"Bearer {token}")
+        assert bad.status_code == 422 and "Tháng không hợp lệ" in bad.json()["detail"]
