@@ -436,8 +436,10 @@ def build(org: Organisation, period: Period, *, today: dt.date | None = None, me
 
     lost: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(GROUPS, 0))
     lost_q: dict[tuple[int, int], dict[str, int]] = defaultdict(lambda: dict.fromkeys(GROUPS, 0))
+    lost_cq: dict[tuple[int, tuple[int, int]], dict[str, int]] = defaultdict(lambda: dict.fromkeys(GROUPS, 0))
     scored_n: Counter[int] = Counter()
     scored_q: Counter[tuple[int, int]] = Counter()
+    scored_cq: Counter[tuple[int, tuple[int, int]]] = Counter()
     for m in approved:
         sheet = ((m["snapshot"] or {}).get("scores") or {}).get("cell")
         if not sheet:
@@ -445,11 +447,13 @@ def build(org: Organisation, period: Period, *, today: dt.date | None = None, me
         crit = criteria_of(m)
         scored_n[m["organisation_id"]] += 1
         scored_q[m["q"]] += 1
+        scored_cq[(m["organisation_id"], m["q"])] += 1
         for code, value in sheet["entries"].items():
             if code in crit:
                 group, points = crit[code]
                 lost[m["organisation_id"]][group] += points - value
                 lost_q[m["q"]][group] += points - value
+                lost_cq[(m["organisation_id"], m["q"])][group] += points - value
     weak_t = Table("weakness", "Điểm bị trừ bình quân mỗi buổi, theo nhóm tiêu chí và chi bộ",
                    ["Chi bộ", "Số buổi"] + [GROUP_LABELS[g] for g in GROUPS])
     avg_lost: dict[int, dict[str, float]] = {}
@@ -466,6 +470,14 @@ def build(org: Organisation, period: Period, *, today: dt.date | None = None, me
         n = scored_q[(y, q)]
         wq_t.rows.append([f"Quý {q}/{y}", n] + [round(lost_q[(y, q)][g] / n, 1) if n else "—" for g in GROUPS])
     tables["weakness_trend"] = wq_t
+    wcq_t = Table("weakness_cells", "Điểm bị trừ bình quân mỗi buổi theo chi bộ và quý", ["Chi bộ", "Quý", "Số buổi"] + [GROUP_LABELS[g] for g in GROUPS])
+    for c in cells:
+        for y, q in period.quarters:
+            n = scored_cq[(c["id"], (y, q))]
+            if n:
+                wcq_t.rows.append([c["name"], f"Quý {q}/{y}", n] + [round(lost_cq[(c["id"], (y, q))][g] / n, 1) for g in GROUPS])
+                wcq_t.links.append(org_url(c["id"]))
+    tables["weakness_cells"] = wcq_t
     shown = org_book.oversight.weak_cells_shown
     help_t = Table("help", "Chi bộ cần giúp đỡ nhất theo từng nhóm tiêu chí", ["Nhóm tiêu chí", "Chi bộ (điểm bị trừ bình quân mỗi buổi)"])
     for g in GROUPS:
