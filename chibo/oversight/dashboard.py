@@ -5,8 +5,9 @@ Reads (a fixed number of queries, whatever the subtree's size):
   2. the rulebooks in force (uploaded provincial variants);
   3. the subtree's meetings in the period — only their fig_* columns and snapshot;
   4. overdue tasks; 5. officer visits; 6–9. guidance, its items, target cells, adoptions;
-  plus one per distinct rulebook version judging the meetings (criterion groups), which depends
-  on how many rulebook versions exist, not on how many cells or meetings there are.
+  plus one per distinct older rulebook version judging the meetings (criterion groups; versions
+  still in force are already loaded), which depends on how many rulebook versions exist, not on
+  how many cells or meetings there are.
 Attendance rows are never read here: per-member figures come from each approved meeting's
 snapshot["attendance"].
 """
@@ -429,7 +430,9 @@ def build(org: Organisation, period: Period, *, today: dt.date | None = None, me
     def criteria_of(m: dict[str, Any]) -> dict[str, tuple[str, int]]:
         key = (m["rulebook_code"], m["rulebook_version"])
         if key not in criteria_cache:
-            book = loader.get(m["rulebook_code"] or None, m["rulebook_version"])
+            book = books.get(m["rulebook_code"])
+            if book is None or book.version != m["rulebook_version"]:  # an older version: the stored text
+                book = loader.get(m["rulebook_code"] or None, m["rulebook_version"])
             criteria_cache[key] = {c.code: (c.group, c.points) for c in book.scorecard.criteria_for(m["kind"])}
             criteria_cache[key].update({c.code: (c.group, c.points) for v in book.scorecard.variants.values() for c in v})
         return criteria_cache[key]

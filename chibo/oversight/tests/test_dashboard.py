@@ -65,7 +65,7 @@ def grow(world, n_cells: int) -> None:  # type: ignore[no-untyped-def]
 
 
 # Session, user, role assignments (scope), then the dashboard's own reads (see dashboard.py).
-DASHBOARD_QUERIES = 11
+DASHBOARD_QUERIES = 10
 
 
 def test_the_dashboard_runs_a_fixed_number_of_queries_whatever_the_subtree_size(client, world, django_assert_num_queries):
