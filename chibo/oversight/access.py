@@ -57,7 +57,9 @@ def visit_for_user(user: Any, pk: Any, *, need: Perm = Perm.ORG_VIEW) -> tuple[O
     return v, _perms(user, v.committee.path, need)
 
 
-def inspection_item_for_user(user: Any, pk: Any, *, need: Perm = Perm.ORG_VIEW) -> tuple[InspectionItem, bool]:
+def inspection_item_for_user(
+    user: Any, pk: Any, *, need: Perm = Perm.ORG_VIEW
+) -> tuple[InspectionItem, bool]:
     try:
         item = InspectionItem.objects.select_related(
             "programme__committee", "subject_cell", "subject_member__organisation", "officer"
@@ -110,13 +112,17 @@ def shares_subtree(user: Any, path: str) -> bool:
     scope = get_scope(user)
     if scope.superuser:
         return True
-    return any(p.startswith(path) or path.startswith(p) for p, perms in scope.grants if Perm.ORG_VIEW in perms)
+    return any(
+        p.startswith(path) or path.startswith(p) for p, perms in scope.grants if Perm.ORG_VIEW in perms
+    )
 
 
 def model_meeting_for_user(user: Any, pk: Any) -> ModelMeeting:
     """A model meeting is shared read-only with everyone in the marking committee's subtree."""
     try:
-        mm = ModelMeeting.objects.select_related("meeting__organisation", "committee", "marked_by").get(pk=int(pk))
+        mm = ModelMeeting.objects.select_related("meeting__organisation", "committee", "marked_by").get(
+            pk=int(pk)
+        )
     except (ModelMeeting.DoesNotExist, ValueError, TypeError):
         raise Http404("Không tìm thấy buổi sinh hoạt mẫu.") from None
     if not shares_subtree(user, mm.committee.path):

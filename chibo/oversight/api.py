@@ -50,5 +50,8 @@ def dashboard_json(request: HttpRequest, org_id: int, tu: str = "", den: str = "
         "period_from": f"{period.first[0]}-{period.first[1]:02d}",
         "period_to": f"{period.last[0]}-{period.last[1]:02d}",
         "figures": board.kpis,
-        "tables": [{"key": t.key, "title": t.title, "headers": t.headers, "rows": t.rows, "note": t.note} for t in board.tables.values()],
+        "tables": [
+            {"key": t.key, "title": t.title, "headers": t.headers, "rows": t.rows, "note": t.note}
+            for t in board.tables.values()
+        ],
     }

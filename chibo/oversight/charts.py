@@ -29,7 +29,9 @@ def _svg(width: int, height: int, title: str, body: list[str]) -> SafeString:
     )
 
 
-def bars(title: str, labels: Sequence[str], series: Sequence[tuple[str, Sequence[float]]], *, height: int = 220) -> SafeString:
+def bars(
+    title: str, labels: Sequence[str], series: Sequence[tuple[str, Sequence[float]]], *, height: int = 220
+) -> SafeString:
     """Grouped vertical bars: one group per label, one bar per series."""
     n, k = max(len(labels), 1), max(len(series), 1)
     left, top = 36, 24
@@ -42,9 +44,11 @@ def bars(title: str, labels: Sequence[str], series: Sequence[tuple[str, Sequence
     peak = max([v for _, values in series for v in values] + [1])
     group_w = (width - left - 10) / n
     bar_w = min(22.0, (group_w - 8) / k)
-    body = [f'<line x1="{left}" y1="{top + plot_h}" x2="{width - 5}" y2="{top + plot_h}" stroke="#999"/>',
-            f'<text x="{left - 4}" y="{top + 4}" font-size="10" text-anchor="end">{_num(peak)}</text>',
-            f'<text x="{left - 4}" y="{top + plot_h}" font-size="10" text-anchor="end">0</text>']
+    body = [
+        f'<line x1="{left}" y1="{top + plot_h}" x2="{width - 5}" y2="{top + plot_h}" stroke="#999"/>',
+        f'<text x="{left - 4}" y="{top + 4}" font-size="10" text-anchor="end">{_num(peak)}</text>',
+        f'<text x="{left - 4}" y="{top + plot_h}" font-size="10" text-anchor="end">0</text>',
+    ]
     for i, label in enumerate(labels):
         x0 = left + i * group_w + (group_w - bar_w * k) / 2
         for j, (name, values) in enumerate(series):
@@ -62,7 +66,9 @@ def bars(title: str, labels: Sequence[str], series: Sequence[tuple[str, Sequence
     return _svg(width, height, title, body)
 
 
-def stacked(title: str, labels: Sequence[str], series: Sequence[tuple[str, str, Sequence[int]]], *, height: int = 220) -> SafeString:
+def stacked(
+    title: str, labels: Sequence[str], series: Sequence[tuple[str, str, Sequence[int]]], *, height: int = 220
+) -> SafeString:
     """Stacked vertical bars: series are (name, colour, values)."""
     n = max(len(labels), 1)
     left, top = 36, 24
@@ -74,8 +80,10 @@ def stacked(title: str, labels: Sequence[str], series: Sequence[tuple[str, str, 
     totals = [sum(values[i] for _, _, values in series) for i in range(len(labels))]
     peak = max(totals + [1])
     group_w = (width - left - 10) / n
-    body = [f'<line x1="{left}" y1="{top + plot_h}" x2="{width - 5}" y2="{top + plot_h}" stroke="#999"/>',
-            f'<text x="{left - 4}" y="{top + 4}" font-size="10" text-anchor="end">{peak}</text>']
+    body = [
+        f'<line x1="{left}" y1="{top + plot_h}" x2="{width - 5}" y2="{top + plot_h}" stroke="#999"/>',
+        f'<text x="{left - 4}" y="{top + 4}" font-size="10" text-anchor="end">{peak}</text>',
+    ]
     for i, label in enumerate(labels):
         y = top + plot_h
         x = left + i * group_w + group_w * 0.15
@@ -87,7 +95,7 @@ def stacked(title: str, labels: Sequence[str], series: Sequence[tuple[str, str, 
             y -= h
             body.append(
                 f'<rect x="{x:.1f}" y="{y:.1f}" width="{group_w * 0.7:.1f}" height="{h:.1f}" fill="{colour}">'
-                f'<title>{escape(label)} — {escape(name)}: {v}</title></rect>'
+                f"<title>{escape(label)} — {escape(name)}: {v}</title></rect>"
             )
         body.append(
             f'<text x="{left + i * group_w + group_w / 2:.1f}" y="{height - bottom + 14}" font-size="10" '
@@ -97,41 +105,62 @@ def stacked(title: str, labels: Sequence[str], series: Sequence[tuple[str, str, 
     return _svg(width, height, title, body)
 
 
-def line(title: str, labels: Sequence[str], values: Sequence[float | None], *, top_value: float = 100, height: int = 200) -> SafeString:
+def line(
+    title: str,
+    labels: Sequence[str],
+    values: Sequence[float | None],
+    *,
+    top_value: float = 100,
+    height: int = 200,
+) -> SafeString:
     """One trend line (None = no data that month), y from 0 to TOP_VALUE."""
     n = max(len(labels), 1)
     left, bottom, top = 36, 30, 16
     width = max(360, left + n * 34 + 10)
     plot_h = height - bottom - top
     step = (width - left - 20) / max(n - 1, 1)
-    body = [f'<line x1="{left}" y1="{top + plot_h}" x2="{width - 5}" y2="{top + plot_h}" stroke="#999"/>',
-            f'<text x="{left - 4}" y="{top + 4}" font-size="10" text-anchor="end">{_num(top_value)}</text>',
-            f'<text x="{left - 4}" y="{top + plot_h}" font-size="10" text-anchor="end">0</text>']
+    body = [
+        f'<line x1="{left}" y1="{top + plot_h}" x2="{width - 5}" y2="{top + plot_h}" stroke="#999"/>',
+        f'<text x="{left - 4}" y="{top + 4}" font-size="10" text-anchor="end">{_num(top_value)}</text>',
+        f'<text x="{left - 4}" y="{top + plot_h}" font-size="10" text-anchor="end">0</text>',
+    ]
     points = []
     for i, (label, v) in enumerate(zip(labels, values, strict=False)):
         x = left + 10 + i * step
-        body.append(f'<text x="{x:.1f}" y="{height - 10}" font-size="10" text-anchor="middle">{escape(label)}</text>')
+        body.append(
+            f'<text x="{x:.1f}" y="{height - 10}" font-size="10" text-anchor="middle">{escape(label)}</text>'
+        )
         if v is None:
             continue
         y = top + plot_h - plot_h * min(v, top_value) / top_value
         points.append(f"{x:.1f},{y:.1f}")
-        body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="#1565c0"><title>{escape(label)}: {_num(v)}</title></circle>')
+        body.append(
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="#1565c0"><title>{escape(label)}: {_num(v)}</title></circle>'
+        )
     if len(points) > 1:
-        body.insert(3, f'<polyline points="{" ".join(points)}" fill="none" stroke="#1565c0" stroke-width="2"/>')
+        body.insert(
+            3, f'<polyline points="{" ".join(points)}" fill="none" stroke="#1565c0" stroke-width="2"/>'
+        )
     return _svg(width, height, title, body)
 
 
-def heatmap(title: str, rows: Sequence[str], columns: Sequence[str], cells: Sequence[Sequence[tuple[str, str]]]) -> SafeString:
+def heatmap(
+    title: str, rows: Sequence[str], columns: Sequence[str], cells: Sequence[Sequence[tuple[str, str]]]
+) -> SafeString:
     """ROWS × COLUMNS squares; cells[r][c] = (colour, tooltip)."""
     left, top, size = 170, 22, 26
     width = left + len(columns) * size + 10
     height = top + len(rows) * size + 10
     body = []
     for c, label in enumerate(columns):
-        body.append(f'<text x="{left + c * size + size / 2}" y="{top - 8}" font-size="10" text-anchor="middle">{escape(label)}</text>')
+        body.append(
+            f'<text x="{left + c * size + size / 2}" y="{top - 8}" font-size="10" text-anchor="middle">{escape(label)}</text>'
+        )
     for r, name in enumerate(rows):
         short = name if len(name) <= 28 else name[:27] + "…"
-        body.append(f'<text x="{left - 6}" y="{top + r * size + size * 0.65}" font-size="11" text-anchor="end">{escape(short)}</text>')
+        body.append(
+            f'<text x="{left - 6}" y="{top + r * size + size * 0.65}" font-size="11" text-anchor="end">{escape(short)}</text>'
+        )
         for c, (colour, tip) in enumerate(cells[r]):
             body.append(
                 f'<rect x="{left + c * size + 1}" y="{top + r * size + 1}" width="{size - 2}" height="{size - 2}" '

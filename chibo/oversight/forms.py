@@ -22,7 +22,9 @@ def officers_of(committee: Organisation) -> Any:
     """Accounts that oversee COMMITTEE (a role granting OVERSIGHT_MANAGE on it or above it)."""
     roles = [r for r, perms in ROLE_PERMISSIONS.items() if Perm.OVERSIGHT_MANAGE in perms]
     ids = [int(p) for p in committee.path.strip("/").split("/") if p]
-    user_ids = RoleAssignment.objects.filter(organisation_id__in=ids, role__in=roles).values_list("user_id", flat=True)
+    user_ids = RoleAssignment.objects.filter(organisation_id__in=ids, role__in=roles).values_list(
+        "user_id", flat=True
+    )
     return User.objects.filter(pk__in=user_ids, is_active=True).order_by("display_name", "username")
 
 
@@ -37,22 +39,41 @@ class OfficerField(forms.ModelChoiceField):
 
 
 def _year_field() -> forms.IntegerField:
-    return forms.IntegerField(label="Năm", min_value=2000, max_value=2100, initial=lambda: timezone.localdate().year,
-                              error_messages={"invalid": "Năm phải là số.", "min_value": "Năm không hợp lệ.", "max_value": "Năm không hợp lệ."})
+    return forms.IntegerField(
+        label="Năm",
+        min_value=2000,
+        max_value=2100,
+        initial=lambda: timezone.localdate().year,
+        error_messages={
+            "invalid": "Năm phải là số.",
+            "min_value": "Năm không hợp lệ.",
+            "max_value": "Năm không hợp lệ.",
+        },
+    )
 
 
 def _month_field() -> forms.TypedChoiceField:
-    return forms.TypedChoiceField(label="Tháng", choices=MONTHS, coerce=int, initial=lambda: timezone.localdate().month)
+    return forms.TypedChoiceField(
+        label="Tháng", choices=MONTHS, coerce=int, initial=lambda: timezone.localdate().month
+    )
 
 
 class GuidanceForm(forms.Form):
     year = _year_field()
     month = _month_field()
-    title = forms.CharField(label="Tiêu đề", max_length=255, error_messages={"required": "Thiếu tiêu đề định hướng."})
-    body = forms.CharField(label="Nội dung định hướng", widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    title = forms.CharField(
+        label="Tiêu đề", max_length=255, error_messages={"required": "Thiếu tiêu đề định hướng."}
+    )
+    body = forms.CharField(
+        label="Nội dung định hướng", widget=forms.Textarea(attrs={"rows": 4}), required=False
+    )
     all_cells = forms.BooleanField(label="Gửi mọi chi bộ trực thuộc", required=False, initial=True)
-    cells = forms.ModelMultipleChoiceField(label="Hoặc chọn chi bộ nhận", queryset=Organisation.objects.none(), required=False,
-                                           widget=forms.CheckboxSelectMultiple)
+    cells = forms.ModelMultipleChoiceField(
+        label="Hoặc chọn chi bộ nhận",
+        queryset=Organisation.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
 
     def __init__(self, *args: Any, committee: Organisation, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -67,8 +88,15 @@ class GuidanceItemForm(forms.Form):
 
 
 class AssignForm(forms.Form):
-    officer = OfficerField(label="Cán bộ dự", queryset=User.objects.none(), error_messages={"required": "Chọn cán bộ dự."})
-    cell = forms.ModelChoiceField(label="Chi bộ", empty_label="— Chọn chi bộ —", queryset=Organisation.objects.none(), error_messages={"required": "Chọn chi bộ."})
+    officer = OfficerField(
+        label="Cán bộ dự", queryset=User.objects.none(), error_messages={"required": "Chọn cán bộ dự."}
+    )
+    cell = forms.ModelChoiceField(
+        label="Chi bộ",
+        empty_label="— Chọn chi bộ —",
+        queryset=Organisation.objects.none(),
+        error_messages={"required": "Chọn chi bộ."},
+    )
     year = _year_field()
     month = _month_field()
 
@@ -79,8 +107,14 @@ class AssignForm(forms.Form):
 
 
 class VisitForm(forms.Form):
-    attended = forms.TypedChoiceField(label="Dự sinh hoạt", choices=[("1", "Đã dự"), ("0", "Không dự được")], coerce=lambda v: v == "1")
-    remarks = forms.CharField(label="Ý kiến phát biểu, nhận xét của cán bộ dự", widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    attended = forms.TypedChoiceField(
+        label="Dự sinh hoạt", choices=[("1", "Đã dự"), ("0", "Không dự được")], coerce=lambda v: v == "1"
+    )
+    remarks = forms.CharField(
+        label="Ý kiến phát biểu, nhận xét của cán bộ dự",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+    )
 
 
 class ProgrammeForm(forms.Form):
@@ -98,43 +132,91 @@ class MemberField(forms.ModelChoiceField):
 
 class InspectionItemForm(forms.Form):
     kind = forms.ChoiceField(label="Hình thức", choices=InspectionKind.choices)
-    subject_cell = forms.ModelChoiceField(label="Chi bộ được kiểm tra, giám sát", empty_label="— Chọn chi bộ —", queryset=Organisation.objects.none(), required=False)
+    subject_cell = forms.ModelChoiceField(
+        label="Chi bộ được kiểm tra, giám sát",
+        empty_label="— Chọn chi bộ —",
+        queryset=Organisation.objects.none(),
+        required=False,
+    )
     subject_member = MemberField(label="Hoặc đảng viên", queryset=Member.objects.none(), required=False)
-    content = forms.CharField(label="Nội dung", widget=forms.Textarea(attrs={"rows": 3}), error_messages={"required": "Thiếu nội dung kiểm tra, giám sát."})
-    period_from = VNDateField(label="Từ ngày", required=True, error_messages={"required": "Nhập ngày bắt đầu.", "invalid": "Ngày phải theo dạng dd/mm/yyyy."})
-    period_to = VNDateField(label="Đến ngày", required=True, error_messages={"required": "Nhập ngày kết thúc.", "invalid": "Ngày phải theo dạng dd/mm/yyyy."})
-    officer = OfficerField(label="Cán bộ phụ trách", queryset=User.objects.none(), error_messages={"required": "Chọn cán bộ phụ trách."})
+    content = forms.CharField(
+        label="Nội dung",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Thiếu nội dung kiểm tra, giám sát."},
+    )
+    period_from = VNDateField(
+        label="Từ ngày",
+        required=True,
+        error_messages={"required": "Nhập ngày bắt đầu.", "invalid": "Ngày phải theo dạng dd/mm/yyyy."},
+    )
+    period_to = VNDateField(
+        label="Đến ngày",
+        required=True,
+        error_messages={"required": "Nhập ngày kết thúc.", "invalid": "Ngày phải theo dạng dd/mm/yyyy."},
+    )
+    officer = OfficerField(
+        label="Cán bộ phụ trách",
+        queryset=User.objects.none(),
+        error_messages={"required": "Chọn cán bộ phụ trách."},
+    )
 
     def __init__(self, *args: Any, committee: Organisation, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["subject_cell"].queryset = cells_below(committee)
         self.fields["subject_member"].queryset = (
             Member.objects.filter(organisation__path__startswith=committee.path, left_at__isnull=True)
-            .select_related("organisation").order_by("sort_key")
+            .select_related("organisation")
+            .order_by("sort_key")
         )
         self.fields["officer"].queryset = officers_of(committee)
 
 
 class ConcludeForm(forms.Form):
-    result = forms.CharField(label="Kết quả", widget=forms.Textarea(attrs={"rows": 3}), error_messages={"required": "Ghi kết quả kiểm tra, giám sát."})
-    conclusion = forms.CharField(label="Kết luận", widget=forms.Textarea(attrs={"rows": 3}), error_messages={"required": "Ghi kết luận."})
+    result = forms.CharField(
+        label="Kết quả",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Ghi kết quả kiểm tra, giám sát."},
+    )
+    conclusion = forms.CharField(
+        label="Kết luận",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Ghi kết luận."},
+    )
 
 
 class RecommendationForm(forms.Form):
-    text = forms.CharField(label="Kiến nghị", widget=forms.Textarea(attrs={"rows": 2}), error_messages={"required": "Thiếu nội dung kiến nghị."})
+    text = forms.CharField(
+        label="Kiến nghị",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Thiếu nội dung kiến nghị."},
+    )
     due_date = VNDateField(label="Hạn khắc phục")
 
 
 class FollowUpForm(forms.Form):
-    note = forms.CharField(label="Kết quả thực hiện", widget=forms.Textarea(attrs={"rows": 2}), error_messages={"required": "Ghi kết quả thực hiện kiến nghị."})
+    note = forms.CharField(
+        label="Kết quả thực hiện",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Ghi kết quả thực hiện kiến nghị."},
+    )
     done = forms.BooleanField(label="Xác nhận đã hoàn thành", required=False)
 
 
 class PairForm(forms.Form):
     year = _year_field()
     month = _month_field()
-    scorer_cell = forms.ModelChoiceField(label="Chi bộ chấm", empty_label="— Chọn chi bộ —", queryset=Organisation.objects.none(), error_messages={"required": "Chọn chi bộ chấm."})
-    scored_cell = forms.ModelChoiceField(label="Chi bộ được chấm", empty_label="— Chọn chi bộ —", queryset=Organisation.objects.none(), error_messages={"required": "Chọn chi bộ được chấm."})
+    scorer_cell = forms.ModelChoiceField(
+        label="Chi bộ chấm",
+        empty_label="— Chọn chi bộ —",
+        queryset=Organisation.objects.none(),
+        error_messages={"required": "Chọn chi bộ chấm."},
+    )
+    scored_cell = forms.ModelChoiceField(
+        label="Chi bộ được chấm",
+        empty_label="— Chọn chi bộ —",
+        queryset=Organisation.objects.none(),
+        error_messages={"required": "Chọn chi bộ được chấm."},
+    )
 
     def __init__(self, *args: Any, committee: Organisation, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -147,15 +229,24 @@ class ScoreForm(forms.Form):
 
     note = forms.CharField(label="Nhận xét", widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
-    def __init__(self, *args: Any, criteria: Any, initial_entries: dict[str, int] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, criteria: Any, initial_entries: dict[str, int] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.criteria = criteria
         for c in criteria:
             self.fields[f"c_{c.code}"] = forms.IntegerField(
-                label=f"{c.title} (tối đa {c.points})", min_value=0, max_value=c.points,
-                initial=(initial_entries or {}).get(c.code), required=True,
-                error_messages={"required": "Nhập điểm.", "invalid": "Điểm phải là số.",
-                                "min_value": f"Điểm từ 0 đến {c.points}.", "max_value": f"Điểm từ 0 đến {c.points}."},
+                label=f"{c.title} (tối đa {c.points})",
+                min_value=0,
+                max_value=c.points,
+                initial=(initial_entries or {}).get(c.code),
+                required=True,
+                error_messages={
+                    "required": "Nhập điểm.",
+                    "invalid": "Điểm phải là số.",
+                    "min_value": f"Điểm từ 0 đến {c.points}.",
+                    "max_value": f"Điểm từ 0 đến {c.points}.",
+                },
             )
         self.order_fields([f"c_{c.code}" for c in criteria] + ["note"])
 
@@ -164,5 +255,6 @@ class ScoreForm(forms.Form):
 
 
 class ModelMarkForm(forms.Form):
-    note = forms.CharField(label="Vì sao là buổi mẫu", widget=forms.Textarea(attrs={"rows": 2}), required=False)
-
+    note = forms.CharField(
+        label="Vì sao là buổi mẫu", widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )

@@ -16,15 +16,21 @@ from chibo.organisations.models import Organisation
 
 # --- monthly content guidance (định hướng sinh hoạt) ----------------------------------
 class Guidance(models.Model):
-    committee = models.ForeignKey(Organisation, verbose_name="cấp ủy ban hành", on_delete=models.CASCADE, related_name="guidance_issued")
+    committee = models.ForeignKey(
+        Organisation, verbose_name="cấp ủy ban hành", on_delete=models.CASCADE, related_name="guidance_issued"
+    )
     year = models.PositiveSmallIntegerField("năm")
     month = models.PositiveSmallIntegerField("tháng")
     title = models.CharField("tiêu đề", max_length=255)
     body = models.TextField("nội dung định hướng", blank=True)
     all_cells = models.BooleanField("gửi mọi chi bộ trực thuộc", default=True)
-    cells = models.ManyToManyField(Organisation, verbose_name="chi bộ nhận", blank=True, related_name="guidance_received")
+    cells = models.ManyToManyField(
+        Organisation, verbose_name="chi bộ nhận", blank=True, related_name="guidance_received"
+    )
     published_at = models.DateTimeField("ban hành lúc", null=True, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -62,7 +68,9 @@ class Adoption(models.Model):
     cell = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="guidance_adoptions")
     agenda_item = models.ForeignKey(AgendaItem, null=True, on_delete=models.SET_NULL, related_name="+")
-    adopted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    adopted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     adopted_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -72,11 +80,20 @@ class Adoption(models.Model):
 # --- officers attending cell meetings (lịch dự sinh hoạt chi bộ) ----------------------
 class OfficerVisit(models.Model):
     committee = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="officer_visits")
-    officer = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="cán bộ dự", on_delete=models.CASCADE, related_name="officer_visits")
-    cell = models.ForeignKey(Organisation, verbose_name="chi bộ", on_delete=models.CASCADE, related_name="officer_visits_received")
+    officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="cán bộ dự",
+        on_delete=models.CASCADE,
+        related_name="officer_visits",
+    )
+    cell = models.ForeignKey(
+        Organisation, verbose_name="chi bộ", on_delete=models.CASCADE, related_name="officer_visits_received"
+    )
     year = models.PositiveSmallIntegerField("năm")
     month = models.PositiveSmallIntegerField("tháng")
-    meeting = models.ForeignKey(Meeting, null=True, blank=True, on_delete=models.SET_NULL, related_name="officer_visits")
+    meeting = models.ForeignKey(
+        Meeting, null=True, blank=True, on_delete=models.SET_NULL, related_name="officer_visits"
+    )
     notified_at = models.DateTimeField(null=True, blank=True)
     attended = models.BooleanField("đã dự", null=True)
     remarks = models.TextField("ý kiến phát biểu, nhận xét", blank=True)
@@ -86,16 +103,24 @@ class OfficerVisit(models.Model):
 
     class Meta:
         ordering = ["year", "month", "cell__sort_key"]
-        constraints = [models.UniqueConstraint(fields=["officer", "cell", "year", "month"], name="one_visit_per_officer_cell_month")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["officer", "cell", "year", "month"], name="one_visit_per_officer_cell_month"
+            )
+        ]
         indexes = [models.Index(fields=["committee", "year", "month"])]
 
 
 # --- inspection and supervision programme (chương trình kiểm tra, giám sát) -----------
 class InspectionProgramme(models.Model):
-    committee = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="inspection_programmes")
+    committee = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="inspection_programmes"
+    )
     year = models.PositiveSmallIntegerField("năm")
     title = models.CharField("tên chương trình", max_length=255)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -117,14 +142,38 @@ class InspectionStatus(models.TextChoices):
 
 class InspectionItem(models.Model):
     programme = models.ForeignKey(InspectionProgramme, on_delete=models.CASCADE, related_name="items")
-    kind = models.CharField("hình thức", max_length=10, choices=InspectionKind.choices, default=InspectionKind.INSPECT)
-    subject_cell = models.ForeignKey(Organisation, verbose_name="chi bộ được kiểm tra", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    subject_member = models.ForeignKey(Member, verbose_name="đảng viên được kiểm tra", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(
+        "hình thức", max_length=10, choices=InspectionKind.choices, default=InspectionKind.INSPECT
+    )
+    subject_cell = models.ForeignKey(
+        Organisation,
+        verbose_name="chi bộ được kiểm tra",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    subject_member = models.ForeignKey(
+        Member,
+        verbose_name="đảng viên được kiểm tra",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
     content = models.TextField("nội dung")
     period_from = models.DateField("từ ngày")
     period_to = models.DateField("đến ngày")
-    officer = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="cán bộ phụ trách", null=True, on_delete=models.SET_NULL, related_name="+")
-    status = models.CharField(max_length=10, choices=InspectionStatus.choices, default=InspectionStatus.PLANNED)
+    officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="cán bộ phụ trách",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    status = models.CharField(
+        max_length=10, choices=InspectionStatus.choices, default=InspectionStatus.PLANNED
+    )
     result = models.TextField("kết quả", blank=True)
     conclusion = models.TextField("kết luận", blank=True)
     concluded_at = models.DateTimeField(null=True, blank=True)
@@ -158,7 +207,9 @@ class FollowUp(models.Model):
     recommendation = models.ForeignKey(Recommendation, on_delete=models.CASCADE, related_name="follow_ups")
     note = models.TextField("kết quả thực hiện")
     done = models.BooleanField("đã hoàn thành", default=False)
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -172,14 +223,22 @@ class PeerPairing(models.Model):
     committee = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="peer_pairings")
     year = models.PositiveSmallIntegerField("năm")
     month = models.PositiveSmallIntegerField("tháng")
-    scorer_cell = models.ForeignKey(Organisation, verbose_name="chi bộ chấm", on_delete=models.CASCADE, related_name="peer_scoring")
-    scored_cell = models.ForeignKey(Organisation, verbose_name="chi bộ được chấm", on_delete=models.CASCADE, related_name="peer_scored")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    scorer_cell = models.ForeignKey(
+        Organisation, verbose_name="chi bộ chấm", on_delete=models.CASCADE, related_name="peer_scoring"
+    )
+    scored_cell = models.ForeignKey(
+        Organisation, verbose_name="chi bộ được chấm", on_delete=models.CASCADE, related_name="peer_scored"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["year", "month", "scored_cell__sort_key"]
-        constraints = [models.UniqueConstraint(fields=["scored_cell", "year", "month"], name="one_peer_per_cell_month")]
+        constraints = [
+            models.UniqueConstraint(fields=["scored_cell", "year", "month"], name="one_peer_per_cell_month")
+        ]
 
 
 # --- model meetings (sinh hoạt chi bộ mẫu) --------------------------------------------
@@ -187,7 +246,9 @@ class ModelMeeting(models.Model):
     meeting = models.OneToOneField(Meeting, on_delete=models.CASCADE, related_name="model_mark")
     committee = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="model_meetings")
     note = models.TextField("vì sao là buổi mẫu", blank=True)
-    marked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    marked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     marked_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -34,7 +34,9 @@ def committees_for(user: Any) -> list[Organisation]:
         qs = Organisation.objects.filter(parent__isnull=True)
     else:
         qs = Organisation.objects.filter(path__in=scope.paths_with(Perm.MEETING_VIEW))
-    return [o for o in qs.order_by("depth", "sort_key") if o.kind not in CELL_KINDS and o.kind != OrgKind.GROUP]
+    return [
+        o for o in qs.order_by("depth", "sort_key") if o.kind not in CELL_KINDS and o.kind != OrgKind.GROUP
+    ]
 
 
 def guidance_rows(committee: Organisation) -> QuerySet[Guidance]:
@@ -57,7 +59,12 @@ def adoption_status(g: Guidance) -> list[dict[str, Any]]:
         per_item = []
         for it in items:
             a = adoptions[c.pk].get(it.pk)
-            presented = bool(a and a.meeting.status == MeetingStatus.APPROVED and a.agenda_item and a.agenda_item.started_at)
+            presented = bool(
+                a
+                and a.meeting.status == MeetingStatus.APPROVED
+                and a.agenda_item
+                and a.agenda_item.started_at
+            )
             per_item.append({"item": it, "adoption": a, "presented": presented})
         rows.append({"cell": c, "items": per_item})
     return rows
@@ -76,29 +83,43 @@ def visit_report(committee: Organisation, year: int) -> dict[str, Any]:
     rows = list(visit_rows(committee, year))
     officers: dict[int, dict[str, Any]] = {}
     for v in rows:
-        o = officers.setdefault(v.officer_id, {"officer": v.officer, "assigned": 0, "attended": 0, "cells": {}})
+        o = officers.setdefault(
+            v.officer_id, {"officer": v.officer, "assigned": 0, "attended": 0, "cells": {}}
+        )
         o["assigned"] += 1
         if v.attended:
             o["attended"] += 1
             o["cells"][v.cell_id] = v.cell.name
-    cells = list(Organisation.objects.filter(path__startswith=committee.path, kind__in=list(CELL_KINDS), is_active=True).order_by("sort_key"))
+    cells = list(
+        Organisation.objects.filter(
+            path__startswith=committee.path, kind__in=list(CELL_KINDS), is_active=True
+        ).order_by("sort_key")
+    )
     attended_by_cell: dict[int, list[str]] = defaultdict(list)
     for v in rows:
         if v.attended:
-            attended_by_cell[v.cell_id].append(f"{v.officer.display_name or v.officer.username} ({v.month:02d})")
+            attended_by_cell[v.cell_id].append(
+                f"{v.officer.display_name or v.officer.username} ({v.month:02d})"
+            )
     covered = len(attended_by_cell)
     return {
-        "officers": sorted(officers.values(), key=lambda o: vntext.name_sort_key(o["officer"].display_name or o["officer"].username)),
+        "officers": sorted(
+            officers.values(),
+            key=lambda o: vntext.name_sort_key(o["officer"].display_name or o["officer"].username),
+        ),
         "cells": [{"cell": c, "who": attended_by_cell.get(c.pk, [])} for c in cells],
-        "covered": covered, "total": len(cells),
+        "covered": covered,
+        "total": len(cells),
     }
 
 
 def inspection_items(programme: InspectionProgramme) -> QuerySet[InspectionItem]:
     return (
         programme.items.select_related("subject_cell", "subject_member__organisation", "officer")
-        .annotate(n_rec=Count("recommendations", distinct=True),
-                  n_open=Count("recommendations", filter=Q(recommendations__done_at__isnull=True), distinct=True))
+        .annotate(
+            n_rec=Count("recommendations", distinct=True),
+            n_open=Count("recommendations", filter=Q(recommendations__done_at__isnull=True), distinct=True),
+        )
         .order_by("period_from", "id")
     )
 
@@ -118,7 +139,9 @@ def recommendations_for_subject(user: Any) -> QuerySet[Recommendation]:
 
 def peer_rows(committee: Organisation) -> list[dict[str, Any]]:
     pairings = list(
-        PeerPairing.objects.filter(committee=committee).select_related("scorer_cell", "scored_cell").order_by("-year", "-month", "scored_cell__sort_key")
+        PeerPairing.objects.filter(committee=committee)
+        .select_related("scorer_cell", "scored_cell")
+        .order_by("-year", "-month", "scored_cell__sort_key")
     )
     meetings = _paired_meetings(pairings)
     return [{"p": p, "meetings": meetings.get(p.pk, [])} for p in pairings]
@@ -137,8 +160,14 @@ def _paired_meetings(pairings: list[PeerPairing]) -> dict[int, list[dict[str, An
             local = timezone.localtime(m.scheduled_at)
             if m.organisation_id == p.scored_cell_id and (local.year, local.month) == (p.year, p.month):
                 sheets = {s.column: s for s in m.scores.all()}
-                out[p.pk].append({"m": m, "cell": sheets.get(ScoreColumn.CELL), "upper": sheets.get(ScoreColumn.UPPER),
-                                  "peer": sheets.get(ScoreColumn.PEER)})
+                out[p.pk].append(
+                    {
+                        "m": m,
+                        "cell": sheets.get(ScoreColumn.CELL),
+                        "upper": sheets.get(ScoreColumn.UPPER),
+                        "peer": sheets.get(ScoreColumn.PEER),
+                    }
+                )
     return out
 
 
@@ -146,7 +175,8 @@ def peer_tasks_for(user: Any) -> list[dict[str, Any]]:
     scope = get_scope(user)
     pairings = list(
         PeerPairing.objects.filter(scope.q(Perm.MEETING_MANAGE, "scorer_cell__path"))
-        .select_related("scorer_cell", "scored_cell").order_by("-year", "-month")
+        .select_related("scorer_cell", "scored_cell")
+        .order_by("-year", "-month")
     )
     meetings = _paired_meetings(pairings)
     return [{"p": p, "meetings": meetings.get(p.pk, [])} for p in pairings]
@@ -190,13 +220,22 @@ def model_record(mm: ModelMeeting) -> dict[str, Any]:
             who = (s.guest.position or "Đại biểu") if s.guest_id else "Ý kiến đảng viên"
             speeches.append({"who": who, "summary": redact(s.summary, names)})
         sections.append({"title": i.title, "conclusion": redact(i.conclusion, names), "speeches": speeches})
-    docs = [d for d in m.documents.all() if d.kind in (DocumentKind.DRAFT_RESOLUTION, DocumentKind.THEMATIC_DRAFT, DocumentKind.DRAFT_REPORT)]
+    docs = [
+        d
+        for d in m.documents.all()
+        if d.kind in (DocumentKind.DRAFT_RESOLUTION, DocumentKind.THEMATIC_DRAFT, DocumentKind.DRAFT_REPORT)
+    ]
     figures = (m.snapshot or {}).get("figures", {})
     scores = (m.snapshot or {}).get("scores", {})
     return {
-        "m": m, "sections": sections, "documents": docs, "figures": figures,
+        "m": m,
+        "sections": sections,
+        "documents": docs,
+        "figures": figures,
         "scores": [(label, scores.get(code)) for code, label in ScoreColumn.choices if code in scores],
-        "votes": [{k: v for k, v in vote.items() if k != "eligible_ids"} for vote in (m.snapshot or {}).get("votes", [])],
+        "votes": [
+            {k: v for k, v in vote.items() if k != "eligible_ids"}
+            for vote in (m.snapshot or {}).get("votes", [])
+        ],
         "breaches": (m.snapshot or {}).get("breaches", []),
     }
-

@@ -65,7 +65,11 @@ def index(request: HttpRequest) -> HttpResponse:
     committees = selectors.committees_for(request.user)
     if len(committees) == 1:
         return redirect("oversight:dashboard", committees[0].pk)
-    return render(request, "oversight/index.html", {"committees": committees, "models": selectors.model_meetings_for(request.user)[:10]})
+    return render(
+        request,
+        "oversight/index.html",
+        {"committees": committees, "models": selectors.model_meetings_for(request.user)[:10]},
+    )
 
 
 @require_GET
@@ -76,16 +80,27 @@ def dashboard_view(request: HttpRequest, org_id: int) -> HttpResponse:
     org, _ = org_for_user(request.user, org_id, need=Perm.MEETING_VIEW)
     period, error = dashboard.parse_period(request.GET.get("tu"), request.GET.get("den"))
     board = dashboard.build(
-        org, period,
+        org,
+        period,
         meeting_url=lambda pk: reverse("meetings:detail", args=[pk]),
         org_url=lambda pk: reverse("oversight:dashboard", args=[pk]) + "?" + period.as_query(),
     )
     can_manage = Perm.OVERSIGHT_MANAGE in get_scope(request.user).perms_at(org.path) and not org.is_cell
-    return render(request, "oversight/dashboard.html", {
-        "board": board, "org": org, "period": period, "period_error": error, "tu": request.GET.get("tu", f"{period.first[1]:02d}/{period.first[0]}"),
-        "den": request.GET.get("den", f"{period.last[1]:02d}/{period.last[0]}"), "committee": org if not org.is_cell else None,
-        "can_manage": can_manage, "tab": "dashboard",
-    })
+    return render(
+        request,
+        "oversight/dashboard.html",
+        {
+            "board": board,
+            "org": org,
+            "period": period,
+            "period_error": error,
+            "tu": request.GET.get("tu", f"{period.first[1]:02d}/{period.first[0]}"),
+            "den": request.GET.get("den", f"{period.last[1]:02d}/{period.last[0]}"),
+            "committee": org if not org.is_cell else None,
+            "can_manage": can_manage,
+            "tab": "dashboard",
+        },
+    )
 
 
 @require_GET
@@ -121,8 +136,12 @@ def dashboard_excel(request: HttpRequest, org_id: int) -> HttpResponse:
     wb.save(out)
     out.seek(0)
     name = f"bang-theo-doi-{org.pk}-{key or 'tat-ca'}.xlsx"
-    return FileResponse(out, as_attachment=True, filename=name,
-                        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return FileResponse(
+        out,
+        as_attachment=True,
+        filename=name,
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
 
 
 # --- guidance ------------------------------------------------------------------------------
@@ -135,16 +154,31 @@ def guidance_list(request: HttpRequest, org_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            g = services.create_guidance(actor=request.user, committee=committee, year=d["year"], month=d["month"], title=d["title"],
-                                         body=d["body"], all_cells=d["all_cells"], cells=list(d["cells"]))
+            g = services.create_guidance(
+                actor=request.user,
+                committee=committee,
+                year=d["year"],
+                month=d["month"],
+                title=d["title"],
+                body=d["body"],
+                all_cells=d["all_cells"],
+                cells=list(d["cells"]),
+            )
         except ValidationError as exc:
             _fail(form, exc)
         else:
             messages.success(request, "Đã tạo định hướng; thêm nội dung rồi ban hành.")
             return redirect("oversight:guidance", g.pk)
-    return render(request, "oversight/guidance_list.html", {
-        **_committee_ctx(committee, can_manage, "guidance"), "form": form, "rows": selectors.guidance_rows(committee),
-    }, status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "oversight/guidance_list.html",
+        {
+            **_committee_ctx(committee, can_manage, "guidance"),
+            "form": form,
+            "rows": selectors.guidance_rows(committee),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -159,16 +193,30 @@ def guidance_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if form.is_valid():
             d = form.cleaned_data
             try:
-                services.add_guidance_item(actor=request.user, guidance=g, kind=d["kind"], title=d["title"],
-                                           document_ref=d["document_ref"], deadline=d["deadline"])
+                services.add_guidance_item(
+                    actor=request.user,
+                    guidance=g,
+                    kind=d["kind"],
+                    title=d["title"],
+                    document_ref=d["document_ref"],
+                    deadline=d["deadline"],
+                )
             except ValidationError as exc:
                 _fail(form, exc)
             else:
                 messages.success(request, "Đã thêm nội dung.")
                 return redirect("oversight:guidance", g.pk)
-    return render(request, "oversight/guidance_detail.html", {
-        **_committee_ctx(g.committee, can_manage, "guidance"), "g": g, "form": form, "status": selectors.adoption_status(g),
-    }, status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "oversight/guidance_detail.html",
+        {
+            **_committee_ctx(g.committee, can_manage, "guidance"),
+            "g": g,
+            "form": form,
+            "status": selectors.adoption_status(g),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @require_POST
@@ -214,18 +262,32 @@ def visits(request: HttpRequest, org_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            v = services.assign_officer(actor=request.user, committee=committee, officer=d["officer"], cell=d["cell"],
-                                        year=d["year"], month=d["month"])
+            v = services.assign_officer(
+                actor=request.user,
+                committee=committee,
+                officer=d["officer"],
+                cell=d["cell"],
+                year=d["year"],
+                month=d["month"],
+            )
         except ValidationError as exc:
             _fail(form, exc)
         else:
             note = " và đã gửi thông báo lịch họp" if v.notified_at else "; sẽ thông báo khi chi bộ lên lịch"
             messages.success(request, f"Đã phân công{note}.")
             return redirect(reverse("oversight:visits", args=[committee.pk]) + f"?nam={d['year']}")
-    return render(request, "oversight/visits.html", {
-        **_committee_ctx(committee, can_manage, "visits"), "form": form, "year": year,
-        "rows": selectors.visit_rows(committee, year), "report": selectors.visit_report(committee, year),
-    }, status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "oversight/visits.html",
+        {
+            **_committee_ctx(committee, can_manage, "visits"),
+            "form": form,
+            "year": year,
+            "rows": selectors.visit_rows(committee, year),
+            "report": selectors.visit_report(committee, year),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -233,18 +295,33 @@ def visits(request: HttpRequest, org_id: int) -> HttpResponse:
 def visit_record(request: HttpRequest, pk: int) -> HttpResponse:
     need = Perm.OVERSIGHT_MANAGE if request.method == "POST" else Perm.ORG_VIEW
     v, can_manage = access.visit_for_user(request.user, pk, need=need)
-    form = of.VisitForm(request.POST or None, initial={"attended": "1" if v.attended is not False else "0", "remarks": v.remarks})
+    form = of.VisitForm(
+        request.POST or None,
+        initial={"attended": "1" if v.attended is not False else "0", "remarks": v.remarks},
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            services.record_visit(actor=request.user, visit=v, attended=form.cleaned_data["attended"], remarks=form.cleaned_data["remarks"])
+            services.record_visit(
+                actor=request.user,
+                visit=v,
+                attended=form.cleaned_data["attended"],
+                remarks=form.cleaned_data["remarks"],
+            )
         except ValidationError as exc:
             _fail(form, exc)
         else:
             messages.success(request, "Đã ghi nhận vào biên bản buổi sinh hoạt.")
             return redirect(reverse("oversight:visits", args=[v.committee_id]) + f"?nam={v.year}")
-    return render(request, "oversight/visit_record.html", {
-        **_committee_ctx(v.committee, can_manage, "visits"), "v": v, "form": form,
-    }, status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "oversight/visit_record.html",
+        {
+            **_committee_ctx(v.committee, can_manage, "visits"),
+            "v": v,
+            "form": form,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 # --- inspection and supervision ------------------------------------------------------------------
@@ -255,27 +332,50 @@ def inspection(request: HttpRequest, org_id: int, year: int) -> HttpResponse:
     committee, can_manage = access.committee_for_user(request.user, org_id, need=need)
     programme = InspectionProgramme.objects.filter(committee=committee, year=year).first()
     programme_form = of.ProgrammeForm(request.POST if request.POST.get("action") == "programme" else None)
-    item_form = of.InspectionItemForm(request.POST if request.POST.get("action") == "item" else None, committee=committee)
+    item_form = of.InspectionItemForm(
+        request.POST if request.POST.get("action") == "item" else None, committee=committee
+    )
     if request.method == "POST":
         try:
             if request.POST.get("action") == "programme" and programme_form.is_valid():
-                services.create_programme(actor=request.user, committee=committee, year=year, title=programme_form.cleaned_data["title"])
+                services.create_programme(
+                    actor=request.user,
+                    committee=committee,
+                    year=year,
+                    title=programme_form.cleaned_data["title"],
+                )
                 messages.success(request, "Đã lập chương trình kiểm tra, giám sát.")
                 return redirect("oversight:inspection", committee.pk, year)
             if request.POST.get("action") == "item" and programme is not None and item_form.is_valid():
                 d = item_form.cleaned_data
-                services.add_inspection_item(actor=request.user, programme=programme, kind=d["kind"], content=d["content"],
-                                             period_from=d["period_from"], period_to=d["period_to"], officer=d["officer"],
-                                             subject_cell=d["subject_cell"], subject_member=d["subject_member"])
+                services.add_inspection_item(
+                    actor=request.user,
+                    programme=programme,
+                    kind=d["kind"],
+                    content=d["content"],
+                    period_from=d["period_from"],
+                    period_to=d["period_to"],
+                    officer=d["officer"],
+                    subject_cell=d["subject_cell"],
+                    subject_member=d["subject_member"],
+                )
                 messages.success(request, "Đã thêm nội dung kiểm tra, giám sát.")
                 return redirect("oversight:inspection", committee.pk, year)
         except ValidationError as exc:
             _fail(item_form if request.POST.get("action") == "item" else programme_form, exc)
-    return render(request, "oversight/inspection.html", {
-        **_committee_ctx(committee, can_manage, "inspection"), "programme": programme, "year": year,
-        "programme_form": programme_form, "item_form": item_form,
-        "items": selectors.inspection_items(programme) if programme else [],
-    }, status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "oversight/inspection.html",
+        {
+            **_committee_ctx(committee, can_manage, "inspection"),
+            "programme": programme,
+            "year": year,
+            "programme_form": programme_form,
+            "item_form": item_form,
+            "items": selectors.inspection_items(programme) if programme else [],
+        },
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -284,7 +384,10 @@ def inspection_item(request: HttpRequest, pk: int) -> HttpResponse:
     need = Perm.OVERSIGHT_MANAGE if request.method == "POST" else Perm.ORG_VIEW
     item, can_manage = access.inspection_item_for_user(request.user, pk, need=need)
     action = request.POST.get("action")
-    conclude_form = of.ConcludeForm(request.POST if action == "conclude" else None, initial={"result": item.result, "conclusion": item.conclusion})
+    conclude_form = of.ConcludeForm(
+        request.POST if action == "conclude" else None,
+        initial={"result": item.result, "conclusion": item.conclusion},
+    )
     rec_form = of.RecommendationForm(request.POST if action == "recommendation" else None)
     if request.method == "POST":
         try:
@@ -298,11 +401,19 @@ def inspection_item(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("oversight:inspection_item", item.pk)
         except ValidationError as exc:
             _fail(conclude_form if action == "conclude" else rec_form, exc)
-    return render(request, "oversight/inspection_item.html", {
-        **_committee_ctx(item.programme.committee, can_manage, "inspection"), "item": item,
-        "conclude_form": conclude_form, "rec_form": rec_form, "follow_form": of.FollowUpForm(),
-        "recommendations": item.recommendations.prefetch_related("follow_ups__author"),
-    }, status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "oversight/inspection_item.html",
+        {
+            **_committee_ctx(item.programme.committee, can_manage, "inspection"),
+            "item": item,
+            "conclude_form": conclude_form,
+            "rec_form": rec_form,
+            "follow_form": of.FollowUpForm(),
+            "recommendations": item.recommendations.prefetch_related("follow_ups__author"),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @require_POST
@@ -312,8 +423,13 @@ def follow_up(request: HttpRequest, pk: int) -> HttpResponse:
     form = of.FollowUpForm(request.POST)
     if form.is_valid():
         try:
-            services.add_follow_up(actor=request.user, recommendation=rec, note=form.cleaned_data["note"],
-                                   done=form.cleaned_data["done"], may_close=may_close)
+            services.add_follow_up(
+                actor=request.user,
+                recommendation=rec,
+                note=form.cleaned_data["note"],
+                done=form.cleaned_data["done"],
+                may_close=may_close,
+            )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
@@ -329,8 +445,11 @@ def follow_up(request: HttpRequest, pk: int) -> HttpResponse:
 @_guarded
 def recommendations(request: HttpRequest) -> HttpResponse:
     """Recommendations addressed to the cells the user manages, with their follow-up."""
-    return render(request, "oversight/recommendations.html", {"rows": selectors.recommendations_for_subject(request.user),
-                                                               "follow_form": of.FollowUpForm()})
+    return render(
+        request,
+        "oversight/recommendations.html",
+        {"rows": selectors.recommendations_for_subject(request.user), "follow_form": of.FollowUpForm()},
+    )
 
 
 # --- peer evaluation ---------------------------------------------------------------------------
@@ -348,9 +467,16 @@ def peers(request: HttpRequest, org_id: int) -> HttpResponse:
         else:
             messages.success(request, "Đã phân công chấm chéo.")
             return redirect("oversight:peers", committee.pk)
-    return render(request, "oversight/peers.html", {
-        **_committee_ctx(committee, can_manage, "peers"), "form": form, "rows": selectors.peer_rows(committee),
-    }, status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "oversight/peers.html",
+        {
+            **_committee_ctx(committee, can_manage, "peers"),
+            "form": form,
+            "rows": selectors.peer_rows(committee),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @require_GET
@@ -375,21 +501,39 @@ def peer_score(request: HttpRequest, pairing_id: int, meeting_id: int) -> HttpRe
     criteria = book.scorecard.criteria_for(meeting.kind)
     sheets = {s.column: s for s in meeting.scores.all()}
     peer = sheets.get(ScoreColumn.PEER)
-    form = of.ScoreForm(request.POST or None, criteria=criteria, initial_entries=peer.entries if peer else None,
-                        initial={"note": peer.note if peer else ""})
+    form = of.ScoreForm(
+        request.POST or None,
+        criteria=criteria,
+        initial_entries=peer.entries if peer else None,
+        initial={"note": peer.note if peer else ""},
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            services.peer_score(actor=request.user, pairing=pairing, meeting=meeting, entries=form.entries(), note=form.cleaned_data["note"])
+            services.peer_score(
+                actor=request.user,
+                pairing=pairing,
+                meeting=meeting,
+                entries=form.entries(),
+                note=form.cleaned_data["note"],
+            )
         except ValidationError as exc:
             _fail(form, exc)
         else:
             messages.success(request, "Đã lưu điểm chấm chéo.")
             return redirect("oversight:peer_score", pairing.pk, meeting.pk)
-    return render(request, "oversight/peer_score.html", {
-        "pairing": pairing, "m": meeting, "form": form, "sheets": sheets,
-        "columns": [(c, sheets.get(c)) for c in (ScoreColumn.CELL, ScoreColumn.UPPER, ScoreColumn.PEER)],
-        "labels": dict(ScoreColumn.choices),
-    }, status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "oversight/peer_score.html",
+        {
+            "pairing": pairing,
+            "m": meeting,
+            "form": form,
+            "sheets": sheets,
+            "columns": [(c, sheets.get(c)) for c in (ScoreColumn.CELL, ScoreColumn.UPPER, ScoreColumn.PEER)],
+            "labels": dict(ScoreColumn.choices),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 # --- model meetings ------------------------------------------------------------------------------
@@ -411,9 +555,18 @@ def model_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def model_document(request: HttpRequest, pk: int, doc_id: int) -> HttpResponse:
     mm = access.model_meeting_for_user(request.user, pk)
     doc = mm.meeting.documents.filter(pk=doc_id).first()
-    if doc is None or doc.kind not in (DocumentKind.DRAFT_RESOLUTION, DocumentKind.THEMATIC_DRAFT, DocumentKind.DRAFT_REPORT):
+    if doc is None or doc.kind not in (
+        DocumentKind.DRAFT_RESOLUTION,
+        DocumentKind.THEMATIC_DRAFT,
+        DocumentKind.DRAFT_REPORT,
+    ):
         raise Http404("Không tìm thấy tài liệu.")
-    return FileResponse(doc.file.open("rb"), as_attachment=False, filename=doc.file.name.rsplit("/", 1)[-1], content_type=doc.content_type)
+    return FileResponse(
+        doc.file.open("rb"),
+        as_attachment=False,
+        filename=doc.file.name.rsplit("/", 1)[-1],
+        content_type=doc.content_type,
+    )
 
 
 @require_POST
@@ -439,4 +592,3 @@ def model_unmark(request: HttpRequest, pk: int) -> HttpResponse:
     services.unmark_model(actor=request.user, model=mm)
     messages.success(request, "Đã bỏ chọn buổi sinh hoạt mẫu.")
     return redirect("meetings:detail", mm.meeting_id)
-

@@ -23,11 +23,16 @@ def oversight_panel(context: dict[str, Any], m: Any) -> dict[str, Any]:
 
     when = timezone.localtime(m.scheduled_at)
     items = list(guidance_for_meeting(m))
-    adopted = {a.item_id: a for a in Adoption.objects.filter(cell=m.organisation, item__in=items).select_related("meeting")}
+    adopted = {
+        a.item_id: a
+        for a in Adoption.objects.filter(cell=m.organisation, item__in=items).select_related("meeting")
+    }
     scope = get_scope(user)
     pairing = (
         PeerPairing.objects.filter(scored_cell=m.organisation, year=when.year, month=when.month)
-        .filter(scope.q(Perm.MEETING_MANAGE, "scorer_cell__path")).select_related("scorer_cell").first()
+        .filter(scope.q(Perm.MEETING_MANAGE, "scorer_cell__path"))
+        .select_related("scorer_cell")
+        .first()
     )
     return {
         "m": m,
@@ -35,7 +40,9 @@ def oversight_panel(context: dict[str, Any], m: Any) -> dict[str, Any]:
         "can_adopt": Perm.MEETING_MANAGE in perms and not m.is_locked,
         "can_oversee": Perm.OVERSIGHT_MANAGE in perms and not m.organisation.is_group,
         "model": ModelMeeting.objects.filter(meeting=m).first(),
-        "visit": OfficerVisit.objects.filter(meeting=m, officer=user).first() if user.is_authenticated else None,
+        "visit": OfficerVisit.objects.filter(meeting=m, officer=user).first()
+        if user.is_authenticated
+        else None,
         "pairing": pairing,
         "running": m.status in RUNNING,
         "csrf_token": context.get("csrf_token"),

@@ -24,18 +24,33 @@ def at(day: dt.date, hour: int = 19, minute: int = 30) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=TZ)
 
 
-def planned(cell: Organisation, *, day: dt.date | None = None, kind: str = MeetingKind.REGULAR, actor: Any = None) -> Meeting:
+def planned(
+    cell: Organisation, *, day: dt.date | None = None, kind: str = MeetingKind.REGULAR, actor: Any = None
+) -> Meeting:
     day = day or timezone.localdate() + dt.timedelta(days=5)
-    return services.create_meeting(actor=actor, cell=cell, kind=kind, scheduled_at=at(day), place="Nhà văn hóa")
+    return services.create_meeting(
+        actor=actor, cell=cell, kind=kind, scheduled_at=at(day), place="Nhà văn hóa"
+    )
 
 
 def published(cell: Organisation, **kw: Any) -> Meeting:
     m = planned(cell, **kw)
     members = list(Member.objects.filter(organisation=cell).order_by("id"))
-    services.update_meeting(actor=None, meeting=m, preparer=members[0], chair=members[0], secretary=members[1],
-                            pre_meeting_at=m.scheduled_at - dt.timedelta(days=4))
-    add_document(actor=None, meeting=m, kind="draft_resolution", title="Dự thảo nghị quyết",
-                 upload=SimpleUploadedFile("du-thao.pdf", b"%PDF-1.4 test", content_type="application/pdf"))
+    services.update_meeting(
+        actor=None,
+        meeting=m,
+        preparer=members[0],
+        chair=members[0],
+        secretary=members[1],
+        pre_meeting_at=m.scheduled_at - dt.timedelta(days=4),
+    )
+    add_document(
+        actor=None,
+        meeting=m,
+        kind="draft_resolution",
+        title="Dự thảo nghị quyết",
+        upload=SimpleUploadedFile("du-thao.pdf", b"%PDF-1.4 test", content_type="application/pdf"),
+    )
     services.publish(actor=None, meeting=m, now=m.scheduled_at - dt.timedelta(days=2))
     return m
 
@@ -47,8 +62,13 @@ def running(cell: Organisation, *, statuses: dict[str, str] | None = None, **kw:
     for a in m.attendance.select_related("member"):
         if not a.status:
             status = statuses.get(a.member.full_name, AttendanceStatus.PRESENT)
-            services.set_attendance(actor=None, meeting=m, member=a.member, status=status,
-                                    reason="Ốm" if status == AttendanceStatus.ABSENT_EXCUSED else "")
+            services.set_attendance(
+                actor=None,
+                meeting=m,
+                member=a.member,
+                status=status,
+                reason="Ốm" if status == AttendanceStatus.ABSENT_EXCUSED else "",
+            )
     return Meeting.objects.get(pk=m.pk)
 
 
@@ -57,23 +77,35 @@ def finish(m: Meeting, *, minutes: int = 100, upper: dict[str, int] | None = Non
     items = list(m.items.order_by("order"))
     start = m.scheduled_at
     services.start_item(actor=None, item=items[0], now=start)
-    present = [a.member for a in m.attendance.select_related("member") if a.status == AttendanceStatus.PRESENT]
+    present = [
+        a.member for a in m.attendance.select_related("member") if a.status == AttendanceStatus.PRESENT
+    ]
     discussion = next(i for i in items if i.code == "discussion")
     for member in present[:2]:
-        services.add_speech(actor=None, meeting=m, member=member, item=discussion, summary="Đề nghị làm đường.")
-    services.set_conclusion(actor=None, item=next(i for i in items if i.code == "conclusion"), text="Thống nhất làm đường.")
+        services.add_speech(
+            actor=None, meeting=m, member=member, item=discussion, summary="Đề nghị làm đường."
+        )
+    services.set_conclusion(
+        actor=None, item=next(i for i in items if i.code == "conclusion"), text="Thống nhất làm đường."
+    )
     vote = services.open_vote(actor=None, meeting=m, subject="Nghị quyết tháng")
-    services.close_vote(actor=None, vote=vote, in_favour=len(services._present_eligible(vote)), against=0, other=0)
+    services.close_vote(
+        actor=None, vote=vote, in_favour=len(services._present_eligible(vote)), against=0, other=0
+    )
     services.start_item(actor=None, item=items[-1], now=start + dt.timedelta(minutes=minutes - 1))
     services.end_item(actor=None, item=items[-1], now=start + dt.timedelta(minutes=minutes))
-    services.save_score(actor=None, meeting=m, column=ScoreColumn.CELL, entries={"order_content": 10, "criticism": 8})
+    services.save_score(
+        actor=None, meeting=m, column=ScoreColumn.CELL, entries={"order_content": 10, "criticism": 8}
+    )
     if upper is not None:
         services.save_score(actor=None, meeting=m, column=ScoreColumn.UPPER, entries=upper)
     services.read_back(actor=None, meeting=m, now=start + dt.timedelta(minutes=minutes))
     return services.approve(actor=None, meeting=m)
 
 
-def approved(cell: Organisation, *, minutes: int = 100, upper: dict[str, int] | None = None, **kw: Any) -> Meeting:
+def approved(
+    cell: Organisation, *, minutes: int = 100, upper: dict[str, int] | None = None, **kw: Any
+) -> Meeting:
     return finish(running(cell, **kw), minutes=minutes, upper=upper)
 
 

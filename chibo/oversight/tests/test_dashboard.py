@@ -33,18 +33,30 @@ pytestmark = pytest.mark.django_db
 
 @pytest.mark.parametrize(
     ("persona", "where", "status"),
-    [("officer", "an_binh", 200), ("officer", "cell1", 200), ("admin", "province", 200), ("officer_other", "an_binh", 404),
-     ("officer_other", "cell1", 404), ("secretary", "an_binh", 404), ("secretary", "cell1", 200), ("member_other", "cell1", 404)],
+    [
+        ("officer", "an_binh", 200),
+        ("officer", "cell1", 200),
+        ("admin", "province", 200),
+        ("officer_other", "an_binh", 404),
+        ("officer_other", "cell1", 404),
+        ("secretary", "an_binh", 404),
+        ("secretary", "cell1", 200),
+        ("member_other", "cell1", 404),
+    ],
 )
 def test_dashboard_access(client, world, persona, where, status):
     r = client_for(client, getattr(world, persona)).get(f"/cap-tren/tong-quan/{getattr(world, where).pk}/")
     assert r.status_code == status
-    r = client_for(client, getattr(world, persona)).get(f"/cap-tren/tong-quan/{getattr(world, where).pk}/excel/")
+    r = client_for(client, getattr(world, persona)).get(
+        f"/cap-tren/tong-quan/{getattr(world, where).pk}/excel/"
+    )
     assert r.status_code == status
 
 
 def test_a_bad_period_says_so_in_vietnamese_and_shows_the_last_twelve_months(client, world):
-    r = client_for(client, world.officer).get(f"/cap-tren/tong-quan/{world.an_binh.pk}/?tu=13/2026&den=02/2026")
+    r = client_for(client, world.officer).get(
+        f"/cap-tren/tong-quan/{world.an_binh.pk}/?tu=13/2026&den=02/2026"
+    )
     assert r.status_code == 200 and "Tháng không hợp lệ: nhập theo dạng mm/yyyy" in r.content.decode()
     period, error = dashboard.parse_period("05/2026", "02/2026")
     assert error.startswith("Tháng bắt đầu phải trước") and period == dashboard.default_period()
@@ -56,8 +68,12 @@ def test_a_bad_period_says_so_in_vietnamese_and_shows_the_last_twelve_months(cli
 def grow(world, n_cells: int) -> None:  # type: ignore[no-untyped-def]
     """More communes, cells, members and approved meetings under the province."""
     for i in range(n_cells):
-        commune = org_services.create_organisation(actor=None, name=f"Đảng ủy xã Thêm {i}", kind=OrgKind.COMMUNE, parent=world.province)
-        cell = org_services.create_organisation(actor=None, name=f"Chi bộ thêm {i}", kind=OrgKind.CELL, parent=commune)
+        commune = org_services.create_organisation(
+            actor=None, name=f"Đảng ủy xã Thêm {i}", kind=OrgKind.COMMUNE, parent=world.province
+        )
+        cell = org_services.create_organisation(
+            actor=None, name=f"Chi bộ thêm {i}", kind=OrgKind.CELL, parent=commune
+        )
         for given in ("An", "Bình", "Cường", "Dung"):
             add_member(cell, f"Nguyễn Văn {given} {'ABC'[i % 3]}")
         approved(cell, day=past(20 + i), upper={"order_content": 9, "criticism": 7})
@@ -68,7 +84,9 @@ def grow(world, n_cells: int) -> None:  # type: ignore[no-untyped-def]
 DASHBOARD_QUERIES = 10
 
 
-def test_the_dashboard_runs_a_fixed_number_of_queries_whatever_the_subtree_size(client, world, django_assert_num_queries):
+def test_the_dashboard_runs_a_fixed_number_of_queries_whatever_the_subtree_size(
+    client, world, django_assert_num_queries
+):
     approved(world.cell1, day=past(10))
     c = client_for(client, world.admin)
     c.get(f"/cap-tren/tong-quan/{world.province.pk}/")  # warm the session
@@ -110,7 +128,11 @@ def test_drill_down_links_go_from_commune_to_cell_to_meeting(client, world):
 def independent(org: Organisation, period: dashboard.Period) -> dict:  # type: ignore[type-arg]
     today = timezone.localdate()
     cells = list(Organisation.objects.filter(path__startswith=org.path, kind__in=["chi_bo", "chi_bo_co_so"]))
-    ms = list(Meeting.objects.filter(organisation__in=cells, scheduled_at__gte=period.start, scheduled_at__lt=period.end))
+    ms = list(
+        Meeting.objects.filter(
+            organisation__in=cells, scheduled_at__gte=period.start, scheduled_at__lt=period.end
+        )
+    )
     approved_ms = [m for m in ms if m.status == MeetingStatus.APPROVED]
     book = loader.get(None)
     out: dict = {}  # type: ignore[type-arg]
@@ -118,18 +140,35 @@ def independent(org: Organisation, period: dashboard.Period) -> dict:  # type: i
     held = Counter()
     for cell in cells:
         for y, mo in period.months:
-            if any(m.organisation_id == cell.pk and m.kind in ("regular", "combined") and m.status != "planned" and m.status != "published"
-                   and timezone.localtime(m.scheduled_at).month == mo and timezone.localtime(m.scheduled_at).year == y for m in ms):
+            if any(
+                m.organisation_id == cell.pk
+                and m.kind in ("regular", "combined")
+                and m.status != "planned"
+                and m.status != "published"
+                and timezone.localtime(m.scheduled_at).month == mo
+                and timezone.localtime(m.scheduled_at).year == y
+                for m in ms
+            ):
                 held[(y, mo)] += 1
     out["held"] = [held[ym] for ym in period.months]
     # thematic (or combined) meetings held per quarter touched by the period, whole quarters
     thematic = Counter()
-    quarter_ms = Meeting.objects.filter(organisation__in=cells, kind__in=["thematic", "combined"],
-                                        status__in=["in_progress", "closed", "approved"])
+    quarter_ms = Meeting.objects.filter(
+        organisation__in=cells,
+        kind__in=["thematic", "combined"],
+        status__in=["in_progress", "closed", "approved"],
+    )
     for cell in cells:
         for y, q in period.quarters:
-            if any(m.organisation_id == cell.pk and (timezone.localtime(m.scheduled_at).year, (timezone.localtime(m.scheduled_at).month - 1) // 3 + 1) == (y, q)
-                   for m in quarter_ms):
+            if any(
+                m.organisation_id == cell.pk
+                and (
+                    timezone.localtime(m.scheduled_at).year,
+                    (timezone.localtime(m.scheduled_at).month - 1) // 3 + 1,
+                )
+                == (y, q)
+                for m in quarter_ms
+            ):
                 thematic[(y, q)] += 1
     out["thematic"] = [thematic[yq] for yq in period.quarters]
     # attendance rate per approved meeting from attendance rows (exempt, special duty and away are not expected)
@@ -137,37 +176,59 @@ def independent(org: Organisation, period: dashboard.Period) -> dict:  # type: i
     buckets = Counter()
     for m in approved_ms:
         rows = list(Attendance.objects.filter(meeting=m))
-        base = [a for a in rows if not (a.is_exempt or a.status == "exempt" or a.special_duty or a.is_away or a.status == "away")]
+        base = [
+            a
+            for a in rows
+            if not (a.is_exempt or a.status == "exempt" or a.special_duty or a.is_away or a.status == "away")
+        ]
         present = sum(a.status == "present" for a in base)
         rate = present * 100 / len(base)
         buckets[sum(1 for e in edges if rate >= e)] += 1
     out["attendance"] = [buckets[i] for i in range(len(edges) + 1)]
     # grades from the cell's score sheet
-    sheets = {s.meeting_id: s for s in ScoreSheet.objects.filter(meeting__in=approved_ms, column=ScoreColumn.CELL)}
+    sheets = {
+        s.meeting_id: s for s in ScoreSheet.objects.filter(meeting__in=approved_ms, column=ScoreColumn.CELL)
+    }
     grades = Counter(sheets[m.pk].grade for m in approved_ms)
     out["grades"] = [grades[b.grade] for b in book.scorecard.bands]
     # under the minimum duration: first step start to last step end
     short = 0
     for m in approved_ms:
         items = list(m.items.all())
-        minutes = int((max(i.ended_at for i in items if i.ended_at) - min(i.started_at for i in items if i.started_at)).total_seconds() // 60)
+        minutes = int(
+            (
+                max(i.ended_at for i in items if i.ended_at)
+                - min(i.started_at for i in items if i.started_at)
+            ).total_seconds()
+            // 60
+        )
         if minutes < book.duration.minimum_for(m.kind):
             short += 1
     out["short"] = short
     # documents published less than a day before (or never)
     out["late_docs"] = sum(
-        1 for m in approved_ms
-        if not m.documents.exists() or m.published_at is None or m.published_at > m.scheduled_at - dt.timedelta(days=book.documents.publish_days_before)
+        1
+        for m in approved_ms
+        if not m.documents.exists()
+        or m.published_at is None
+        or m.published_at > m.scheduled_at - dt.timedelta(days=book.documents.publish_days_before)
     )
     # members: unexcused count and the longest excused run within a calendar year
     statuses: dict[tuple[int, int], list[str]] = defaultdict(list)
     unexcused = Counter()
-    for a in Attendance.objects.filter(meeting__in=approved_ms).select_related("meeting", "member").order_by("meeting__scheduled_at", "meeting_id"):
+    for a in (
+        Attendance.objects.filter(meeting__in=approved_ms)
+        .select_related("meeting", "member")
+        .order_by("meeting__scheduled_at", "meeting_id")
+    ):
         statuses[(a.member_id, timezone.localtime(a.meeting.scheduled_at).year)].append(a.status)
         if a.status == "absent_unexcused":
             unexcused[a.member.full_name] += 1
     longest: Counter = Counter()
-    names = {a.member_id: a.member.full_name for a in Attendance.objects.filter(meeting__in=approved_ms).select_related("member")}
+    names = {
+        a.member_id: a.member.full_name
+        for a in Attendance.objects.filter(meeting__in=approved_ms).select_related("member")
+    }
     for (member_id, _), seq in statuses.items():
         run = best = 0
         for s in seq:
@@ -179,7 +240,9 @@ def independent(org: Organisation, period: dashboard.Period) -> dict:  # type: i
         longest[names[member_id]] = max(longest[names[member_id]], best)
     out["unexcused"] = {k: v for k, v in unexcused.items() if v}
     out["over_run"] = sorted(k for k, v in longest.items() if v > book.attendance.max_consecutive_excused)
-    out["overdue"] = Task.objects.filter(organisation__in=cells, status=TaskStatus.OPEN, due_date__lt=today).count()
+    out["overdue"] = Task.objects.filter(
+        organisation__in=cells, status=TaskStatus.OPEN, due_date__lt=today
+    ).count()
     # points lost per group, cell column
     lost: dict[str, Counter] = defaultdict(Counter)
     n: Counter = Counter()
@@ -188,7 +251,9 @@ def independent(org: Organisation, period: dashboard.Period) -> dict:  # type: i
         n[m.organisation.name] += 1
         for code, value in sheets[m.pk].entries.items():
             lost[m.organisation.name][crit[code].group] += crit[code].points - value
-    out["lost"] = {name: [n[name]] + [round(lost[name][g] / n[name], 1) for g in dashboard.GROUPS] for name in n}
+    out["lost"] = {
+        name: [n[name]] + [round(lost[name][g] / n[name], 1) for g in dashboard.GROUPS] for name in n
+    }
     return out
 
 
@@ -223,9 +288,20 @@ def test_committee_list_pages_do_not_grow_with_their_rows(client, world, django_
 
     def add_rows(month: int) -> None:
         for cell in (world.cell1, world.cell2):
-            services.assign_officer(actor=None, committee=world.an_binh, officer=world.officer, cell=cell, year=2026, month=month)
-        services.pair_cells(actor=None, committee=world.an_binh, year=2026, month=month, scorer_cell=world.cell1, scored_cell=world.cell2)
-        g = services.create_guidance(actor=None, committee=world.an_binh, year=2026, month=month, title=f"Định hướng {month}")
+            services.assign_officer(
+                actor=None, committee=world.an_binh, officer=world.officer, cell=cell, year=2026, month=month
+            )
+        services.pair_cells(
+            actor=None,
+            committee=world.an_binh,
+            year=2026,
+            month=month,
+            scorer_cell=world.cell1,
+            scored_cell=world.cell2,
+        )
+        g = services.create_guidance(
+            actor=None, committee=world.an_binh, year=2026, month=month, title=f"Định hướng {month}"
+        )
         services.add_guidance_item(actor=None, guidance=g, title="Nội dung")
 
     c = client_for(client, world.officer)
@@ -243,7 +319,9 @@ def test_committee_list_pages_do_not_grow_with_their_rows(client, world, django_
         assert c.get(url).status_code == 200
 
 
-@pytest.mark.parametrize(("persona", "status"), [("officer", 200), ("officer_other", 404), ("member_other", 404)])
+@pytest.mark.parametrize(
+    ("persona", "status"), [("officer", 200), ("officer_other", 404), ("member_other", 404)]
+)
 def test_the_dashboard_json_has_the_same_tables(client, world, persona, status):
     from chibo.accounts.models import ApiToken
 
@@ -257,5 +335,7 @@ def test_the_dashboard_json_has_the_same_tables(client, world, persona, status):
         assert [t["key"] for t in data["tables"]] == list(board.tables)
         held = next(t for t in data["tables"] if t["key"] == "grades")
         assert held["rows"] == [list(row) for row in board.tables["grades"].rows]
-        bad = client.get(f"/api/v1/oversight/dashboard/{world.an_binh.pk}?tu=13/2026", HTTP_AUTHORIZATION=f"Bearer {token}")
+        bad = client.get(
+            f"/api/v1/oversight/dashboard/{world.an_binh.pk}?tu=13/2026", HTTP_AUTHORIZATION=f"Bearer {token}"
+        )
         assert bad.status_code == 422 and "Tháng không hợp lệ" in bad.json()["detail"]

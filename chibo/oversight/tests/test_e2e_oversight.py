@@ -155,7 +155,10 @@ def test_the_commune_officer_drills_down_from_the_commune_to_a_cell_and_a_meetin
     cell.goto(f"{demo}/sinh-hoat/{upcoming.pk}/")
     cell.click("button:has-text('Đưa vào chương trình')")
     cell.wait_for_load_state()
-    assert "Đã đưa “Quán triệt Nghị quyết 57-NQ/TW về chuyển đổi số” vào chương trình sinh hoạt." in cell.content()
+    assert (
+        "Đã đưa “Quán triệt Nghị quyết 57-NQ/TW về chuyển đổi số” vào chương trình sinh hoạt."
+        in cell.content()
+    )
     cell.locator("#dinh-huong").screenshot(path=ARTIFACTS / "oversight-06-adopted.png")
     page.goto(guidance_url)
     assert "Đã đưa vào chương trình" in page.content()

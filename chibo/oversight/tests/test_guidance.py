@@ -20,42 +20,70 @@ pytestmark = pytest.mark.django_db
 
 def guidance_for(w, m: Meeting, *, cells=None) -> Guidance:  # type: ignore[no-untyped-def]
     when = timezone.localtime(m.scheduled_at)
-    g = services.create_guidance(actor=w.officer, committee=w.an_binh, year=when.year, month=when.month,
-                                 title="Định hướng sinh hoạt", all_cells=cells is None, cells=cells)
-    services.add_guidance_item(actor=w.officer, guidance=g, title="Quán triệt Nghị quyết 57-NQ/TW",
-                               kind="document", document_ref="57-NQ/TW")
+    g = services.create_guidance(
+        actor=w.officer,
+        committee=w.an_binh,
+        year=when.year,
+        month=when.month,
+        title="Định hướng sinh hoạt",
+        all_cells=cells is None,
+        cells=cells,
+    )
+    services.add_guidance_item(
+        actor=w.officer,
+        guidance=g,
+        title="Quán triệt Nghị quyết 57-NQ/TW",
+        kind="document",
+        document_ref="57-NQ/TW",
+    )
     services.publish_guidance(actor=w.officer, guidance=g)
     return g
 
 
 def test_the_officer_creates_adds_items_and_publishes_through_the_pages(client, world):
     c = client_for(client, world.officer)
-    r = c.post(f"/cap-tren/dinh-huong/{world.an_binh.pk}/", {"year": 2026, "month": 5, "title": "Định hướng tháng 5", "all_cells": "on"})
+    r = c.post(
+        f"/cap-tren/dinh-huong/{world.an_binh.pk}/",
+        {"year": 2026, "month": 5, "title": "Định hướng tháng 5", "all_cells": "on"},
+    )
     g = Guidance.objects.get()
     assert r.status_code == 302 and r["Location"].endswith(f"/cap-tren/dinh-huong/chi-tiet/{g.pk}/")
-    r = c.post(f"/cap-tren/dinh-huong/chi-tiet/{g.pk}/", {"kind": "topic", "title": "Chuyển đổi số ở thôn", "deadline": "20/05/2026"})
+    r = c.post(
+        f"/cap-tren/dinh-huong/chi-tiet/{g.pk}/",
+        {"kind": "topic", "title": "Chuyển đổi số ở thôn", "deadline": "20/05/2026"},
+    )
     assert r.status_code == 302 and g.items.get().deadline == dt.date(2026, 5, 20)
     r = c.post(f"/cap-tren/dinh-huong/chi-tiet/{g.pk}/ban-hanh/")
     g.refresh_from_db()
     assert g.published_at is not None
     # The secretary of cell1 is told (bí thư holds a role that runs meetings there).
     assert Notification.objects.filter(user=world.secretary, text__contains="Định hướng tháng 5").exists()
-    assert {e.changes.get("published_at", [None])[0] == "" for e in AuditEntry.objects.filter(object_id=str(g.pk), org_path=world.an_binh.path)} == {True, False}
+    assert {
+        e.changes.get("published_at", [None])[0] == ""
+        for e in AuditEntry.objects.filter(object_id=str(g.pk), org_path=world.an_binh.path)
+    } == {True, False}
 
 
 def test_bad_guidance_input_gets_vietnamese_errors_and_changes_nothing(client, world):
     c = client_for(client, world.officer)
     r = c.post(f"/cap-tren/dinh-huong/{world.an_binh.pk}/", {"year": 2026, "month": 5, "title": ""})
     assert r.status_code == 400 and "Thiếu tiêu đề định hướng." in r.content.decode()
-    r = c.post(f"/cap-tren/dinh-huong/{world.an_binh.pk}/", {"year": 2026, "month": 5, "title": "X"})  # no cells, not all
+    r = c.post(
+        f"/cap-tren/dinh-huong/{world.an_binh.pk}/", {"year": 2026, "month": 5, "title": "X"}
+    )  # no cells, not all
     assert r.status_code == 400 and "Chọn ít nhất một chi bộ nhận định hướng." in r.content.decode()
     assert not Guidance.objects.exists()
 
 
-@pytest.mark.parametrize(("persona", "status"), [("officer", 302), ("officer_other", 404), ("secretary", 404), ("member_other", 404)])
+@pytest.mark.parametrize(
+    ("persona", "status"),
+    [("officer", 302), ("officer_other", 404), ("secretary", 404), ("member_other", 404)],
+)
 def test_only_the_committee_publishes_guidance(client, world, persona, status):
     r = client_for(client, getattr(world, persona)).post(
-        f"/cap-tren/dinh-huong/{world.an_binh.pk}/", {"year": 2026, "month": 5, "title": "Định hướng", "all_cells": "on"})
+        f"/cap-tren/dinh-huong/{world.an_binh.pk}/",
+        {"year": 2026, "month": 5, "title": "Định hướng", "all_cells": "on"},
+    )
     assert r.status_code == status
     assert Guidance.objects.exists() == (status == 302)
 
@@ -64,7 +92,10 @@ def test_a_reader_of_the_commune_may_look_but_not_publish(client, world):
     reader = readonly_at(world.an_binh)
     c = client_for(client, reader)
     assert c.get(f"/cap-tren/dinh-huong/{world.an_binh.pk}/").status_code == 200
-    r = c.post(f"/cap-tren/dinh-huong/{world.an_binh.pk}/", {"year": 2026, "month": 5, "title": "Định hướng", "all_cells": "on"})
+    r = c.post(
+        f"/cap-tren/dinh-huong/{world.an_binh.pk}/",
+        {"year": 2026, "month": 5, "title": "Định hướng", "all_cells": "on"},
+    )
     assert r.status_code == 403 and not Guidance.objects.exists()
 
 
@@ -78,7 +109,10 @@ def test_the_cell_sees_guidance_while_preparing_and_adopts_it_in_one_action(clie
     r = c.post(f"/cap-tren/dinh-huong/noi-dung/{item.pk}/dua-vao/{m.pk}/")
     assert r.status_code == 302
     adoption = Adoption.objects.get()
-    assert adoption.cell == world.cell1 and adoption.agenda_item.title == "Quán triệt Nghị quyết 57-NQ/TW (57-NQ/TW)"
+    assert (
+        adoption.cell == world.cell1
+        and adoption.agenda_item.title == "Quán triệt Nghị quyết 57-NQ/TW (57-NQ/TW)"
+    )
     # Starting the meeting keeps the template agenda and puts the adopted item after the upper documents step.
     meeting_services.start(actor=world.secretary, meeting=m)
     codes = list(m.items.order_by("order").values_list("code", flat=True))
@@ -90,11 +124,16 @@ def test_the_cell_sees_guidance_while_preparing_and_adopts_it_in_one_action(clie
     assert Adoption.objects.count() == 1
 
 
-@pytest.mark.parametrize(("persona", "status"), [("member_same", 403), ("member_other", 404), ("officer_other", 404), ("officer", 403)])
+@pytest.mark.parametrize(
+    ("persona", "status"),
+    [("member_same", 403), ("member_other", 404), ("officer_other", 404), ("officer", 403)],
+)
 def test_adoption_is_for_the_cell_managers_only(client, world, persona, status):
     m = published(world.cell1)
     item = guidance_for(world, m).items.get()
-    r = client_for(client, getattr(world, persona)).post(f"/cap-tren/dinh-huong/noi-dung/{item.pk}/dua-vao/{m.pk}/")
+    r = client_for(client, getattr(world, persona)).post(
+        f"/cap-tren/dinh-huong/noi-dung/{item.pk}/dua-vao/{m.pk}/"
+    )
     assert r.status_code == status and not Adoption.objects.exists()
 
 

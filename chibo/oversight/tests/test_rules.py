@@ -24,7 +24,13 @@ def test_a_rulebook_without_the_section_gets_the_defaults():
 
 @pytest.mark.parametrize(
     ("buckets", "message"),
-    [("[85, 50]", "tăng dần"), ("[0, 50]", "tăng dần"), ("[]", "tăng dần"), ("[50, 50]", "tăng dần"), ('["a"]', "tăng dần")],
+    [
+        ("[85, 50]", "tăng dần"),
+        ("[0, 50]", "tăng dần"),
+        ("[]", "tăng dần"),
+        ("[50, 50]", "tăng dần"),
+        ('["a"]', "tăng dần"),
+    ],
 )
 def test_bad_buckets_are_refused_in_vietnamese(buckets, message):
     text = SHIPPED.replace("attendance_buckets: [50, 70, 85, 95]", f"attendance_buckets: {buckets}")
@@ -33,6 +39,8 @@ def test_bad_buckets_are_refused_in_vietnamese(buckets, message):
 
 
 def test_the_section_needs_a_source():
-    text = SHIPPED.replace('    source: "Cách trình bày của bảng theo dõi chibo; mốc 85% theo HD 12-HD/BTCTW (2018)"\n', "")
+    text = SHIPPED.replace(
+        '    source: "Cách trình bày của bảng theo dõi chibo; mốc 85% theo HD 12-HD/BTCTW (2018)"\n', ""
+    )
     with pytest.raises(loader.RulebookError, match="oversight.source"):
         loader.parse(text)
