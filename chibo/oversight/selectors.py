@@ -239,3 +239,61 @@ def model_record(mm: ModelMeeting) -> dict[str, Any]:
         ],
         "breaches": (m.snapshot or {}).get("breaches", []),
     }
+
+
+def guidance_received(user: Any) -> list[dict[str, Any]]:
+    """Published guidance addressed to the cells where the user holds a role, newest month first,
+    with each item's adoption by those cells and the cell's meeting of that month."""
+    scope = get_scope(user)
+    cells = list(
+        Organisation.objects.filter(
+            path__in=[p for p, _ in scope.grants], kind__in=list(CELL_KINDS)
+        ).order_by("sort_key")
+    )
+    if not cells:
+        return []
+    above = {int(x) for c in cells for x in c.path.strip("/").split("/")[:-1] if x}
+    guidance = list(
+        Guidance.objects.filter(published_at__isnull=False, committee_id__in=above)
+        .filter(Q(all_cells=True) | Q(cells__in=cells))
+        .select_related("committee")
+        .prefetch_related("items", "cells")
+        .distinct()
+        .order_by("-year", "-month", "-id")[:24]
+    )
+    adoptions = {
+        (a.item_id, a.cell_id): a
+        for a in Adoption.objects.filter(item__guidance__in=guidance, cell__in=cells).select_related(
+            "meeting"
+        )
+    }
+    months = {(g.year, g.month) for g in guidance}
+    q = Q(pk__in=[])
+    for y, mo in months:
+        q |= Q(scheduled_at__year=y, scheduled_at__month=mo)
+    meetings: dict[tuple[int, int, int], Meeting] = {}
+    for m in Meeting.objects.filter(q, organisation__in=cells).order_by("-scheduled_at"):
+        local = timezone.localtime(m.scheduled_at)
+        meetings[(m.organisation_id, local.year, local.month)] = m  # the earliest wins
+    out = []
+    for g in guidance:
+        chosen = {c.pk for c in g.cells.all()}
+        targets = [
+            c for c in cells if c.path.startswith(g.committee.path) and (g.all_cells or c.pk in chosen)
+        ]
+        out.append(
+            {
+                "g": g,
+                "cells": [
+                    {
+                        "cell": c,
+                        "meeting": meetings.get((c.pk, g.year, g.month)),
+                        "items": [
+                            {"item": it, "adoption": adoptions.get((it.pk, c.pk))} for it in g.items.all()
+                        ],
+                    }
+                    for c in targets
+                ],
+            }
+        )
+    return out

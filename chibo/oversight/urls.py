@@ -10,6 +10,7 @@ urlpatterns = [
     path("dinh-huong/<int:org_id>/", views.guidance_list, name="guidance_list"),
     path("dinh-huong/chi-tiet/<int:pk>/", views.guidance_detail, name="guidance"),
     path("dinh-huong/chi-tiet/<int:pk>/ban-hanh/", views.guidance_publish, name="guidance_publish"),
+    path("dinh-huong/da-nhan/", views.guidance_received, name="guidance_received"),
     path("dinh-huong/noi-dung/<int:item_id>/dua-vao/<int:meeting_id>/", views.adopt, name="adopt"),
     path("du-sinh-hoat/<int:org_id>/", views.visits, name="visits"),
     path("du-sinh-hoat/ghi-nhan/<int:pk>/", views.visit_record, name="visit"),

@@ -443,6 +443,15 @@ def follow_up(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @_guarded
+def guidance_received(request: HttpRequest) -> HttpResponse:
+    """Guidance addressed to the user's cells, with what each cell adopted (links to the meeting)."""
+    return render(
+        request, "oversight/guidance_received.html", {"rows": selectors.guidance_received(request.user)}
+    )
+
+
+@require_GET
+@_guarded
 def recommendations(request: HttpRequest) -> HttpResponse:
     """Recommendations addressed to the cells the user manages, with their follow-up."""
     return render(

@@ -174,3 +174,17 @@ def test_the_committee_sees_who_adopted_and_presented(client, world):
     page = client_for(client, world.officer).get(f"/cap-tren/dinh-huong/chi-tiet/{g.pk}/").content.decode()
     assert "Đã trình bày" in page and "Chưa tiếp nhận" in page
     assert planned  # the builder module is shared by every test file
+
+
+def test_each_cell_sees_the_guidance_addressed_to_it(client, world):
+    m1 = published(world.cell1)
+    to_cell2 = guidance_for(world, m1, cells=[world.cell2])
+    to_all = guidance_for(world, m1)
+    services.adopt(actor=world.secretary, item=to_all.items.get(), meeting=m1)
+    page = client_for(client, world.secretary).get("/cap-tren/dinh-huong/da-nhan/").content.decode()
+    assert page.count("Quán triệt Nghị quyết 57-NQ/TW") == 1 and "Đã đưa vào chương trình buổi" in page
+    assert f"/sinh-hoat/{m1.pk}/#dinh-huong" in page
+    page = client_for(client, world.member_other).get("/cap-tren/dinh-huong/da-nhan/").content.decode()
+    assert page.count("Quán triệt Nghị quyết 57-NQ/TW") == 2 and "Chưa đưa vào chương trình" in page
+    page = client_for(client, world.officer_other).get("/cap-tren/dinh-huong/da-nhan/").content.decode()
+    assert "Quán triệt" not in page and to_cell2.pk
