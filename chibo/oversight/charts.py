@@ -145,10 +145,13 @@ def line(
 
 
 def heatmap(
-    title: str, rows: Sequence[str], columns: Sequence[str], cells: Sequence[Sequence[tuple[str, str]]]
+    title: str,
+    rows: Sequence[str],
+    columns: Sequence[str],
+    cells: Sequence[Sequence[tuple[str, str, str | None]]],
 ) -> SafeString:
-    """ROWS × COLUMNS squares; cells[r][c] = (colour, tooltip)."""
-    left, top, size = 170, 22, 26
+    """ROWS × COLUMNS squares; cells[r][c] = (colour, tooltip, link or None)."""
+    left, top, size = 170, 22, 34
     width = left + len(columns) * size + 10
     height = top + len(rows) * size + 10
     body = []
@@ -161,11 +164,12 @@ def heatmap(
         body.append(
             f'<text x="{left - 6}" y="{top + r * size + size * 0.65}" font-size="11" text-anchor="end">{escape(short)}</text>'
         )
-        for c, (colour, tip) in enumerate(cells[r]):
-            body.append(
+        for c, (colour, tip, href) in enumerate(cells[r]):
+            rect = (
                 f'<rect x="{left + c * size + 1}" y="{top + r * size + 1}" width="{size - 2}" height="{size - 2}" '
                 f'fill="{colour}" stroke="#ccc"><title>{escape(name)} — {escape(columns[c])}: {escape(tip)}</title></rect>'
             )
+            body.append(f'<a href="{escape(href)}">{rect}</a>' if href else rect)
     return _svg(width, height, title, body)
 
 

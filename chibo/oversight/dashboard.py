@@ -300,6 +300,7 @@ def build(
                     (
                         charts.STATE_COLOURS["future" if future else "missing"],
                         "chưa đến" if future else "không họp",
+                        None,
                     )
                 )
             elif m["status"] == MeetingStatus.APPROVED:
@@ -308,10 +309,11 @@ def build(
                     (
                         charts.GRADE_COLOURS.get(g, "#90a4ae"),
                         f"{grade_labels.get(g, g or '—')} ({m['fig_score']} điểm)",
+                        meeting_url(m["id"]),
                     )
                 )
             else:
-                row.append((charts.STATE_COLOURS["held"], "đã họp, chờ duyệt biên bản"))
+                row.append((charts.STATE_COLOURS["held"], "đã họp, chờ duyệt biên bản", meeting_url(m["id"])))
         heat_cells.append(row)
     chart["heat"] = charts.heatmap(
         "Chi bộ × tháng: xếp loại buổi sinh hoạt thường kỳ",

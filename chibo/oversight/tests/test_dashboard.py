@@ -122,6 +122,7 @@ def test_drill_down_links_go_from_commune_to_cell_to_meeting(client, world):
     assert f'href="/cap-tren/tong-quan/{world.cell1.pk}/?' in page
     page = c.get(f"/cap-tren/tong-quan/{world.cell1.pk}/").content.decode()
     assert f'href="/sinh-hoat/{m.pk}/"' in page
+    assert f'<a href="/sinh-hoat/{m.pk}/"><rect' in page  # the heat map square opens the meeting too
 
 
 # --- the demo province, against the raw records -------------------------------------------
