@@ -28,6 +28,7 @@ class Perm(StrEnum):
     ANNUAL_VIEW = "annual.view"  # every member's commitment, review and dues in the subtree
     ANNUAL_MANAGE = "annual.manage"  # the cell's side: approve, assess, propose, dues ledger
     ANNUAL_DECIDE = "annual.decide"  # the upper committee: decide ratings, confirm remittances
+    OVERSIGHT_MANAGE = "oversight.manage"  # upper committee: guidance, officer rota, inspection, peers, model meetings
 
 
 class Role(models.TextChoices):
@@ -47,13 +48,15 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.DEPUTY: frozenset(_CELL_MANAGER | {Perm.MEMBER_VIEW_SENSITIVE}),
     Role.COMMITTEE: frozenset(_CELL_MANAGER),
     Role.MEMBER: frozenset(_READ),
-    Role.OFFICER: frozenset(_READ | {Perm.MEETING_SCORE_UPPER, Perm.ANNUAL_VIEW, Perm.ANNUAL_DECIDE}),
+    Role.OFFICER: frozenset(
+        _READ | {Perm.MEETING_SCORE_UPPER, Perm.ANNUAL_VIEW, Perm.ANNUAL_DECIDE, Perm.OVERSIGHT_MANAGE}
+    ),
     Role.ADMIN: frozenset(Perm),
 }
 
 WRITE_PERMS = frozenset({
     Perm.ORG_MANAGE, Perm.ORG_ADMIN, Perm.MEMBER_MANAGE, Perm.ROLE_MANAGE, Perm.MEETING_MANAGE,
-    Perm.RULEBOOK_MANAGE, Perm.ANNUAL_MANAGE, Perm.ANNUAL_DECIDE,
+    Perm.RULEBOOK_MANAGE, Perm.ANNUAL_MANAGE, Perm.ANNUAL_DECIDE, Perm.OVERSIGHT_MANAGE,
 })
 
 # Roles that write or oversee: two-factor required (settings.CHIBO_2FA_REQUIRED).

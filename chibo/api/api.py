@@ -6,6 +6,7 @@ from ninja import NinjaAPI
 
 from chibo.api import auth, errors, meetings, members, organisations
 from chibo.documents import api as documents_api
+from chibo.oversight import api as oversight_api
 
 DESCRIPTION = """
 API của chibo. Mọi điểm cuối (trừ `POST /auth/token`) cần tiêu đề
@@ -32,3 +33,4 @@ api.add_router("/members", members.router)
 api.add_router("", meetings.router)
 api.add_router("", documents_api.router)
 api.add_router("", "chibo.api.annual.router")  # the member's year (chibo.annual)
+api.add_router("/oversight", oversight_api.router)

@@ -10,15 +10,13 @@ NAV = [
     ("meetings", "Sinh hoạt", "meetings:list"),
     ("tasks", "Nhiệm vụ", "meetings:tasks"),
     ("annual", "Kiểm điểm, đảng phí", "annual:index"),
-    ("reports", "Báo cáo", "core:reports"),
+    ("oversight", "Cấp trên", "oversight:index"),
 ]
 
 
 def chibo(request: HttpRequest) -> dict[str, Any]:
     section = getattr(getattr(request, "resolver_match", None), "app_name", "") or ""
     url_name = getattr(getattr(request, "resolver_match", None), "url_name", "") or ""
-    if section == "core" and url_name in {"meetings", "tasks", "reports"}:
-        section = url_name
     if section == "meetings" and url_name == "tasks":
         section = "tasks"
     return {"nav_items": NAV, "nav_section": section}

@@ -5,5 +5,4 @@ from chibo.core import views
 app_name = "core"
 urlpatterns = [
     path("", views.home, name="home"),
-    path("bao-cao/", views.coming("reports"), name="reports"),
 ]

@@ -12,6 +12,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Max
+from django.dispatch import Signal
 from django.utils import timezone
 
 from chibo.audit.models import AuditAction
@@ -43,6 +44,11 @@ from chibo.members.models import Member
 from chibo.organisations.models import Organisation
 from chibo.rules import engine
 from chibo.rules import loader as rules
+
+# Sent (inside the transaction) when a meeting is published or its time or place change; oversight
+# notifies the officers assigned to attend it.
+meeting_published = Signal()
+meeting_rescheduled = Signal()
 
 
 class MeetingLocked(PermissionDenied):
@@ -225,6 +231,8 @@ def update_meeting(*, actor: Any, meeting: Meeting, expected_version: int | None
     m.save()
     if changes:
         _audit(actor, m, AuditAction.UPDATE, changes)
+        if {"scheduled_at", "place"} & changes.keys():
+            meeting_rescheduled.send(sender=Meeting, meeting=m, changes=changes)
     return m
 
 
@@ -265,6 +273,7 @@ def publish(*, actor: Any, meeting: Meeting, now: dt.datetime | None = None) -> 
     from chibo.meetings.notifications import notify_published
 
     sent = notify_published(m)
+    meeting_published.send(sender=Meeting, meeting=m)
     _audit(actor, m, AuditAction.UPDATE, {"status": ["planned", "published"], "notified": [0, sent]})
     return m
 
@@ -285,11 +294,16 @@ def start(*, actor: Any, meeting: Meeting, now: dt.datetime | None = None) -> Me
     m.started_at = now
     m.save()
     draw_roster(m)
-    if not m.items.exists():
-        AgendaItem.objects.bulk_create([
-            AgendaItem(meeting=m, order=i, code=step.code, section=step.section, title=step.title)
-            for i, step in enumerate(book.agenda[m.kind], start=1)
-        ])
+    if not m.items.exclude(code="").exists():
+        # Items added while preparing (e.g. adopted upper-level guidance) follow the upper_documents step.
+        added = list(m.items.order_by("order", "id"))
+        steps = [AgendaItem(meeting=m, code=s.code, section=s.section, title=s.title) for s in book.agenda[m.kind]]
+        at = next((i + 1 for i, s in enumerate(steps) if s.code == "upper_documents"), len(steps))
+        for order, item in enumerate(steps[:at] + added + steps[at:], start=1):
+            item.order = order
+        AgendaItem.objects.bulk_create(steps)
+        if added:
+            AgendaItem.objects.bulk_update(added, ["order"])
     _audit(actor, m, AuditAction.UPDATE, {"status": ["published", "in_progress"], "rulebook": ["", f"{book.code} v{book.version}"]})
     return m
 

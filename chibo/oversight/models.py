@@ -1,1 +1,255 @@
-from django.db import models  # noqa: F401
+"""The upper committee's side: guidance, officers attending meetings, inspection, peer scoring,
+model meetings. Dashboards have no tables of their own: they aggregate the figures frozen on
+each approved Meeting (fig_* and snapshot).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from chibo.meetings.models import AgendaItem, Guest, Meeting
+from chibo.members.models import Member
+from chibo.organisations.models import Organisation
+
+
+# --- monthly content guidance (định hướng sinh hoạt) ----------------------------------
+class Guidance(models.Model):
+    committee = models.ForeignKey(
+        Organisation, verbose_name="cấp ủy ban hành", on_delete=models.CASCADE, related_name="guidance_issued"
+    )
+    year = models.PositiveSmallIntegerField("năm")
+    month = models.PositiveSmallIntegerField("tháng")
+    title = models.CharField("tiêu đề", max_length=255)
+    body = models.TextField("nội dung định hướng", blank=True)
+    all_cells = models.BooleanField("gửi mọi chi bộ trực thuộc", default=True)
+    cells = models.ManyToManyField(
+        Organisation, verbose_name="chi bộ nhận", blank=True, related_name="guidance_received"
+    )
+    published_at = models.DateTimeField("ban hành lúc", null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-year", "-month", "-id"]
+        indexes = [models.Index(fields=["committee", "year", "month"])]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.month:02d}/{self.year})"
+
+
+class GuidanceKind(models.TextChoices):
+    TOPIC = "topic", "Nội dung sinh hoạt"
+    DOCUMENT = "document", "Văn bản cần quán triệt"
+
+
+class GuidanceItem(models.Model):
+    guidance = models.ForeignKey(Guidance, on_delete=models.CASCADE, related_name="items")
+    order = models.PositiveSmallIntegerField(default=1)
+    kind = models.CharField("loại", max_length=10, choices=GuidanceKind.choices, default=GuidanceKind.TOPIC)
+    title = models.CharField("nội dung", max_length=255)
+    document_ref = models.CharField("số, ký hiệu văn bản", max_length=120, blank=True)
+    deadline = models.DateField("hạn thực hiện", null=True, blank=True)
+
+    class Meta:
+        ordering = ["order", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Adoption(models.Model):
+    """A cell put a guidance item on a meeting's agenda (through meetings.services.add_item)."""
+
+    item = models.ForeignKey(GuidanceItem, on_delete=models.CASCADE, related_name="adoptions")
+    cell = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="guidance_adoptions")
+    agenda_item = models.ForeignKey(AgendaItem, null=True, on_delete=models.SET_NULL, related_name="+")
+    adopted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    adopted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["item", "cell"], name="one_adoption_per_cell")]
+
+
+# --- officers attending cell meetings (lịch dự sinh hoạt chi bộ) ----------------------
+class OfficerVisit(models.Model):
+    committee = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="officer_visits")
+    officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="cán bộ dự",
+        on_delete=models.CASCADE,
+        related_name="officer_visits",
+    )
+    cell = models.ForeignKey(
+        Organisation, verbose_name="chi bộ", on_delete=models.CASCADE, related_name="officer_visits_received"
+    )
+    year = models.PositiveSmallIntegerField("năm")
+    month = models.PositiveSmallIntegerField("tháng")
+    meeting = models.ForeignKey(
+        Meeting, null=True, blank=True, on_delete=models.SET_NULL, related_name="officer_visits"
+    )
+    notified_at = models.DateTimeField(null=True, blank=True)
+    attended = models.BooleanField("đã dự", null=True)
+    remarks = models.TextField("ý kiến phát biểu, nhận xét", blank=True)
+    guest = models.ForeignKey(Guest, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    recorded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["year", "month", "cell__sort_key"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["officer", "cell", "year", "month"], name="one_visit_per_officer_cell_month"
+            )
+        ]
+        indexes = [models.Index(fields=["committee", "year", "month"])]
+
+
+# --- inspection and supervision programme (chương trình kiểm tra, giám sát) -----------
+class InspectionProgramme(models.Model):
+    committee = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="inspection_programmes"
+    )
+    year = models.PositiveSmallIntegerField("năm")
+    title = models.CharField("tên chương trình", max_length=255)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["committee", "year"], name="one_programme_per_year")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class InspectionKind(models.TextChoices):
+    INSPECT = "kiem_tra", "Kiểm tra"
+    SUPERVISE = "giam_sat", "Giám sát"
+
+
+class InspectionStatus(models.TextChoices):
+    PLANNED = "planned", "Theo kế hoạch"
+    CONCLUDED = "concluded", "Đã kết luận"
+
+
+class InspectionItem(models.Model):
+    programme = models.ForeignKey(InspectionProgramme, on_delete=models.CASCADE, related_name="items")
+    kind = models.CharField(
+        "hình thức", max_length=10, choices=InspectionKind.choices, default=InspectionKind.INSPECT
+    )
+    subject_cell = models.ForeignKey(
+        Organisation,
+        verbose_name="chi bộ được kiểm tra",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    subject_member = models.ForeignKey(
+        Member,
+        verbose_name="đảng viên được kiểm tra",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    content = models.TextField("nội dung")
+    period_from = models.DateField("từ ngày")
+    period_to = models.DateField("đến ngày")
+    officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="cán bộ phụ trách",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    status = models.CharField(
+        max_length=10, choices=InspectionStatus.choices, default=InspectionStatus.PLANNED
+    )
+    result = models.TextField("kết quả", blank=True)
+    conclusion = models.TextField("kết luận", blank=True)
+    concluded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["period_from", "id"]
+
+    def __str__(self) -> str:
+        return self.content[:80]
+
+    @property
+    def subject_path(self) -> str:
+        return (self.subject_cell or self.subject_member.organisation).path  # type: ignore[union-attr]
+
+
+class Recommendation(models.Model):
+    item = models.ForeignKey(InspectionItem, on_delete=models.CASCADE, related_name="recommendations")
+    text = models.TextField("kiến nghị")
+    due_date = models.DateField("hạn khắc phục", null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.text[:80]
+
+
+class FollowUp(models.Model):
+    recommendation = models.ForeignKey(Recommendation, on_delete=models.CASCADE, related_name="follow_ups")
+    note = models.TextField("kết quả thực hiện")
+    done = models.BooleanField("đã hoàn thành", default=False)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+
+# --- peer evaluation between cells ----------------------------------------------------
+class PeerPairing(models.Model):
+    """SCORER cell scores SCORED cell's meetings of YEAR/MONTH with the same scorecard."""
+
+    committee = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="peer_pairings")
+    year = models.PositiveSmallIntegerField("năm")
+    month = models.PositiveSmallIntegerField("tháng")
+    scorer_cell = models.ForeignKey(
+        Organisation, verbose_name="chi bộ chấm", on_delete=models.CASCADE, related_name="peer_scoring"
+    )
+    scored_cell = models.ForeignKey(
+        Organisation, verbose_name="chi bộ được chấm", on_delete=models.CASCADE, related_name="peer_scored"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["year", "month", "scored_cell__sort_key"]
+        constraints = [
+            models.UniqueConstraint(fields=["scored_cell", "year", "month"], name="one_peer_per_cell_month")
+        ]
+
+
+# --- model meetings (sinh hoạt chi bộ mẫu) --------------------------------------------
+class ModelMeeting(models.Model):
+    meeting = models.OneToOneField(Meeting, on_delete=models.CASCADE, related_name="model_mark")
+    committee = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="model_meetings")
+    note = models.TextField("vì sao là buổi mẫu", blank=True)
+    marked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    marked_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-marked_at"]

@@ -126,6 +126,15 @@ class Scorecard:
 
 
 @dataclass(frozen=True)
+class OversightRule:
+    """How upper-committee dashboards band and rank (optional section `oversight`)."""
+
+    attendance_buckets: tuple[int, ...] = (50, 70, 85, 95)
+    weak_cells_shown: int = 3
+    source: str = "Mặc định của chibo"
+
+
+@dataclass(frozen=True)
 class Rulebook:
     code: str
     version: int
@@ -141,6 +150,7 @@ class Rulebook:
     scorecard: Scorecard
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     annual: AnnualRules | None = None  # the member's year (chibo.annual); see _annual()
+    oversight: OversightRule = field(default_factory=OversightRule)
 
 
 # --- validation helpers ---------------------------------------------------------------
@@ -299,6 +309,25 @@ def parse_stored(text: str) -> Rulebook:
     return parse(text)
 
 
+def _oversight(rules: dict[str, Any], code: str) -> OversightRule:
+    if "oversight" not in rules:
+        return OversightRule()
+    where = f"{code}.rules.oversight"
+    ov = _section(rules, "oversight", f"{code}.rules")
+    buckets = ov.get("attendance_buckets")
+    if (
+        not isinstance(buckets, list) or not buckets
+        or any(not isinstance(b, int) or isinstance(b, bool) or not 0 < b < 100 for b in buckets)
+        or buckets != sorted(set(buckets))
+    ):
+        raise RulebookError(f"{where}.attendance_buckets: phải là danh sách số nguyên tăng dần từ 1 đến 99 (đang là {buckets!r}).")
+    return OversightRule(
+        attendance_buckets=tuple(buckets),
+        weak_cells_shown=_int(ov, "weak_cells_shown", where, minimum=1),
+        source=_source(ov, where),
+    )
+
+
 def parse(text: str) -> Rulebook:
     try:
         data = yaml.safe_load(text)
@@ -369,6 +398,7 @@ def parse(text: str) -> Rulebook:
         scorecard=_scorecard(rules, code),
         raw=data,
         annual=_annual(rules, code),
+        oversight=_oversight(rules, code),
     )
 
 

@@ -182,14 +182,6 @@ def test_cell_home_shows_birthdays_and_warnings(client, world):
     assert "Sinh nhật trong tháng" in body
 
 
-def test_placeholder_sections_say_what_is_coming(client, world):
-    client.force_login(world.secretary)
-    for path in ["/bao-cao/"]:
-        response = client.get(path)
-        assert response.status_code == 200
-        assert "sẽ có" in response.content.decode()
-
-
 def test_home_sends_a_member_to_their_cell(client, world):
     client.force_login(world.member_same)
     assert client.get("/")["Location"] == f"/to-chuc/{world.cell1.pk}/"

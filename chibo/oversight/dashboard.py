@@ -1,0 +1,886 @@
+"""Dashboards over an organisation's subtree, from figures frozen when each meeting was approved.
+
+Reads (a fixed number of queries, whatever the subtree's size):
+  1. the subtree's organisations and the node's ancestors (rulebook codes);
+  2. the rulebooks in force (uploaded provincial variants);
+  3. the subtree's meetings in the period — only their fig_* columns and snapshot;
+  4. overdue tasks; 5. officer visits; 6–9. guidance, its items, target cells, adoptions;
+  plus one per distinct older rulebook version judging the meetings (criterion groups; versions
+  still in force are already loaded), which depends on how many rulebook versions exist, not on
+  how many cells or meetings there are.
+Attendance rows are never read here: per-member figures come from each approved meeting's
+snapshot["attendance"].
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db.models import F, Q
+from django.utils import timezone
+
+from chibo.core import vntext
+from chibo.meetings.models import Meeting, MeetingKind, MeetingStatus, Task, TaskStatus
+from chibo.organisations.models import CELL_KINDS, Organisation, OrgKind
+from chibo.oversight import charts
+from chibo.oversight.models import Adoption, Guidance, GuidanceItem, OfficerVisit
+from chibo.rules import engine, loader
+
+HELD = (MeetingStatus.IN_PROGRESS, MeetingStatus.CLOSED, MeetingStatus.APPROVED)
+REGULAR = (MeetingKind.REGULAR, MeetingKind.COMBINED)
+THEMATIC = (MeetingKind.THEMATIC, MeetingKind.COMBINED)
+GROUP_LABELS = {
+    "preparation": "Chuẩn bị",
+    "participation": "Đảng viên tham gia",
+    "chairing": "Điều hành, thời lượng, biên bản",
+    "content": "Nội dung",
+    "follow_up": "Theo dõi, giám sát thực hiện nghị quyết",
+}
+GROUPS = tuple(GROUP_LABELS)
+
+
+# --- period ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Period:
+    first: tuple[int, int]  # (year, month)
+    last: tuple[int, int]
+
+    @property
+    def months(self) -> list[tuple[int, int]]:
+        out, (y, m) = [], self.first
+        while (y, m) <= self.last:
+            out.append((y, m))
+            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+        return out
+
+    @property
+    def start(self) -> dt.datetime:
+        return dt.datetime(self.first[0], self.first[1], 1, tzinfo=timezone.get_current_timezone())
+
+    @property
+    def quarter_start(self) -> dt.datetime:
+        y, m = self.first
+        return dt.datetime(y, (m - 1) // 3 * 3 + 1, 1, tzinfo=timezone.get_current_timezone())
+
+    @property
+    def end(self) -> dt.datetime:
+        y, m = self.last
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+        return dt.datetime(y, m, 1, tzinfo=timezone.get_current_timezone())
+
+    @property
+    def quarters(self) -> list[tuple[int, int]]:
+        return sorted({(y, (m - 1) // 3 + 1) for y, m in self.months})
+
+    def label(self) -> str:
+        return f"{self.first[1]:02d}/{self.first[0]} – {self.last[1]:02d}/{self.last[0]}"
+
+    def as_query(self) -> str:
+        return f"tu={self.first[1]:02d}/{self.first[0]}&den={self.last[1]:02d}/{self.last[0]}"
+
+
+MAX_MONTHS = 36
+
+
+def default_period(today: dt.date | None = None) -> Period:
+    today = today or timezone.localdate()
+    y, m = today.year, today.month
+    first = (y - 1, m + 1) if m < 12 else (y, 1)
+    return Period(first, (y, m))
+
+
+def parse_period(tu: str | None, den: str | None, today: dt.date | None = None) -> tuple[Period, str]:
+    """Period from 'mm/yyyy' strings; a clear Vietnamese error and the default when invalid."""
+    default = default_period(today)
+    if not tu and not den:
+        return default, ""
+
+    def month(text: str | None, fallback: tuple[int, int]) -> tuple[int, int]:
+        if not text:
+            return fallback
+        parts = text.strip().split("/")
+        if len(parts) != 2 or not all(p.isdigit() for p in parts):
+            raise ValueError
+        m, y = int(parts[0]), int(parts[1])
+        if not 1 <= m <= 12 or not 2000 <= y <= 2100:
+            raise ValueError
+        return (y, m)
+
+    try:
+        first, last = month(tu, default.first), month(den, default.last)
+    except ValueError:
+        return (
+            default,
+            "Tháng không hợp lệ: nhập theo dạng mm/yyyy (ví dụ 03/2026). Đang hiển thị 12 tháng gần nhất.",
+        )
+    if first > last:
+        return default, "Tháng bắt đầu phải trước tháng kết thúc. Đang hiển thị 12 tháng gần nhất."
+    if len(Period(first, last).months) > MAX_MONTHS:
+        return default, f"Chỉ xem tối đa {MAX_MONTHS} tháng một lần. Đang hiển thị 12 tháng gần nhất."
+    return Period(first, last), ""
+
+
+# --- tables -----------------------------------------------------------------------------
+@dataclass
+class Table:
+    key: str
+    title: str
+    headers: list[str]
+    rows: list[list[Any]] = field(default_factory=list)
+    links: list[str | None] = field(default_factory=list)  # one per row (drill-down), optional
+    note: str = ""
+
+    @property
+    def linked_rows(self) -> list[tuple[str | None, list[Any]]]:
+        links = self.links + [None] * (len(self.rows) - len(self.links))
+        return list(zip(links, self.rows, strict=False))
+
+
+def _rate(present: int, base: int) -> float:
+    return present * 100 / base if base else 0.0
+
+
+def _date(value: dt.datetime) -> str:
+    return timezone.localtime(value).strftime("%d/%m/%Y")
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}".replace(".", ",") + "%"
+
+
+# --- the dashboard ------------------------------------------------------------------------
+@dataclass
+class Dashboard:
+    org: Organisation
+    period: Period
+    tables: dict[str, Table]
+    charts: dict[str, Any]
+    kpis: dict[str, Any]
+    cells: list[dict[str, Any]]
+    children: list[dict[str, Any]]
+    ancestors: list[dict[str, Any]]
+
+    def table(self, key: str) -> Table:
+        return self.tables[key]
+
+
+def build(
+    org: Organisation,
+    period: Period,
+    *,
+    today: dt.date | None = None,
+    meeting_url: Any = None,
+    org_url: Any = None,
+) -> Dashboard:
+    today = today or timezone.localdate()
+    meeting_url = meeting_url or (lambda pk: None)
+    org_url = org_url or (lambda pk: None)
+    ancestor_ids = org.ancestor_ids()
+
+    # 1. organisations of the subtree + ancestors (for rulebook inheritance and the breadcrumb)
+    orgs = list(
+        Organisation.objects.filter(Q(path__startswith=org.path) | Q(pk__in=ancestor_ids)).values(
+            "id", "name", "kind", "path", "parent_id", "sort_key", "rulebook_code", "is_active", "depth"
+        )
+    )
+    by_id = {o["id"]: o for o in orgs}
+    # 2. rulebooks in force
+    books = loader.load_all()
+    default_book = books[getattr(settings, "CHIBO_DEFAULT_RULEBOOK", loader.DEFAULT_RULEBOOK)]
+
+    def book_of(o: dict[str, Any]) -> loader.Rulebook:
+        for pk in reversed([int(p) for p in o["path"].strip("/").split("/") if p]):
+            code = by_id.get(pk, {}).get("rulebook_code")
+            if code:
+                return books.get(code, default_book)
+        return default_book
+
+    cells = sorted(
+        (o for o in orgs if o["kind"] in CELL_KINDS and o["path"].startswith(org.path) and o["is_active"]),
+        key=lambda o: o["sort_key"],
+    )
+    cell_ids = {c["id"] for c in cells}
+    cell_book = {c["id"]: book_of(c) for c in cells}
+    org_book = book_of(by_id[org.pk])
+
+    # 3. meetings in the period (figures only); from the start of its first quarter, so a quarter cut by
+    #    the period still counts its thematic meeting
+    meetings = list(
+        Meeting.objects.filter(
+            organisation__path__startswith=org.path,
+            scheduled_at__gte=period.quarter_start,
+            scheduled_at__lt=period.end,
+        )
+        .order_by("scheduled_at", "id")
+        .values(
+            "id",
+            "organisation_id",
+            "kind",
+            "status",
+            "title",
+            "scheduled_at",
+            "fig_base",
+            "fig_present",
+            "fig_excused",
+            "fig_unexcused",
+            "fig_duration",
+            "fig_speakers",
+            "fig_score",
+            "fig_grade",
+            "fig_breaches",
+            "snapshot",
+            "rulebook_code",
+            "rulebook_version",
+        )
+    )
+    quarter_meetings = [m for m in meetings if m["organisation_id"] in cell_ids]
+    for m in quarter_meetings:
+        local = timezone.localtime(m["scheduled_at"])
+        m["ym"] = (local.year, local.month)
+        m["q"] = (local.year, (local.month - 1) // 3 + 1)
+        m["breach_codes"] = [b["code"] for b in (m["snapshot"] or {}).get("breaches", [])]
+    meetings = [m for m in quarter_meetings if m["scheduled_at"] >= period.start]
+    approved = [m for m in meetings if m["status"] == MeetingStatus.APPROVED]
+    months = period.months
+    month_labels = [f"{mm:02d}/{str(y)[2:]}" for y, mm in months]
+    tables: dict[str, Table] = {}
+    chart: dict[str, Any] = {}
+    cell_name = {c["id"]: c["name"] for c in cells}
+
+    # held vs expected per month; heat map
+    reg_count: dict[tuple[int, tuple[int, int]], int] = Counter()
+    last_regular: dict[tuple[int, tuple[int, int]], dict[str, Any]] = {}
+    for m in meetings:
+        if m["kind"] in REGULAR and m["status"] in HELD:
+            reg_count[(m["organisation_id"], m["ym"])] += 1
+            last_regular[(m["organisation_id"], m["ym"])] = m
+    held_t = Table(
+        "held",
+        "Sinh hoạt thường kỳ: đã họp so với phải họp theo tháng",
+        ["Tháng", "Phải họp", "Đã họp", "Tỷ lệ", "Chi bộ chưa họp"],
+    )
+    held_series, expected_series = [], []
+    for y, mm in months:
+        expected = sum(cell_book[c["id"]].frequency.regular_per_month for c in cells)
+        held = sum(
+            min(reg_count[(c["id"], (y, mm))], cell_book[c["id"]].frequency.regular_per_month) for c in cells
+        )
+        future = (y, mm) > (today.year, today.month)
+        missing = [] if future else [c["name"] for c in cells if reg_count[(c["id"], (y, mm))] == 0]
+        held_t.rows.append(
+            [
+                f"{mm:02d}/{y}",
+                expected,
+                held,
+                _pct(_rate(held, expected)) if expected else "—",
+                "; ".join(missing) if not future else "(chưa đến)",
+            ]
+        )
+        held_series.append(held)
+        expected_series.append(expected)
+    tables["held"] = held_t
+    chart["held"] = charts.bars(
+        "Đã họp so với phải họp theo tháng",
+        month_labels,
+        [("Phải họp", expected_series), ("Đã họp", held_series)],
+    )
+    grade_labels = {b.grade: b.label for b in org_book.scorecard.bands}
+    heat_cells = []
+    for c in cells:
+        row = []
+        for y, mm in months:
+            m = last_regular.get((c["id"], (y, mm)))
+            if m is None:
+                future = (y, mm) > (today.year, today.month)
+                row.append(
+                    (
+                        charts.STATE_COLOURS["future" if future else "missing"],
+                        "chưa đến" if future else "không họp",
+                        None,
+                    )
+                )
+            elif m["status"] == MeetingStatus.APPROVED:
+                g = m["fig_grade"]
+                row.append(
+                    (
+                        charts.GRADE_COLOURS.get(g, "#90a4ae"),
+                        f"{grade_labels.get(g, g or '—')} ({m['fig_score']} điểm)",
+                        meeting_url(m["id"]),
+                    )
+                )
+            else:
+                row.append((charts.STATE_COLOURS["held"], "đã họp, chờ duyệt biên bản", meeting_url(m["id"])))
+        heat_cells.append(row)
+    chart["heat"] = charts.heatmap(
+        "Chi bộ × tháng: xếp loại buổi sinh hoạt thường kỳ",
+        [c["name"] for c in cells],
+        month_labels,
+        heat_cells,
+    )
+
+    # thematic per quarter
+    th_count: dict[tuple[int, tuple[int, int]], int] = Counter()
+    for m in quarter_meetings:
+        if m["kind"] in THEMATIC and m["status"] in HELD:
+            th_count[(m["organisation_id"], m["q"])] += 1
+    th_t = Table("thematic", "Sinh hoạt chuyên đề theo quý", ["Quý", "Phải họp", "Đã họp", "Chi bộ chưa họp"])
+    for y, q in period.quarters:
+        expected = sum(cell_book[c["id"]].frequency.thematic_per_quarter for c in cells)
+        held = sum(
+            min(th_count[(c["id"], (y, q))], cell_book[c["id"]].frequency.thematic_per_quarter) for c in cells
+        )
+        missing = [c["name"] for c in cells if th_count[(c["id"], (y, q))] == 0]
+        inside = [mm for yy, mm in months if yy == y and (mm - 1) // 3 + 1 == q]
+        label = f"Quý {q}/{y}" + (
+            "" if len(inside) == 3 else f" (kỳ xem có tháng {', '.join(str(x) for x in inside)}; tính cả quý)"
+        )
+        th_t.rows.append([label, expected, held, "; ".join(missing)])
+    tables["thematic"] = th_t
+
+    # breaches frozen at approval: duration, documents
+    for key, code, title in (
+        ("short", "duration", "Buổi sinh hoạt dưới thời lượng tối thiểu"),
+        ("late_docs", "documents", "Tài liệu công bố muộn (hoặc không công bố)"),
+    ):
+        t = Table(key, title, ["Chi bộ", "Ngày", "Loại", "Thời lượng (phút)", "Ghi nhận khi duyệt"])
+        for m in approved:
+            if code in m["breach_codes"]:
+                message = next(b["message"] for b in m["snapshot"]["breaches"] if b["code"] == code)
+                t.rows.append(
+                    [
+                        cell_name[m["organisation_id"]],
+                        _date(m["scheduled_at"]),
+                        KIND_LABELS[m["kind"]],
+                        m["fig_duration"] if m["fig_duration"] is not None else "—",
+                        message,
+                    ]
+                )
+                t.links.append(meeting_url(m["id"]))
+        tables[key] = t
+
+    # attendance distribution
+    edges = list(org_book.oversight.attendance_buckets)
+    bucket_labels = (
+        [f"Dưới {edges[0]}%"]
+        + [f"{a}% – dưới {b}%" for a, b in zip(edges, edges[1:], strict=False)]
+        + [f"Từ {edges[-1]}%"]
+    )
+    buckets = Counter()
+    for m in approved:
+        if m["fig_base"]:
+            rate = _rate(m["fig_present"], m["fig_base"])
+            buckets[sum(1 for e in edges if rate >= e)] += 1
+    at_t = Table(
+        "attendance",
+        "Phân bố tỷ lệ đảng viên dự họp (buổi đã duyệt)",
+        ["Tỷ lệ dự họp", "Số buổi"],
+        note=f"Mốc: {org_book.oversight.source}",
+    )
+    at_t.rows = [[label, buckets[i]] for i, label in enumerate(bucket_labels)]
+    tables["attendance"] = at_t
+    chart["attendance"] = charts.bars(
+        "Phân bố tỷ lệ dự họp", bucket_labels, [("Số buổi", [buckets[i] for i in range(len(bucket_labels))])]
+    )
+
+    # members: unexcused absences; excused more than the rule allows in a row (from snapshots)
+    history: dict[tuple[int, int, int], list[str]] = defaultdict(list)  # (cell, member, year) -> statuses
+    names: dict[int, str] = {}
+    unexcused: Counter[tuple[int, int]] = Counter()
+    for m in approved:
+        year = m["ym"][0]
+        for a in (m["snapshot"] or {}).get("attendance", []):
+            history[(m["organisation_id"], a["member_id"], year)].append(a["status"])
+            names[a["member_id"]] = a["name"]
+            if a["status"] == engine.ABSENT_UNEXCUSED:
+                unexcused[(m["organisation_id"], a["member_id"])] += 1
+    longest: dict[tuple[int, int], int] = Counter()
+    for (cell_id, member_id, _year), statuses in history.items():
+        run = max((engine.trailing_excused_run(statuses[: i + 1]) for i in range(len(statuses))), default=0)
+        longest[(cell_id, member_id)] = max(longest[(cell_id, member_id)], run)
+    mem_t = Table(
+        "members",
+        "Đảng viên vắng không lý do, hoặc vắng có lý do quá số lần liên tiếp cho phép",
+        [
+            "Đảng viên",
+            "Chi bộ",
+            "Vắng không lý do (buổi)",
+            "Vắng có lý do liên tiếp (dài nhất)",
+            "Vượt quy định",
+        ],
+    )
+    flagged = []
+    for cell_id, member_id in set(unexcused) | set(longest):
+        limit = cell_book[cell_id].attendance.max_consecutive_excused
+        over = longest[(cell_id, member_id)] > limit
+        if unexcused[(cell_id, member_id)] or over:
+            flagged.append(
+                (
+                    vntext.name_sort_key(names[member_id]),
+                    names[member_id],
+                    cell_name[cell_id],
+                    unexcused[(cell_id, member_id)],
+                    longest[(cell_id, member_id)],
+                    f"Có (quá {limit} lần)" if over else "Không",
+                )
+            )
+    mem_t.rows = [list(r[1:]) for r in sorted(flagged)]
+    tables["members"] = mem_t
+
+    # grades: distribution and trend
+    bands = org_book.scorecard.bands
+    grade_counts = Counter(m["fig_grade"] for m in approved if m["fig_grade"])
+    gr_t = Table(
+        "grades",
+        "Phân bố xếp loại buổi sinh hoạt (cột chi bộ chấm, chốt khi duyệt)",
+        ["Xếp loại", "Số buổi", "Tỷ lệ"],
+    )
+    total_graded = sum(grade_counts.values())
+    gr_t.rows = [
+        [
+            b.label,
+            grade_counts[b.grade],
+            _pct(_rate(grade_counts[b.grade], total_graded)) if total_graded else "—",
+        ]
+        for b in bands
+    ]
+    tables["grades"] = gr_t
+    trend_t = Table(
+        "grade_trend",
+        "Xếp loại và điểm bình quân theo tháng",
+        ["Tháng"] + [b.label for b in bands] + ["Điểm bình quân"],
+    )
+    per_month: dict[tuple[int, int], list[dict[str, Any]]] = defaultdict(list)
+    for m in approved:
+        per_month[m["ym"]].append(m)
+    averages: list[float | None] = []
+    for y, mm in months:
+        rows = per_month[(y, mm)]
+        scores = [m["fig_score"] for m in rows if m["fig_score"] is not None]
+        avg = sum(scores) / len(scores) if scores else None
+        averages.append(avg)
+        trend_t.rows.append(
+            [f"{mm:02d}/{y}"]
+            + [sum(1 for m in rows if m["fig_grade"] == b.grade) for b in bands]
+            + ["—" if avg is None else round(avg, 1)]
+        )
+    tables["grade_trend"] = trend_t
+    chart["grades"] = charts.stacked(
+        "Xếp loại theo tháng",
+        month_labels,
+        [
+            (
+                b.label,
+                charts.GRADE_COLOURS.get(b.grade, "#777"),
+                [sum(1 for m in per_month[ym] if m["fig_grade"] == b.grade) for ym in months],
+            )
+            for b in bands
+        ],
+    )
+    chart["score_trend"] = charts.line("Điểm bình quân theo tháng", month_labels, averages)
+
+    # 4. overdue tasks
+    tasks = list(
+        Task.objects.filter(
+            organisation__path__startswith=org.path, status=TaskStatus.OPEN, due_date__lt=today
+        )
+        .order_by("due_date", "id")
+        .values(
+            "id",
+            "title",
+            "due_date",
+            "organisation_id",
+            "assignee__full_name",
+            "assignee_group__name",
+            "meeting_id",
+        )
+    )
+    tasks = [t for t in tasks if t["organisation_id"] in cell_ids]
+    task_t = Table(
+        "tasks",
+        "Nhiệm vụ quá hạn chưa hoàn thành",
+        ["Chi bộ", "Nhiệm vụ", "Người/tổ thực hiện", "Hạn", "Quá hạn (ngày)"],
+    )
+    for t in tasks:
+        task_t.rows.append(
+            [
+                cell_name[t["organisation_id"]],
+                t["title"],
+                t["assignee__full_name"] or t["assignee_group__name"] or "—",
+                t["due_date"].strftime("%d/%m/%Y"),
+                (today - t["due_date"]).days,
+            ]
+        )
+        task_t.links.append(meeting_url(t["meeting_id"]) if t["meeting_id"] else None)
+    tables["tasks"] = task_t
+
+    # 5. officers' attendance coverage
+    first_ym, last_ym = period.first[0] * 100 + period.first[1], period.last[0] * 100 + period.last[1]
+    visits = list(
+        OfficerVisit.objects.annotate(ym=F("year") * 100 + F("month"))
+        .filter(cell__path__startswith=org.path, ym__gte=first_ym, ym__lte=last_ym)
+        .values(
+            "officer_id", "officer__display_name", "officer__username", "cell_id", "year", "month", "attended"
+        )
+    )
+    visits = [v for v in visits if v["cell_id"] in cell_ids]
+    per_officer: dict[int, dict[str, Any]] = {}
+    for v in visits:
+        o = per_officer.setdefault(
+            v["officer_id"],
+            {
+                "name": v["officer__display_name"] or v["officer__username"],
+                "assigned": 0,
+                "attended": 0,
+                "cells": set(),
+            },
+        )
+        o["assigned"] += 1
+        if v["attended"]:
+            o["attended"] += 1
+            o["cells"].add(v["cell_id"])
+    cov_t = Table(
+        "coverage",
+        "Cán bộ cấp trên dự sinh hoạt chi bộ",
+        ["Cán bộ", "Được phân công (lượt)", "Đã dự (lượt)", "Số chi bộ đã dự", "Chi bộ đã dự"],
+    )
+    for o in sorted(per_officer.values(), key=lambda o: vntext.name_sort_key(o["name"])):
+        cov_t.rows.append(
+            [
+                o["name"],
+                o["assigned"],
+                o["attended"],
+                len(o["cells"]),
+                "; ".join(sorted((cell_name[c] for c in o["cells"]), key=vntext.name_sort_key)),
+            ]
+        )
+    covered = {v["cell_id"] for v in visits if v["attended"]}
+    cov_t.note = f"{len(covered)}/{len(cells)} chi bộ có cán bộ cấp trên dự ít nhất một lần trong kỳ."
+    tables["coverage"] = cov_t
+
+    # 6–9. guidance adoption
+    guidance = list(
+        Guidance.objects.annotate(ym=F("year") * 100 + F("month"))
+        .filter(published_at__isnull=False, ym__gte=first_ym, ym__lte=last_ym)
+        .filter(Q(committee__path__startswith=org.path) | Q(committee_id__in=ancestor_ids))
+        .order_by("year", "month", "id")
+        .values("id", "title", "year", "month", "all_cells", "committee__path", "committee__name")
+    )
+    g_ids = [g["id"] for g in guidance]
+    items = list(
+        GuidanceItem.objects.filter(guidance_id__in=g_ids)
+        .order_by("guidance_id", "order", "id")
+        .values("id", "guidance_id", "title")
+    )
+    chosen = defaultdict(set)
+    for gid, cid in Guidance.cells.through.objects.filter(guidance_id__in=g_ids).values_list(
+        "guidance_id", "organisation_id"
+    ):
+        chosen[gid].add(cid)
+    adoptions = list(
+        Adoption.objects.filter(item__guidance_id__in=g_ids, cell__path__startswith=org.path).values(
+            "item_id", "cell_id", "meeting__status", "agenda_item__started_at"
+        )
+    )
+    g_by_id = {g["id"]: g for g in guidance}
+    ad_t = Table(
+        "guidance",
+        "Tiếp nhận định hướng sinh hoạt của cấp trên",
+        [
+            "Tháng",
+            "Cấp ủy",
+            "Định hướng",
+            "Nội dung",
+            "Chi bộ nhận",
+            "Đã đưa vào chương trình",
+            "Đã trình bày (biên bản đã duyệt)",
+        ],
+    )
+    adopted_total = targeted_total = 0
+    for it in items:
+        g = g_by_id[it["guidance_id"]]
+        targets = (
+            {c["id"] for c in cells if c["path"].startswith(g["committee__path"])}
+            if g["all_cells"]
+            else chosen[g["id"]] & cell_ids
+        )
+        rows = [a for a in adoptions if a["item_id"] == it["id"] and a["cell_id"] in targets]
+        presented = [
+            a
+            for a in rows
+            if a["meeting__status"] == MeetingStatus.APPROVED and a["agenda_item__started_at"] is not None
+        ]
+        adopted_total += len(rows)
+        targeted_total += len(targets)
+        ad_t.rows.append(
+            [
+                f"{g['month']:02d}/{g['year']}",
+                g["committee__name"],
+                g["title"],
+                it["title"],
+                len(targets),
+                len(rows),
+                len(presented),
+            ]
+        )
+    tables["guidance"] = ad_t
+
+    # weakness: points lost per criterion group (cell column, frozen at approval)
+    criteria_cache: dict[tuple[str, int | None], dict[str, tuple[str, int]]] = {}
+
+    def criteria_of(m: dict[str, Any]) -> dict[str, tuple[str, int]]:
+        key = (m["rulebook_code"], m["rulebook_version"])
+        if key not in criteria_cache:
+            book = books.get(m["rulebook_code"])
+            if book is None or book.version != m["rulebook_version"]:  # an older version: the stored text
+                book = loader.get(m["rulebook_code"] or None, m["rulebook_version"])
+            criteria_cache[key] = {
+                c.code: (c.group, c.points) for c in book.scorecard.criteria_for(m["kind"])
+            }
+            criteria_cache[key].update(
+                {c.code: (c.group, c.points) for v in book.scorecard.variants.values() for c in v}
+            )
+        return criteria_cache[key]
+
+    lost: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(GROUPS, 0))
+    lost_q: dict[tuple[int, int], dict[str, int]] = defaultdict(lambda: dict.fromkeys(GROUPS, 0))
+    lost_cq: dict[tuple[int, tuple[int, int]], dict[str, int]] = defaultdict(lambda: dict.fromkeys(GROUPS, 0))
+    scored_n: Counter[int] = Counter()
+    scored_q: Counter[tuple[int, int]] = Counter()
+    scored_cq: Counter[tuple[int, tuple[int, int]]] = Counter()
+    for m in approved:
+        sheet = ((m["snapshot"] or {}).get("scores") or {}).get("cell")
+        if not sheet:
+            continue
+        crit = criteria_of(m)
+        scored_n[m["organisation_id"]] += 1
+        scored_q[m["q"]] += 1
+        scored_cq[(m["organisation_id"], m["q"])] += 1
+        for code, value in sheet["entries"].items():
+            if code in crit:
+                group, points = crit[code]
+                lost[m["organisation_id"]][group] += points - value
+                lost_q[m["q"]][group] += points - value
+                lost_cq[(m["organisation_id"], m["q"])][group] += points - value
+    weak_t = Table(
+        "weakness",
+        "Điểm bị trừ bình quân mỗi buổi, theo nhóm tiêu chí và chi bộ",
+        ["Chi bộ", "Số buổi"] + [GROUP_LABELS[g] for g in GROUPS],
+    )
+    avg_lost: dict[int, dict[str, float]] = {}
+    for c in cells:
+        n = scored_n[c["id"]]
+        if not n:
+            continue
+        avg_lost[c["id"]] = {g: lost[c["id"]][g] / n for g in GROUPS}
+        weak_t.rows.append([c["name"], n] + [round(avg_lost[c["id"]][g], 1) for g in GROUPS])
+        weak_t.links.append(org_url(c["id"]))
+    tables["weakness"] = weak_t
+    wq_t = Table(
+        "weakness_trend",
+        "Điểm bị trừ bình quân mỗi buổi theo quý (toàn đơn vị)",
+        ["Quý", "Số buổi"] + [GROUP_LABELS[g] for g in GROUPS],
+    )
+    for y, q in period.quarters:
+        n = scored_q[(y, q)]
+        wq_t.rows.append(
+            [f"Quý {q}/{y}", n] + [round(lost_q[(y, q)][g] / n, 1) if n else "—" for g in GROUPS]
+        )
+    tables["weakness_trend"] = wq_t
+    wcq_t = Table(
+        "weakness_cells",
+        "Điểm bị trừ bình quân mỗi buổi theo chi bộ và quý",
+        ["Chi bộ", "Quý", "Số buổi"] + [GROUP_LABELS[g] for g in GROUPS],
+    )
+    for c in cells:
+        for y, q in period.quarters:
+            n = scored_cq[(c["id"], (y, q))]
+            if n:
+                wcq_t.rows.append(
+                    [c["name"], f"Quý {q}/{y}", n]
+                    + [round(lost_cq[(c["id"], (y, q))][g] / n, 1) for g in GROUPS]
+                )
+                wcq_t.links.append(org_url(c["id"]))
+    tables["weakness_cells"] = wcq_t
+    shown = org_book.oversight.weak_cells_shown
+    help_t = Table(
+        "help",
+        "Chi bộ cần giúp đỡ nhất theo từng nhóm tiêu chí",
+        ["Nhóm tiêu chí", "Chi bộ (điểm bị trừ bình quân mỗi buổi)"],
+    )
+    for g in GROUPS:
+        ranked = sorted(
+            (v[g], vntext.name_sort_key(cell_name[cid]), cid) for cid, v in avg_lost.items() if v[g] > 0
+        )
+        top = sorted(ranked, key=lambda r: (-r[0], r[1]))[:shown]
+        help_t.rows.append(
+            [
+                GROUP_LABELS[g],
+                "; ".join(f"{cell_name[cid]} ({_num(v)})" for v, _, cid in top)
+                or "Không chi bộ nào bị trừ điểm",
+            ]
+        )
+    tables["help"] = help_t
+    chart["weakness"] = charts.bars(
+        "Điểm bị trừ bình quân mỗi buổi theo nhóm tiêu chí",
+        [f"Quý {q}/{str(y)[2:]}" for y, q in period.quarters],
+        [
+            (
+                GROUP_LABELS[g],
+                [lost_q[(y, q)][g] / scored_q[(y, q)] if scored_q[(y, q)] else 0 for y, q in period.quarters],
+            )
+            for g in GROUPS
+        ],
+    )
+
+    # peer evaluation beside self and upper scores
+    peer_t = Table(
+        "peer",
+        "Điểm tự chấm, cấp trên chấm và chi bộ bạn chấm chéo",
+        ["Chi bộ", "Ngày", "Chi bộ tự chấm", "Cấp trên chấm", "Chi bộ bạn chấm"],
+    )
+    for m in approved:
+        scores = (m["snapshot"] or {}).get("scores") or {}
+        if "peer" in scores or "upper" in scores:
+            peer_t.rows.append(
+                [
+                    cell_name[m["organisation_id"]],
+                    _date(m["scheduled_at"]),
+                    *(scores[k]["total"] if k in scores else "—" for k in ("cell", "upper", "peer")),
+                ]
+            )
+            peer_t.links.append(meeting_url(m["id"]))
+    tables["peer"] = peer_t
+
+    # drill-down: children (or the cell's meetings)
+    per_cell_meetings: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for m in meetings:
+        per_cell_meetings[m["organisation_id"]].append(m)
+    overdue_by_cell = Counter(t["organisation_id"] for t in tasks)
+
+    def summary(cell_list: list[dict[str, Any]]) -> dict[str, Any]:
+        ids = {c["id"] for c in cell_list}
+        ms = [m for cid in ids for m in per_cell_meetings[cid]]
+        ap = [m for m in ms if m["status"] == MeetingStatus.APPROVED]
+        expected = sum(cell_book[c["id"]].frequency.regular_per_month for c in cell_list) * len(
+            [ym for ym in months if ym <= (today.year, today.month)]
+        )
+        held = sum(
+            min(reg_count[(c["id"], ym)], cell_book[c["id"]].frequency.regular_per_month)
+            for c in cell_list
+            for ym in months
+        )
+        base = sum(m["fig_base"] or 0 for m in ap)
+        scores = [m["fig_score"] for m in ap if m["fig_score"] is not None]
+        return {
+            "cells": len(cell_list),
+            "meetings": len([m for m in ms if m["status"] in HELD]),
+            "approved": len(ap),
+            "expected": expected,
+            "held": held,
+            "attendance": _rate(sum(m["fig_present"] or 0 for m in ap), base) if base else None,
+            "score": sum(scores) / len(scores) if scores else None,
+            "breaches": sum(m["fig_breaches"] or 0 for m in ap),
+            "overdue": sum(overdue_by_cell[i] for i in ids),
+        }
+
+    children = []
+    if not org.is_cell:
+        for child in sorted(
+            (o for o in orgs if o["parent_id"] == org.pk and o["kind"] != OrgKind.GROUP and o["is_active"]),
+            key=lambda o: o["sort_key"],
+        ):
+            below = [c for c in cells if c["path"].startswith(child["path"])]
+            children.append({"org": child, "url": org_url(child["id"]), **summary(below)})
+    child_t = Table(
+        "children",
+        "Theo đơn vị trực thuộc",
+        [
+            "Đơn vị",
+            "Số chi bộ",
+            "Đã họp thường kỳ",
+            "Phải họp (đến nay)",
+            "Tỷ lệ dự họp",
+            "Điểm bình quân",
+            "Vi phạm ghi nhận",
+            "Nhiệm vụ quá hạn",
+        ],
+    )
+    for ch in children:
+        child_t.rows.append(
+            [
+                ch["org"]["name"],
+                ch["cells"],
+                ch["held"],
+                ch["expected"],
+                _pct(ch["attendance"]),
+                "—" if ch["score"] is None else round(ch["score"], 1),
+                ch["breaches"],
+                ch["overdue"],
+            ]
+        )
+        child_t.links.append(ch["url"])
+    tables["children"] = child_t
+
+    meet_t = Table(
+        "meetings",
+        "Các buổi sinh hoạt trong kỳ",
+        [
+            "Ngày",
+            "Chi bộ",
+            "Loại",
+            "Trạng thái",
+            "Dự họp",
+            "Thời lượng (phút)",
+            "Phát biểu",
+            "Tự chấm",
+            "Cấp trên",
+            "Chi bộ bạn",
+            "Xếp loại",
+            "Vi phạm",
+        ],
+    )
+    for m in meetings:
+        scores = (m["snapshot"] or {}).get("scores") or {}
+        meet_t.rows.append(
+            [
+                _date(m["scheduled_at"]),
+                cell_name[m["organisation_id"]],
+                KIND_LABELS[m["kind"]],
+                STATUS_LABELS[m["status"]],
+                f"{m['fig_present']}/{m['fig_base']}" if m["fig_base"] is not None else "—",
+                m["fig_duration"] if m["fig_duration"] is not None else "—",
+                m["fig_speakers"] if m["fig_speakers"] is not None else "—",
+                *(scores[k]["total"] if k in scores else "—" for k in ("cell", "upper", "peer")),
+                grade_labels.get(m["fig_grade"], m["fig_grade"]) or "—",
+                m["fig_breaches"] if m["fig_breaches"] is not None else "—",
+            ]
+        )
+        meet_t.links.append(meeting_url(m["id"]))
+    tables["meetings"] = meet_t
+
+    kpis = summary(cells)
+    kpis["guidance_adopted"], kpis["guidance_targeted"] = adopted_total, targeted_total
+    kpis["members_flagged"] = len(mem_t.rows)
+    ancestors = [by_id[i] for i in ancestor_ids if i in by_id]
+    return Dashboard(
+        org=org,
+        period=period,
+        tables=tables,
+        charts=chart,
+        kpis=kpis,
+        cells=cells,
+        children=children,
+        ancestors=ancestors,
+    )
+
+
+def _num(v: float) -> str:
+    return f"{v:.1f}".replace(".", ",")
+
+
+KIND_LABELS = dict(MeetingKind.choices)
+STATUS_LABELS = dict(MeetingStatus.choices)
