@@ -203,3 +203,29 @@ def test_demo_officers_see_only_their_commune_and_every_demo_page_renders(client
         assert client.get(f"/sinh-hoat/ke-hoach/{plan.organisation_id}/{plan.year}/").status_code == 200
     for meeting in Meeting.objects.exclude(status=MeetingStatus.PLANNED):
         assert client.get(f"/sinh-hoat/{meeting.pk}/").status_code == 200, meeting
+
+
+def test_demo_gives_the_commune_officer_oversight_records(settings):
+    """danguy.anbinh opens the demo and finds guidance, his rota, an inspection and a model meeting."""
+    from chibo.oversight.models import (
+        Guidance,
+        InspectionProgramme,
+        ModelMeeting,
+        OfficerVisit,
+        PeerPairing,
+        Recommendation,
+    )
+
+    settings.DEBUG = True
+    call_command("seed_demo")
+    an_binh = Organisation.objects.get(name="Đảng ủy xã An Bình")
+    guidance = Guidance.objects.get(committee=an_binh)
+    assert guidance.published_at is not None and guidance.items.count() == 2
+    visit = OfficerVisit.objects.get(committee=an_binh)
+    assert visit.officer.username == "danguy.anbinh" and visit.cell.name == "Chi bộ thôn 1"
+    assert (visit.year, visit.month) == (guidance.year, guidance.month)
+    assert PeerPairing.objects.filter(committee=an_binh).count() == 1
+    programme = InspectionProgramme.objects.get(committee=an_binh)
+    assert Recommendation.objects.filter(item__programme=programme).count() == 1
+    model = ModelMeeting.objects.get(committee=an_binh)
+    assert model.meeting.organisation.name == "Chi bộ thôn 1" and model.meeting.status == "approved"

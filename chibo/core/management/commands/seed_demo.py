@@ -24,6 +24,7 @@ from chibo.members import services as member_services
 from chibo.members.models import Gender, Member, MemberStatus, PartyPosition
 from chibo.organisations import services as org_services
 from chibo.organisations.models import Organisation, OrgKind
+from chibo.oversight import demo as oversight_demo
 
 DEMO_PASSWORD = "chibo-demo"
 
@@ -250,4 +251,7 @@ class Command(BaseCommand):
             users=users,
         )
         self.created += annual_demo.build(cells={c.code: c for c in (thon1, thon2, truong)}, members={thon1.code: m1, thon2.code: m2, truong.code: m3}, users=users)  # noqa: E501
+        self.created += oversight_demo.build(
+            commune=an_binh, thon1=thon1, thon2=thon2, officer=users["danguy.anbinh"]
+        )
         return self.created
