@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "chibo.bulletin",
     "chibo.annual",
     "chibo.api",
+    "chibo.ops",
 ]
 
 MIDDLEWARE = [
