@@ -80,7 +80,8 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "config.urls"
+# The benchmark adds a minimal view (the framework floor) beside the app's URLs.
+ROOT_URLCONF = "chibo.ops.bench_urls" if env_bool("CHIBO_BENCH_FLOOR", False) else "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [

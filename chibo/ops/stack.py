@@ -72,12 +72,15 @@ class Stack:
     tasks: str = "rq"  # rq (Redis worker) or database (manage.py worker)
     redis: bool = True
     extra_env: dict[str, str] = field(default_factory=dict)
+    sqlite: bool = False  # an SQLite file under root instead of a PostgreSQL database
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     ports: list[int] = field(default_factory=list)
     redis_port: int = 0
 
     @property
     def database_url(self) -> str:
+        if self.sqlite:
+            return f"sqlite:///{self.root / (self.db_name + '.sqlite3')}"
         return f"{PG}/{self.db_name}"
 
     @property
@@ -117,10 +120,16 @@ class Stack:
 
     # -- lifecycle ---------------------------------------------------------------------------
     def create_database(self) -> None:
+        if self.sqlite:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{self.root / self.db_name}.sqlite3{suffix}").unlink(missing_ok=True)
+            return
         _pg_exec(f'DROP DATABASE IF EXISTS "{self.db_name}"')
         _pg_exec(f'CREATE DATABASE "{self.db_name}"')
 
     def drop_database(self) -> None:
+        if self.sqlite:
+            return
         with contextlib.suppress(Exception):
             _pg_exec(f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)')
 

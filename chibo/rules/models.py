@@ -3,6 +3,8 @@ judged a meeting (so a past meeting is always re-read with the rules it was held
 
 from __future__ import annotations
 
+import functools
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -36,7 +38,12 @@ class RulebookRecord(models.Model):
         return f"{self.name} (v{self.version})"
 
     def parsed(self) -> loader.Rulebook:
-        return loader.parse(self.text)
+        return _parse_text(self.text)
+
+
+# A stored version never changes, and Rulebook is frozen: parse each text once per process
+# (parsing the YAML took about half of the meeting page's time; found by `make bench`).
+_parse_text = functools.lru_cache(maxsize=128)(loader.parse)
 
 
 def uploaded_rulebooks() -> dict[str, loader.Rulebook]:
