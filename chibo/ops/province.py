@@ -211,7 +211,7 @@ class ProvinceGenerator:
     def __init__(
         self, *, cells: int, years: int, seed: int, until: dt.date | None = None,
         accounts: bool = False, password: str = "", log: Callable[[str], None] | None = None,
-        batch_cells: int = CELLS_PER_COMMUNE,
+        batch_cells: int = CELLS_PER_COMMUNE, history: bool = True,
     ) -> None:
         if cells < 1 or years < 1:
             raise ValueError("Số chi bộ và số năm phải từ 1 trở lên.")
@@ -221,6 +221,7 @@ class ProvinceGenerator:
         self.accounts, self.password = accounts, password
         self.log = log or (lambda s: None)
         self.batch_cells = batch_cells
+        self.history = history
         self.code = f"gp{seed}"
         self.stats = Stats()
         self.book = loader.get(None)
@@ -358,7 +359,7 @@ class ProvinceGenerator:
 
         if self.accounts:
             self._accounts(commune, cells, people)
-        for ci, cell in enumerate(cells):
+        for ci, cell in enumerate(cells if self.history else []):
             self._meetings(ci, cell, [p for p in people if p.cell_index == ci or (p.previous and p.previous[0] == ci)])
 
     def _member(self, rng: random.Random, ci: int, cell: Organisation, k: int,

@@ -32,6 +32,8 @@ class Command(BaseCommand):
         parser.add_argument("--accounts", action="store_true",
                             help="tạo tài khoản bí thư mỗi chi bộ, cán bộ mỗi xã, quản trị tỉnh")
         parser.add_argument("--password", default="", help="mật khẩu các tài khoản (bắt buộc với --accounts)")
+        parser.add_argument("--no-history", action="store_true",
+                            help="chỉ cây tổ chức, đảng viên và tài khoản (không sinh các buổi sinh hoạt)")
         parser.add_argument("--force", action="store_true", help="chạy cả khi DEBUG tắt")
 
     def handle(self, *args, **o):  # type: ignore[no-untyped-def]
@@ -43,6 +45,7 @@ class Command(BaseCommand):
             gen = ProvinceGenerator(
                 cells=o["cells"], years=o["years"], seed=o["seed"], until=o["until"],
                 accounts=o["accounts"], password=o["password"], log=self.stdout.write,
+                history=not o["no_history"],
             )
             stats = gen.run()
         except ValueError as exc:
