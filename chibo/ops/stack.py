@@ -42,6 +42,15 @@ def pg_available() -> bool:
         return False
 
 
+def stack_tests_enabled() -> tuple[bool, str]:
+    """Process-level tests (gunicorn, workers) run in the PostgreSQL pass of the suite only."""
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        return False, "kiểm thử nhiều tiến trình: chỉ chạy trong lượt PostgreSQL (DATABASE_URL=postgres://…)"
+    if not pg_available():
+        return False, "PostgreSQL không chạy trên 127.0.0.1:5432"
+    return True, ""
+
+
 def _pg_exec(sql: str) -> None:
     import psycopg
 

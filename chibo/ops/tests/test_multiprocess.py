@@ -17,7 +17,7 @@ import requests
 from chibo.ops import stack as st
 
 pytestmark = [
-    pytest.mark.skipif(not st.pg_available(), reason="PostgreSQL không chạy trên 127.0.0.1:5432"),
+    pytest.mark.skipif(not st.stack_tests_enabled()[0], reason=st.stack_tests_enabled()[1]),
     pytest.mark.postgres,
 ]
 PASSWORD = "chibo-mp-pass1"
