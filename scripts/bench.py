@@ -249,6 +249,7 @@ def machine() -> list[str]:
         f"RAM: {int(mem) / 1024 / 1024:.1f} GB; {platform.platform()}",
         f"Python {platform.python_version()}, Django {django.get_version()}, SQLite {sqlite3.sqlite_version}, "
         f"PostgreSQL {pg or 'không có'}",
+        "Tải trung bình của máy khi kết thúc (1/5/15 phút): " + " / ".join(f"{x:.1f}" for x in os.getloadavg()),
     ]
 
 
