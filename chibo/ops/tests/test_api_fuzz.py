@@ -10,6 +10,8 @@ import datetime as dt
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
@@ -22,11 +24,17 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
 
 @pytest.fixture
 def bearer(world):
+    # Schemathesis calls the WSGI app directly: keep Django from closing the test transaction's
+    # connection at the end of each request (Django's own test client does the same).
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
     m = services.create_meeting(actor=world.secretary, cell=world.cell1, kind="regular",
                                 scheduled_at=dt.datetime(2026, 12, 5, 12, 30, tzinfo=dt.UTC))
     services.publish(actor=world.secretary, meeting=m)
     services.start(actor=world.secretary, meeting=m)
-    return ApiToken.issue(world.secretary)[1]
+    yield ApiToken.issue(world.secretary)[1]
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.mark.django_db

@@ -131,7 +131,7 @@ def test_security_headers_and_csp_on_pages(client, world):
     assert response.headers["Referrer-Policy"] == "same-origin"
     assert response.headers["Cross-Origin-Opener-Policy"] == "same-origin"
     client.force_login(world.secretary)
-    page = client.get(f"/dang-vien/{world.member_same.pk}/")
+    page = client.get(f"/dang-vien/{world.member_same.member.pk}/")
     assert page.status_code == 200 and "Content-Security-Policy" in page.headers
     assert b'data-confirm="X\xc3\xb3a \xc4\x91\xe1\xba\xa3ng vi\xc3\xaan' in page.content
 
