@@ -14,7 +14,6 @@ idempotent, like every chibo task (they record progress on their own rows).
 from __future__ import annotations
 
 import datetime as dt
-from traceback import format_exception
 from typing import Any
 
 from django.tasks.backends.base import BaseTaskBackend
@@ -106,8 +105,9 @@ class RQBackend(BaseTaskBackend):
         self.validate_task(task)
         q = self.queue(task.queue_name)
         call_args = (task.module_path, normalize_json(list(args)), normalize_json(dict(kwargs)), task.takes_context)
-        options = {"retry": Retry(max=self.retries, interval=[5, 30, 120][: self.retries] or 5),
-                   "result_ttl": 7 * 24 * 3600, "failure_ttl": 30 * 24 * 3600}
+        options: dict[str, Any] = {"result_ttl": 7 * 24 * 3600, "failure_ttl": 30 * 24 * 3600}
+        if self.retries > 0:  # CHIBO_TASK_RETRIES=0: no retry
+            options["retry"] = Retry(max=self.retries, interval=[5, 30, 120][: self.retries])
         if task.run_after is not None:
             job = q.enqueue_at(task.run_after, execute, *call_args, **options)
         else:
@@ -128,6 +128,3 @@ class RQBackend(BaseTaskBackend):
         task = import_string(job.args[0])
         return _result(task, job, self.alias)
 
-
-def describe_failure(exc: BaseException) -> str:
-    return "".join(format_exception(exc))
