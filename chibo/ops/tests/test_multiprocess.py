@@ -109,3 +109,31 @@ def test_a_job_queued_on_one_machine_is_run_by_the_worker(deployment):
             break
         time.sleep(0.5)
     assert status == "SUCCESSFUL" and value.startswith(token + "@")
+
+
+def test_two_editors_on_two_servers_get_a_conflict_not_a_silent_overwrite(deployment):
+    """The cell's secretary (server A) and the province administrator (server B) edit the same
+    meeting from the same version: the second write is refused with 409 and nothing of it is kept."""
+    s = deployment
+    a, b = s.urls
+    cell = "gp41-x0000-c01"
+    tokens = {}
+    for url, user in ((a, cell), (b, "gp41-admin")):
+        r = requests.post(f"{url}/api/v1/auth/token", json={"username": user, "password": PASSWORD}, timeout=30)
+        assert r.status_code == 200, r.text
+        tokens[user] = {"Authorization": f"Bearer {r.json()['token']}"}
+    cell_id, = query(s, "select id from organisations_organisation where code = %s", cell)[0]
+    when = (dt.datetime.now(dt.UTC) + dt.timedelta(days=5)).replace(microsecond=0).isoformat()
+    r = requests.post(f"{a}/api/v1/meetings", json={"organisation": cell_id, "kind": "regular", "scheduled_at": when},
+                      headers=tokens[cell], timeout=30)
+    assert r.status_code == 201, r.text
+    meeting = r.json()
+    seen = requests.get(f"{b}/api/v1/meetings/{meeting['id']}", headers=tokens["gp41-admin"], timeout=30).json()
+    assert seen["version"] == meeting["version"]
+    first = requests.patch(f"{a}/api/v1/meetings/{meeting['id']}", headers=tokens[cell], timeout=30,
+                           json={"title": "Bản của bí thư", "expected_version": meeting["version"]})
+    second = requests.patch(f"{b}/api/v1/meetings/{meeting['id']}", headers=tokens["gp41-admin"], timeout=30,
+                            json={"title": "Bản của quản trị", "expected_version": seen["version"]})
+    assert first.status_code == 200 and second.status_code == 409, second.text
+    assert "detail" in second.json()
+    assert query(s, "select title from meetings_meeting where id = %s", meeting["id"])[0][0] == "Bản của bí thư"
