@@ -46,8 +46,10 @@ typecheck: venv
 lint: venv
 	$(PY) -m ruff check . && $(PY) -m ruff format --check .
 
+## SQLite and PostgreSQL side by side: pages vs the framework floor, roll-call writes, member import
+## (BENCH_ARGS="--cells 200 --seconds 5" for a quick run; --report docs/bench.md to rewrite the report).
 bench: venv
-	$(PY) scripts/bench_import.py
+	$(PY) scripts/bench.py $(BENCH_ARGS)
 
 lock:
 	uv pip compile --python-version 3.12 --generate-hashes requirements/dev.in -o requirements/dev.lock

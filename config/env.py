@@ -147,3 +147,25 @@ def database_from_url(url: str, *, base_dir: Path) -> dict[str, object]:
     raise ImproperlyConfigured(
         f"DATABASE_URL={url!r}: chỉ hỗ trợ sqlite:/// hoặc postgres://."
     )
+
+
+def redis_url(name: str) -> str:
+    """A Redis URL (redis://, rediss:// or unix://), or "" when NAME is unset."""
+    value = env_str(name, "")
+    if not value:
+        return ""
+    parts = urlsplit(value)
+    if parts.scheme not in {"redis", "rediss", "unix"}:
+        raise ImproperlyConfigured(
+            f"{name}={value!r}: dùng redis://máy:cổng/số, rediss://… hoặc unix:///đường/dẫn.sock."
+        )
+    if parts.scheme != "unix" and not parts.hostname:
+        raise ImproperlyConfigured(f"{name}={value!r}: thiếu tên máy Redis.")
+    try:
+        _ = parts.port
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name}={value!r}: cổng không hợp lệ.") from exc
+    db = parts.path.lstrip("/")
+    if parts.scheme != "unix" and db and not db.isdigit():
+        raise ImproperlyConfigured(f"{name}={value!r}: số cơ sở dữ liệu Redis phải là số nguyên.")
+    return value

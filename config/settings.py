@@ -7,9 +7,11 @@ See docs/deploy.md for the environment reference.
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 from config.env import (
     database_from_url,
@@ -18,6 +20,7 @@ from config.env import (
     env_list,
     env_str,
     persistent_secret,
+    redis_url,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -57,10 +60,12 @@ INSTALLED_APPS = [
     "chibo.bulletin",
     "chibo.annual",
     "chibo.api",
+    "chibo.ops",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -75,7 +80,8 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "config.urls"
+# The benchmark adds a minimal view (the framework floor) beside the app's URLs.
+ROOT_URLCONF = "chibo.ops.bench_urls" if env_bool("CHIBO_BENCH_FLOOR", False) else "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
@@ -89,6 +95,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "chibo.core.context_processors.chibo",
+                "django.template.context_processors.csp",
             ],
         },
     },
@@ -100,6 +107,47 @@ DATABASES = {
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# A PostgreSQL read replica: reads go there, writes and a user's reads right after a
+# write go to the primary (chibo.ops.dbrouter; pin length CHIBO_REPLICA_PIN_SECONDS).
+_replica = env_str("DATABASE_REPLICA_URL", "")
+CHIBO_REPLICA_PIN_SECONDS = env_int("CHIBO_REPLICA_PIN_SECONDS", 15, minimum=1)
+if _replica:
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL chỉ dùng khi DATABASE_URL là PostgreSQL.")
+    DATABASES["replica"] = database_from_url(_replica, base_dir=BASE_DIR)
+    if DATABASES["replica"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured(f"DATABASE_REPLICA_URL={_replica!r}: bản sao phải là PostgreSQL.")
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["chibo.ops.dbrouter.PrimaryReplicaRouter"]
+    MIDDLEWARE.insert(1, "chibo.ops.dbrouter.ReplicaPinMiddleware")
+
+# Cache and sessions: Redis when CHIBO_REDIS_URL is set (several app servers share it),
+# else the local memory cache and sessions in the database. CHIBO_SESSIONS=db|redis|cached_db.
+REDIS_URL = redis_url("CHIBO_REDIS_URL")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env_str("CHIBO_CACHE_PREFIX", "chibo"),
+            "TIMEOUT": env_int("CHIBO_CACHE_SECONDS", 300, minimum=1),
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+_SESSION_ENGINES = {
+    "db": "django.contrib.sessions.backends.db",
+    "redis": "django.contrib.sessions.backends.cache",
+    "cached_db": "django.contrib.sessions.backends.cached_db",
+}
+_sessions = env_str("CHIBO_SESSIONS", "redis" if REDIS_URL else "db")
+if _sessions not in _SESSION_ENGINES:
+    raise ImproperlyConfigured(
+        f"CHIBO_SESSIONS={_sessions!r}: chỉ nhận {', '.join(sorted(_SESSION_ENGINES))}."
+    )
+if _sessions != "db" and not REDIS_URL:
+    raise ImproperlyConfigured(f"CHIBO_SESSIONS={_sessions} cần CHIBO_REDIS_URL.")
+SESSION_ENGINE = _SESSION_ENGINES[_sessions]
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
@@ -143,8 +191,42 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env_str("CHIBO_MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "media/"
+# Uploads and generated files: the local disk (one machine), or S3-compatible object
+# storage through django-storages when several app servers share them (CHIBO_STORAGE=s3).
+_storage = env_str("CHIBO_STORAGE", "local")
+if _storage == "local":
+    _default_storage: dict[str, object] = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+elif _storage == "s3":
+    if importlib.util.find_spec("boto3") is None:
+        raise ImproperlyConfigured(
+            "CHIBO_STORAGE=s3 cần gói boto3 (django-storages dùng nó); gói này chưa có trong môi trường."
+        )
+    _bucket = env_str("CHIBO_S3_BUCKET", "")
+    if not _bucket:
+        raise ImproperlyConfigured("CHIBO_STORAGE=s3 cần CHIBO_S3_BUCKET.")
+    _addressing = env_str("CHIBO_S3_ADDRESSING", "path")
+    if _addressing not in ("path", "virtual"):
+        raise ImproperlyConfigured(f"CHIBO_S3_ADDRESSING={_addressing!r}: chỉ nhận path hoặc virtual.")
+    _default_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": _bucket,
+            "endpoint_url": env_str("CHIBO_S3_ENDPOINT_URL", "") or None,
+            "region_name": env_str("CHIBO_S3_REGION", "") or None,
+            "access_key": env_str("CHIBO_S3_ACCESS_KEY", "") or None,
+            "secret_key": env_str("CHIBO_S3_SECRET_KEY", "") or None,
+            "location": env_str("CHIBO_S3_PREFIX", ""),
+            "addressing_style": _addressing,
+            "default_acl": None,
+            "querystring_auth": True,  # private files: signed, expiring links
+            "querystring_expire": env_int("CHIBO_S3_LINK_SECONDS", 600, minimum=1),
+            "file_overwrite": False,
+        },
+    }
+else:
+    raise ImproperlyConfigured(f"CHIBO_STORAGE={_storage!r}: chỉ nhận local hoặc s3.")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _default_storage,
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
@@ -163,10 +245,16 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # immediate: run inside the request (tests, tiny installs); rq: Redis queue for many machines
 # (CHIBO_REDIS_URL).
 _tasks = env_str("CHIBO_TASKS", "database")
-_TASK_BACKENDS = {
+_TASK_BACKENDS: dict[str, dict[str, object]] = {
     "database": {"BACKEND": "django_tasks_db.DatabaseBackend"},
     "immediate": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"},
+    "rq": {
+        "BACKEND": "chibo.ops.rq_backend.RQBackend",
+        "OPTIONS": {"URL": REDIS_URL, "RETRIES": env_int("CHIBO_TASK_RETRIES", 3, minimum=0)},
+    },
 }
+if _tasks == "rq" and not REDIS_URL:
+    raise ImproperlyConfigured("CHIBO_TASKS=rq cần CHIBO_REDIS_URL.")
 if _tasks not in _TASK_BACKENDS:
     raise ImproperlyConfigured(
         f"CHIBO_TASKS={_tasks!r}: chỉ nhận {', '.join(sorted(_TASK_BACKENDS))}."
@@ -207,6 +295,26 @@ if env_bool("CHIBO_BEHIND_PROXY", False):
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Content-Security-Policy (Django's built-in middleware): only our own scripts, styles and
+# images; no inline script or handler (static/js/ui.js replaces onclick/onsubmit), no plugins,
+# no framing, forms post only to us. CHIBO_CSP_REPORT_ONLY=1 sends it as report-only instead.
+_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+if env_bool("CHIBO_CSP_REPORT_ONLY", False):
+    SECURE_CSP_REPORT_ONLY = _CSP
+else:
+    SECURE_CSP = _CSP
 
 NINJA_PAGINATION_PER_PAGE = 100
 CHIBO_DEFAULT_RULEBOOK = env_str("CHIBO_DEFAULT_RULEBOOK", "hd42-2025")

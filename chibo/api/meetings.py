@@ -419,7 +419,7 @@ class DocumentOut(Schema):
 # --- input schemas -----------------------------------------------------------------------
 class MeetingFilter(Schema):
     organisation: int | None = Field(None, description="Chỉ các buổi của tổ chức này và cấp dưới.")
-    year: int | None = Field(None, ge=1, description="Năm của ngày họp.")
+    year: int | None = Field(None, ge=1900, le=9998, description="Năm của ngày họp.")
     status: MeetingStatus | None = None
     kind: MeetingKind | None = None
 

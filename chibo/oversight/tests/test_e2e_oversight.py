@@ -138,10 +138,10 @@ def test_the_commune_officer_drills_down_from_the_commune_to_a_cell_and_a_meetin
     assert "Đã ban hành định hướng" in page.content()
     guidance_url = page.url
 
-    # The officer assigns himself to attend Thôn 1's meeting that month and is notified.
+    # The demo already has him at Thôn 1's meeting that month; he adds Thôn 2 and is notified.
     page.goto(f"{demo}/cap-tren/du-sinh-hoat/{an_binh.pk}/?nam={when.year}")
     page.select_option("#id_officer", label="Ủy viên Ban Thường vụ Đảng ủy xã An Bình")
-    page.select_option("#id_cell", label="Chi bộ thôn 1")
+    page.select_option("#id_cell", label="Chi bộ thôn 2")
     page.fill("#id_year", str(when.year))
     page.select_option("#id_month", str(when.month))
     page.click("button:has-text('Phân công và thông báo')")
@@ -153,7 +153,7 @@ def test_the_commune_officer_drills_down_from_the_commune_to_a_cell_and_a_meetin
     cell = browser.new_context(viewport=LAPTOP).new_page()
     login(cell, demo, "bithu.thon1")
     cell.goto(f"{demo}/sinh-hoat/{upcoming.pk}/")
-    cell.click("button:has-text('Đưa vào chương trình')")
+    cell.locator("li", has_text="57-NQ/TW").locator("button:has-text('Đưa vào chương trình')").click()
     cell.wait_for_load_state()
     assert (
         "Đã đưa “Quán triệt Nghị quyết 57-NQ/TW về chuyển đổi số” vào chương trình sinh hoạt."

@@ -1,0 +1,42 @@
+"""scripts/bench.py's report: ratios to the floor, and "chưa có" rows for modules not built yet."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+from pathlib import Path
+
+SCRIPT = Path(__file__).resolve().parents[3] / "scripts" / "bench.py"
+
+
+def load():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("chibo_bench_script", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def http(rps: float) -> dict:
+    return {"rps": rps, "p50": 10.0, "p95": 20.0, "n": 100, "errors": 0}
+
+
+def test_report_side_by_side_with_hooks_missing_and_present():
+    bench = load()
+    args = argparse.Namespace(cells=10, years=1, until="2026-10", seconds=1, threads=2, live=3, import_rows=100)
+    imp = {f: {"rows": 100, "seconds": 1.0, "rps": 100.0, "tm_peak_mb": 5.0, "maxrss_mb": 90.0} for f in ("xlsx", "csv")}
+    results = {
+        "sqlite": {"http": {"floor": http(200), "meeting": http(100), "members": http(50), "roll_call": http(20)},
+                   "hooks": {"dashboards": None, "documents": None}, "import": imp, "setup_seconds": 3, "db_size": ""},
+        "postgres": {"http": {"floor": http(100), "meeting": http(40), "members": http(30), "roll_call": http(10)},
+                     "hooks": {"dashboards": [["Tỉnh", {"p50": 40, "p95": 80}, {"p50": 20, "p95": 30}]],
+                               "documents": [["DOCX", {"p50": 120, "p95": 130}]]},
+                     "import": imp, "setup_seconds": 4, "db_size": ""},
+    }
+    text = bench.report(results, args, ["máy thử"])
+    meeting = next(line for line in text.splitlines() if line.startswith("| Trang buổi sinh hoạt"))
+    assert "100 req/s" in meeting and "50% sàn" in meeting and "40% sàn" in meeting
+    dash = next(line for line in text.splitlines() if line.startswith("| Bảng điều khiển"))
+    assert dash.split("|")[2].strip() == "chưa có" and "Tỉnh: p50 40/p95 80 ms (SQL 20/30 ms)" in dash
+    docs = next(line for line in text.splitlines() if line.startswith("| Biên bản"))
+    assert docs.split("|")[2].strip() == "chưa có" and "DOCX: 120 ms" in docs
+    assert "- máy thử" in text and "--cells 10" in text

@@ -1,0 +1,354 @@
+#!/usr/bin/env python
+"""`make bench`: chibo on the embedded SQLite and on PostgreSQL, side by side, in one run.
+
+For each database: a fresh database, `gen_province --cells N --years Y` (seeded), one gunicorn
+(2 sync workers) on 127.0.0.1 with a minimal view added (CHIBO_BENCH_FLOOR=1), and a client of
+T threads with keep-alive sessions logged in as the province administrator. Each row runs
+--seconds after a warm-up and reports requests/s and p50/p95 latency:
+
+  framework floor   GET /_bench/floor/ (same middleware, no chibo code)
+  meeting page      GET /sinh-hoat/<id>/ over approved meetings of many cells
+  member list       GET /dang-vien/ (the province's first page, sorted by given name)
+  roll-call write   POST …/dieu-hanh/diem-danh/<member>/ (htmx) over meetings in progress
+
+Then the member import (scripts/bench_import.py: rows/s, peak memory) on the same database.
+
+Hooks for modules built in parallel (a row shows "chưa có" while the module is missing):
+  chibo/oversight/bench.py: def cases() -> list[(label, orm_callable, sql_callable)]
+      dashboards: p50/p95 (warm) of the page computation beside hand-written SQL (the floor)
+  chibo/documents/bench.py: def cases() -> list[(label, callable)]
+      documents: milliseconds per minutes DOCX / PDF
+They are run inside `manage.py shell` on the generated province.
+
+Usage: .venv/bin/python scripts/bench.py [--cells 1000] [--years 1] [--seconds 10] [--threads 4]
+       [--only sqlite|postgres] [--report docs/bench.md]
+PostgreSQL: postgres://postgres@127.0.0.1:5432 (CHIBO_STACK_PG), a database chibo_bench_* is
+created and dropped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from chibo.ops import stack as st  # noqa: E402
+
+PASSWORD = "chibo-bench-pass"
+SETUP = r"""
+import json, datetime as dt
+from django.utils import timezone
+from chibo.accounts.models import User
+from chibo.meetings import services
+from chibo.meetings.models import Meeting, MeetingStatus
+from chibo.organisations.models import Organisation
+admin = User.objects.get(username="gp{seed}-admin")
+cells = list(Organisation.objects.filter(code__startswith="gp{seed}-x", kind="chi_bo").order_by("code")[:{live}])
+live = []
+for cell in cells:
+    m = services.create_meeting(actor=admin, cell=cell, kind="regular", scheduled_at=timezone.now() + dt.timedelta(hours=1))
+    services.publish(actor=admin, meeting=m)
+    services.start(actor=admin, meeting=m)
+    live.append([m.pk, list(m.attendance.values_list("member_id", flat=True))])
+approved = list(Meeting.objects.filter(status=MeetingStatus.APPROVED).order_by("?").values_list("pk", flat=True)[:200])
+print("JSON" + json.dumps({{"live": live, "approved": approved}}))
+"""
+HOOKS = r"""
+import json, statistics, time, importlib
+out = {{}}
+def timed(fn, n):
+    fn()
+    samples = []
+    for _ in range(n):
+        t = time.perf_counter(); fn(); samples.append((time.perf_counter() - t) * 1000)
+    samples.sort()
+    return {{"p50": statistics.median(samples), "p95": samples[int(len(samples) * 0.95) - 1] if len(samples) > 1 else samples[0]}}
+try:
+    mod = importlib.import_module("chibo.oversight.bench")
+    out["dashboards"] = [[label, timed(orm, {n}), timed(sql, {n})] for label, orm, sql in mod.cases()]
+except ModuleNotFoundError:
+    out["dashboards"] = None
+try:
+    mod = importlib.import_module("chibo.documents.bench")
+    out["documents"] = [[label, timed(fn, {docs})] for label, fn in mod.cases()]
+except ModuleNotFoundError:
+    out["documents"] = None
+print("JSON" + json.dumps(out))
+"""
+
+
+def json_from(output: str) -> dict:
+    line = next(line for line in output.splitlines() if line.startswith("JSON"))
+    return json.loads(line[4:])
+
+
+def login(base: str, username: str) -> requests.Session:
+    s = requests.Session()
+    s.get(f"{base}/tai-khoan/dang-nhap/", timeout=30)
+    r = s.post(f"{base}/tai-khoan/dang-nhap/", data={
+        "username": username, "password": PASSWORD, "csrfmiddlewaretoken": s.cookies["csrftoken"]},
+        allow_redirects=False, timeout=30)
+    if r.status_code != 302:
+        raise RuntimeError(f"Đăng nhập {username} thất bại ({r.status_code}).")
+    return s
+
+
+def clone(session: requests.Session) -> requests.Session:
+    s = requests.Session()
+    s.cookies.update(session.cookies)
+    return s
+
+
+def load(session: requests.Session, make_request, seconds: float, threads: int) -> dict:
+    """Run MAKE_REQUEST(session, i) in THREADS threads for SECONDS; requests/s and latency."""
+    stop = threading.Event()
+    latencies: list[list[float]] = [[] for _ in range(threads)]
+    errors = [0] * threads
+
+    def worker(k: int) -> None:
+        s = clone(session)
+        i = k
+        while not stop.is_set():
+            t = time.perf_counter()
+            r = make_request(s, i)
+            latencies[k].append(time.perf_counter() - t)
+            if r.status_code >= 400:
+                errors[k] += 1
+            i += threads
+
+    # Warm-up (not counted).
+    warm = clone(session)
+    for i in range(20):
+        make_request(warm, i)
+    pool = [threading.Thread(target=worker, args=(k,)) for k in range(threads)]
+    began = time.perf_counter()
+    for t in pool:
+        t.start()
+    time.sleep(seconds)
+    stop.set()
+    for t in pool:
+        t.join()
+    elapsed = time.perf_counter() - began
+    flat = sorted(x for lat in latencies for x in lat)
+    return {
+        "rps": len(flat) / elapsed, "n": len(flat), "errors": sum(errors),
+        "p50": statistics.median(flat) * 1000, "p95": flat[int(len(flat) * 0.95) - 1] * 1000,
+    }
+
+
+def http_rows(base: str, user: str, data: dict, seconds: float, threads: int) -> dict:
+    session = login(base, user)
+    approved = data["approved"]
+    pairs = [(m, member) for m, members in data["live"] for member in members]
+    statuses = ["present", "absent_excused"]
+
+    def floor(s, i):  # type: ignore[no-untyped-def]
+        return s.get(f"{base}/_bench/floor/", timeout=30)
+
+    def meeting(s, i):  # type: ignore[no-untyped-def]
+        return s.get(f"{base}/sinh-hoat/{approved[i % len(approved)]}/", timeout=30)
+
+    def members(s, i):  # type: ignore[no-untyped-def]
+        return s.get(f"{base}/dang-vien/", timeout=30)
+
+    def roll_call(s, i):  # type: ignore[no-untyped-def]
+        m, member = pairs[i % len(pairs)]
+        status = statuses[(i // len(pairs)) % 2]
+        return s.post(f"{base}/sinh-hoat/{m}/dieu-hanh/diem-danh/{member}/",
+                      data={"status": status, "reason": "Ốm" if status == "absent_excused" else ""},
+                      headers={"HX-Request": "true", "X-CSRFToken": s.cookies["csrftoken"]}, timeout=30)
+
+    out = {}
+    for name, fn in (("floor", floor), ("meeting", meeting), ("members", members), ("roll_call", roll_call)):
+        out[name] = load(session, fn, seconds, threads)
+        print(f"    {name:<10} {out[name]['rps']:8.1f} req/s  p50 {out[name]['p50']:6.1f} ms  "
+              f"p95 {out[name]['p95']:6.1f} ms  ({out[name]['n']} req, {out[name]['errors']} lỗi)", flush=True)
+    return out
+
+
+def import_rows(env: dict[str, str], rows: int) -> dict:
+    result = subprocess.run([sys.executable, "scripts/bench_import.py", "--rows", str(rows)], cwd=ROOT,
+                            env=env, capture_output=True, text=True, check=True)
+    out = {}
+    for line in result.stdout.splitlines():
+        parts = line.split()
+        if parts and parts[0] in ("xlsx", "csv"):
+            out[parts[0]] = {"rows": int(parts[1]), "seconds": float(parts[5]), "rps": float(parts[6]),
+                             "tm_peak_mb": float(parts[7]), "maxrss_mb": float(parts[8])}
+    return out
+
+
+def run_backend(kind: str, args: argparse.Namespace, root: Path) -> dict:
+    name = f"chibo_bench_{os.getpid()}"
+    print(f"== {kind}: tạo dữ liệu {args.cells} chi bộ × {args.years} năm …", flush=True)
+    began = time.perf_counter()
+    with st.running(
+        root / kind, name, servers=1, worker=False, redis=False, sqlite=(kind == "sqlite"), tasks="immediate",
+        gunicorn_workers=2, extra_env={"CHIBO_BENCH_FLOOR": "1"},
+        gen=["--cells", str(args.cells), "--years", str(args.years), "--seed", "1", "--until", args.until,
+             "--accounts", "--password", PASSWORD],
+    ) as s:
+        gen_seconds = time.perf_counter() - began
+        data = json_from(s.manage("shell", "-c", SETUP.format(seed=1, live=args.live)).stdout)
+        print(f"  sẵn sàng sau {gen_seconds:.0f} s; đo {args.seconds:.0f} s mỗi dòng, {args.threads} luồng", flush=True)
+        http = http_rows(s.urls[0], "gp1-admin", data, args.seconds, args.threads)
+        hooks = json_from(s.manage("shell", "-c", HOOKS.format(n=50, docs=10)).stdout)
+        env = {**s.env(), "DATABASE_URL": s.database_url}
+        s.stop_all()
+        db_size = ""
+        if kind == "sqlite":
+            db_size = f"{Path(s.database_url.removeprefix('sqlite:///')).stat().st_size / 1e6:.0f} MB"
+    if kind == "sqlite":  # bench_import.py makes and migrates its own SQLite file
+        imp = import_rows({k: v for k, v in env.items() if k != "DATABASE_URL"}, args.import_rows)
+    else:
+        imp = _pg_import(env, name, args.import_rows)
+    return {"http": http, "hooks": hooks, "import": imp, "setup_seconds": gen_seconds, "db_size": db_size}
+
+
+def _pg_import(env: dict[str, str], name: str, rows: int) -> dict:
+    db = f"{name}_imp"
+    st._pg_exec(f'DROP DATABASE IF EXISTS "{db}"')
+    st._pg_exec(f'CREATE DATABASE "{db}"')
+    try:
+        return import_rows({**env, "DATABASE_URL": f"{st.PG}/{db}"}, rows)
+    finally:
+        st._pg_exec(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+
+
+def machine() -> list[str]:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    mem = next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
+               if line.startswith("MemTotal"))
+    import sqlite3
+
+    import django
+
+    pg = ""
+    if st.pg_available():
+        import psycopg
+
+        with psycopg.connect(f"{st.PG}/postgres") as conn:
+            pg = conn.execute("show server_version").fetchone()[0]
+    return [
+        f"CPU: {cpu}, {os.cpu_count()} lõi (dùng chung với các tiến trình khác trên máy)",
+        f"RAM: {int(mem) / 1024 / 1024:.1f} GB; {platform.platform()}",
+        f"Python {platform.python_version()}, Django {django.get_version()}, SQLite {sqlite3.sqlite_version}, "
+        f"PostgreSQL {pg or 'không có'}",
+        "Tải trung bình của máy khi kết thúc (1/5/15 phút): " + " / ".join(f"{x:.1f}" for x in os.getloadavg()),
+    ]
+
+
+def cell(results: dict, kind: str, fn) -> str:  # type: ignore[no-untyped-def]
+    if kind not in results:
+        return "—"
+    try:
+        return fn(results[kind])
+    except (KeyError, TypeError, ZeroDivisionError):
+        return "chưa có"
+
+
+def report(results: dict, args: argparse.Namespace, lines: list[str]) -> str:
+    kinds = ["sqlite", "postgres"]
+    out = []
+    head = "| | SQLite | PostgreSQL |\n|---|---|---|"
+    out.append(head)
+    labels = {"floor": "Khung tối thiểu (framework floor)", "meeting": "Trang buổi sinh hoạt",
+              "members": "Danh sách đảng viên", "roll_call": "Ghi điểm danh (htmx POST)"}
+    for key, label in labels.items():
+        def fmt(r, key=key):  # type: ignore[no-untyped-def]
+            h = r["http"][key]
+            ratio = "" if key == "floor" else f", {h['rps'] / r['http']['floor']['rps'] * 100:.0f}% sàn"
+            return f"{h['rps']:.0f} req/s (p50 {h['p50']:.0f} ms, p95 {h['p95']:.0f} ms{ratio})"
+        out.append(f"| {label} | " + " | ".join(cell(results, k, fmt) for k in kinds) + " |")
+    for fmt_name in ("xlsx", "csv"):
+        def imp(r, f=fmt_name):  # type: ignore[no-untyped-def]
+            d = r["import"][f]
+            return f"{d['rps']:.0f} dòng/s ({d['rows']} dòng, {d['seconds']:.1f} s; RSS đỉnh {d['maxrss_mb']:.0f} MB)"
+        out.append(f"| Nhập đảng viên {fmt_name} | " + " | ".join(cell(results, k, imp) for k in kinds) + " |")
+
+    def dash(r):  # type: ignore[no-untyped-def]
+        rows = r["hooks"]["dashboards"]
+        if rows is None:
+            raise KeyError
+        return "<br>".join(f"{lab}: p50 {o['p50']:.0f}/p95 {o['p95']:.0f} ms (SQL {s['p50']:.0f}/{s['p95']:.0f} ms)"
+                           for lab, o, s in rows)
+
+    def docs(r):  # type: ignore[no-untyped-def]
+        rows = r["hooks"]["documents"]
+        if rows is None:
+            raise KeyError
+        return "<br>".join(f"{lab}: {o['p50']:.0f} ms" for lab, o in rows)
+
+    out.append("| Bảng điều khiển (p50/p95 ấm, so với SQL viết tay) | "
+               + " | ".join(cell(results, k, dash) for k in kinds) + " |")
+    out.append("| Biên bản DOCX / PDF (ms) | " + " | ".join(cell(results, k, docs) for k in kinds) + " |")
+    out.append("| Chuẩn bị (migrate + gen_province) | "
+               + " | ".join(cell(results, k, lambda r: f"{r['setup_seconds']:.0f} s") for k in kinds) + " |")
+    table = "\n".join(out)
+    cmd = (f".venv/bin/python scripts/bench.py --cells {args.cells} --years {args.years} --seconds {args.seconds:g} "
+           f"--threads {args.threads}")
+    return "\n".join([
+        "# chibo benchmark", "",
+        f"Chạy lúc {dt.datetime.now(dt.UTC):%d/%m/%Y %H:%M} UTC. Lệnh: `make bench` (= `{cmd}`).", "",
+        "## Máy", "", *[f"- {line}" for line in lines], "",
+        "## Kết quả", "", table, "",
+        "## Cách đo", "",
+        f"- Dữ liệu: `manage.py gen_province --cells {args.cells} --years {args.years} --seed 1 --until {args.until}` "
+        "trên một cơ sở dữ liệu mới cho mỗi loại.",
+        "- Máy chủ: một gunicorn, 2 worker đồng bộ, 127.0.0.1; khách: "
+        f"{args.threads} luồng Python giữ kết nối, đăng nhập quản trị tỉnh, {args.seconds:g} s mỗi dòng sau khi làm nóng. "
+        "Khách và máy chủ dùng chung 2 lõi nên số tuyệt đối thấp hơn máy thật; tỷ lệ so với sàn mới là điều cần xem.",
+        "- \"% sàn\": số yêu cầu/giây của trang chia cho của view tối thiểu trên cùng máy chủ (mục tiêu ≥ 40%).",
+        f"- Ghi điểm danh: POST htmx lần lượt trên {args.live} buổi đang họp, luân phiên có mặt / vắng có lý do.",
+        f"- Nhập đảng viên: `scripts/bench_import.py --rows {args.import_rows}` (xem trước + nhập) trên cùng loại cơ sở dữ liệu.",
+        "- Bảng điều khiển và biên bản: hàng hiện \"chưa có\" cho tới khi chibo/oversight/bench.py và "
+        "chibo/documents/bench.py tồn tại (xem docstring của scripts/bench.py).",
+        "",
+    ])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="chibo benchmark: SQLite and PostgreSQL side by side")
+    parser.add_argument("--cells", type=int, default=1000)
+    parser.add_argument("--years", type=int, default=1)
+    parser.add_argument("--until", default="2026-10")
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--live", type=int, default=20, help="meetings in progress for the roll-call rows")
+    parser.add_argument("--import-rows", type=int, default=10_000)
+    parser.add_argument("--only", choices=["sqlite", "postgres"])
+    parser.add_argument("--report", default=None, help="write the Markdown report here (e.g. docs/bench.md)")
+    args = parser.parse_args()
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="chibo-bench-") as tmp:
+        for kind in ("sqlite", "postgres"):
+            if args.only and args.only != kind:
+                continue
+            if kind == "postgres" and not st.pg_available():
+                print("PostgreSQL không chạy trên 127.0.0.1:5432: bỏ qua.", file=sys.stderr)
+                continue
+            results[kind] = run_backend(kind, args, Path(tmp))
+    text = report(results, args, machine())
+    print(text)
+    if args.report:
+        Path(args.report).write_text(text, encoding="utf-8")
+        print(f"Đã ghi {args.report}")
+
+
+if __name__ == "__main__":
+    main()
