@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from chibo.api import auth, errors, meetings, members, organisations
+from chibo.api import auth, bulletins, errors, meetings, members, organisations
 
 DESCRIPTION = """
 API của chibo. Mọi điểm cuối (trừ `POST /auth/token`) cần tiêu đề
@@ -29,3 +29,4 @@ api.add_router("/auth", auth.router)
 api.add_router("/organisations", organisations.router)
 api.add_router("/members", members.router)
 api.add_router("", meetings.router)
+api.add_router("", bulletins.router)
