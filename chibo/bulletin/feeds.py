@@ -12,11 +12,12 @@ import datetime as dt
 import hashlib
 import html
 import re
-import socket
 import time
+import unicodedata
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
@@ -153,6 +154,11 @@ def parse(data: bytes, content_type: str = "") -> tuple[list[Entry], str]:
     headers = {"content-type": content_type} if content_type else {}
     parsed = feedparser.parse(data, response_headers=headers)
     warning = ""
+    legacy = _vietnamese_legacy(parsed, data)
+    if legacy is not None:
+        parsed = feedparser.parse(legacy, response_headers={"content-type": "application/xml; charset=utf-8"})
+        if parsed.entries:
+            return _entries(parsed), "Nguồn tin khai báo sai bảng mã; đã đọc theo bảng mã tiếng Việt windows-1258."
     if parsed.bozo:
         exc = parsed.get("bozo_exception")
         name = type(exc).__name__ if exc else ""
@@ -164,6 +170,31 @@ def parse(data: bytes, content_type: str = "") -> tuple[list[Entry], str]:
         if parsed.bozo or not parsed.get("version"):
             raise FetchError("Nội dung tải về không phải RSS/Atom hợp lệ.")
         return [], warning
+    return _entries(parsed), warning
+
+
+def _vietnamese_legacy(parsed: Any, data: bytes) -> bytes | None:
+    """Bytes in windows-1258 (the old Vietnamese code page) declared as something else.
+
+    feedparser then falls back to windows-1252 and the titles come out as mojibake. Decode as
+    windows-1258 instead (its tones are combining marks: compose them) and re-declare as UTF-8.
+    """
+    exc = parsed.get("bozo_exception")
+    if not parsed.bozo or "Encoding" not in type(exc).__name__:
+        return None
+    if (parsed.get("encoding") or "").lower() not in ("windows-1252", "iso-8859-1", "cp1252", "latin-1"):
+        return None
+    try:
+        text = unicodedata.normalize("NFC", data.decode("windows-1258"))
+    except UnicodeDecodeError:
+        return None
+    if not re.search("[ạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹđĐơưƠƯ]", text):
+        return None
+    text = re.sub(r"^<\?xml[^>]*\?>", '<?xml version="1.0" encoding="utf-8"?>', text.lstrip("\ufeff"))
+    return text.encode("utf-8")
+
+
+def _entries(parsed: Any) -> list[Entry]:
     entries: list[Entry] = []
     seen: set[str] = set()
     for item in parsed.entries:
@@ -183,7 +214,7 @@ def parse(data: bytes, content_type: str = "") -> tuple[list[Entry], str]:
         stamp = item.get("published_parsed") or item.get("updated_parsed")
         published = dt.datetime(*stamp[:6], tzinfo=dt.UTC) if stamp else None
         entries.append(Entry(key=key, title=title or link, link=link, summary=summary, published_at=published))
-    return entries, warning
+    return entries
 
 
 def extract(url: str, limits: Limits) -> str:

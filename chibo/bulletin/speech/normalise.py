@@ -140,7 +140,9 @@ def _symbol_reading(text: str, m: re.Match[str], kind: str, no: str, issuer: str
     parts.append(number(no))
     if year:
         parts.append(f"năm {number(year)}")
-    parts.append(f"của {issuer}")
+    # "Hướng dẫn 12-HD/BTCTW của Ban Tổ chức Trung ương": the issuer is already said.
+    if not re.match(r"\s*(của|do)\s", m.string[m.end():m.end() + 6], re.IGNORECASE):
+        parts.append(f"của {issuer}")
     return " ".join(parts)
 
 
@@ -189,7 +191,17 @@ def _acronym_pattern(keys: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(rf"{_B}({alternatives}){_E}")
 
 
+_PAREN = re.compile(rf"\s*\(([{_UP}][{_UP}A-Za-z]+)\)")
+
+
 def acronyms(text: str, data: SpeechData) -> str:
+    def paren(m: re.Match[str]) -> str:
+        # "Đảng ủy (ĐU)": the acronym after its own expansion is not read twice.
+        full = data.acronyms.get(m.group(1), "")
+        said = m.string[:m.start()].lower()
+        return "" if full and said.endswith(full.lower()) else m.group(0)
+
+    text = _PAREN.sub(paren, text)
     pattern = _acronym_pattern(tuple(data.acronyms))
     return pattern.sub(lambda m: data.acronyms[m.group(1)], text)
 
@@ -259,6 +271,20 @@ def slashes(text: str, data: SpeechData) -> str:
     return _SLASH.sub(repl, text)
 
 
+_PERCENT_RANGE = re.compile(r"(?<![\d,])(\d+(?:,\d+)?)\s*%?\s*[-–]\s*(\d+(?:,\d+)?)\s*%")
+_PERCENT = re.compile(r"(?<![\d,])(\d+(?:,\d+)?)\s*%")
+_DECIMAL = re.compile(r"(?<![\d,.])(\d+),(\d+)(?![\d,])")
+_PER = re.compile(rf"{_B}([{_L}]+)/(tháng|năm|ngày|tuần|giờ|người|hộ|lượt|kg|ha|km){_E}")
+
+
+def percents_and_decimals(text: str) -> str:
+    """Decimals read their zeros ("7,09" → "bảy phẩy không chín"); "%" → "phần trăm"."""
+    text = _PERCENT_RANGE.sub(lambda m: f"{decimal(m.group(1))} đến {decimal(m.group(2))} phần trăm", text)
+    text = _PERCENT.sub(lambda m: f"{decimal(m.group(1))} phần trăm", text)
+    text = _DECIMAL.sub(lambda m: decimal(f"{m.group(1)},{m.group(2)}"), text)
+    return _PER.sub(lambda m: f"{m.group(1)} mỗi {m.group(2)}", text)
+
+
 def ranges(text: str) -> str:
     def repl(m: re.Match[str]) -> str:
         a, b = m.group(1), m.group(2)
@@ -309,6 +335,7 @@ def prepare(text: str, data: SpeechData | None = None) -> str:
     text = acronyms(text, data)
     text = numbers_with_separators(text)
     text = dates(text)
+    text = percents_and_decimals(text)
     text = ranges(text)
     text = slashes(text, data)
     text = counted_numbers(text)
