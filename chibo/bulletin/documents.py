@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import io
+import subprocess
 
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -12,6 +14,30 @@ from chibo.bulletin.selectors import grouped, ordered_entries
 from chibo.meetings.models import Meeting
 
 FONT = "Liberation Serif"
+FALLBACK_FONT = "DejaVu Serif"
+VIETNAMESE_SAMPLE = "ẢảẠạẤấẦầẨẩẪẫẬậẮắẰằẲẳẴẵẶặẸẹẺẻẼẽẾếỀềỂểỄễỆệỈỉỊịỌọỎỏỐốỒồỔổỖỗỘộỚớỜờỞởỠỡỢợỤụỦủỨứỪừỬửỮữỰựỲỳỴỵỶỷỸỹĐđƠơƯư"
+
+
+@functools.cache
+def pdf_font() -> str:
+    """Liberation Serif when the installed one has the Vietnamese letters, else DejaVu Serif.
+
+    Debian's fonts-liberation (1.07) lacks the precomposed Vietnamese letters; fonts-liberation2
+    has them. Mixing two fonts inside a word reads badly, so the whole PDF uses one that covers
+    Vietnamese.
+    """
+    try:
+        found = subprocess.run(["fc-match", "-f", "%{family}|%{file}", FONT], capture_output=True,
+                               text=True, timeout=10, check=True).stdout
+        family, path = found.split("|", 1)
+        if FONT not in family:
+            return FALLBACK_FONT
+        from fontTools.ttLib import TTFont
+
+        cmap = TTFont(path, lazy=True).getBestCmap()
+        return FONT if all(ord(c) in cmap for c in VIETNAMESE_SAMPLE) else FALLBACK_FONT
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return FALLBACK_FONT
 
 
 def _context(meeting: Meeting, bulletin: Bulletin | None) -> dict:
@@ -92,7 +118,7 @@ def pdf_bytes(meeting: Meeting, bulletin: Bulletin | None) -> bytes:
     from weasyprint import HTML
 
     ctx = _context(meeting, bulletin)
-    ctx.update({"heading": heading(meeting), "subtitle": subtitle(meeting), "font": FONT})
+    ctx.update({"heading": heading(meeting), "subtitle": subtitle(meeting), "font": pdf_font()})
     html = render_to_string("bulletin/print.html", ctx)
     return HTML(string=html).write_pdf()
 
