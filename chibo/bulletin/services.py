@@ -153,6 +153,9 @@ def set_suggestion(item: NewsItem) -> None:
 @transaction.atomic
 def record_extraction(*, item: NewsItem, body: str) -> NewsItem:
     body = vntext.clean(body, multiline=True)[:MAX_TEXT]
+    first, _, rest = body.partition("\n")
+    if first.strip().casefold() == item.title.strip().casefold():  # the page's own headline
+        body = rest.strip()
     status = ExtractStatus.OK if body else ExtractStatus.FAILED
     NewsItem.objects.filter(pk=item.pk).update(body=body, extract_status=status)
     item.body, item.extract_status = body, status

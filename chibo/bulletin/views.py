@@ -6,6 +6,7 @@ service or selector → response. A 403 says why (read-only role, approved meeti
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -16,7 +17,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -88,8 +89,8 @@ def _news_page(request: HttpRequest, org: Organisation, can_manage: bool, *, sta
         "page": page,
         "categories": Category.choices,
         "category": category,
-        "feed_form": feed_form or FeedForm(),
-        "item_form": item_form or ItemForm(),
+        "feed_form": feed_form or FeedForm(prefix="feed"),
+        "item_form": item_form or ItemForm(prefix="item"),
         "can_push": not org.is_cell,
     }, status=status)
 
@@ -107,7 +108,7 @@ def news(request: HttpRequest, org_id: int) -> HttpResponse:
 @explain_refusals
 def feed_add(request: HttpRequest, org_id: int) -> HttpResponse:
     org, _ = org_for_user(request.user, org_id, need=Perm.ORG_MANAGE)
-    form = FeedForm(request.POST)
+    form = FeedForm(request.POST, prefix="feed")
     if form.is_valid():
         try:
             feed = services.add_feed(actor=request.user, organisation=org, **form.cleaned_data)
@@ -172,7 +173,7 @@ def feed_remove(request: HttpRequest, org_id: int, feed_id: int) -> HttpResponse
 @explain_refusals
 def item_add(request: HttpRequest, org_id: int) -> HttpResponse:
     org, _ = org_for_user(request.user, org_id, need=Perm.ORG_MANAGE)
-    form = ItemForm(request.POST)
+    form = ItemForm(request.POST, prefix="item")
     if form.is_valid():
         try:
             item = services.add_item(actor=request.user, organisation=org, **form.cleaned_data)
@@ -348,24 +349,54 @@ def audio_panel(request: HttpRequest, pk: int) -> HttpResponse:
     })
 
 
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def ranged(request: HttpRequest, data: bytes, content_type: str, filename: str = "") -> HttpResponse:
+    """Serve DATA honouring a single byte range: browsers seek audio (chapters) with Range requests."""
+    size = len(data)
+    m = _RANGE.match(request.headers.get("Range", "").strip())
+    if m and (m.group(1) or m.group(2)):
+        if m.group(1):
+            start = int(m.group(1))
+            end = min(int(m.group(2)), size - 1) if m.group(2) else size - 1
+        else:  # suffix range: the last N bytes
+            start, end = max(0, size - int(m.group(2))), size - 1
+        if start >= size or start > end:
+            resp = HttpResponse(status=416)
+            resp["Content-Range"] = f"bytes */{size}"
+            return resp
+        resp = HttpResponse(data[start:end + 1], status=206, content_type=content_type)
+        resp["Content-Range"] = f"bytes {start}-{end}/{size}"
+    else:
+        resp = HttpResponse(data, content_type=content_type)
+    resp["Accept-Ranges"] = "bytes"
+    resp["Content-Length"] = str(len(resp.content))
+    resp["Cache-Control"] = "private, max-age=3600"
+    if filename:
+        resp["Content-Disposition"] = f'inline; filename="{filename}"'
+    return resp
+
+
 @require_GET
 @login_required
-def audio_file(request: HttpRequest, pk: int) -> FileResponse:
+def audio_file(request: HttpRequest, pk: int) -> HttpResponse:
     meeting, _ = meeting_for_user(request.user, pk, need=Perm.MEETING_VIEW)
     bulletin = selectors.bulletin_of(meeting)
     if bulletin is None or not bulletin.audio_ready:
         raise Http404("Bản tin chưa có âm thanh.")
     try:
-        fh = bulletin.audio_file.open("rb")
+        with bulletin.audio_file.open("rb") as fh:
+            data = fh.read()
     except (FileNotFoundError, OSError):
         raise Http404("Tệp âm thanh không còn trên máy chủ.") from None
     content_type = "audio/ogg" if bulletin.audio_format == "ogg" else "audio/mpeg"
-    return FileResponse(fh, content_type=content_type, filename=f"ban-tin-{meeting.pk}.{bulletin.audio_format or 'mp3'}")
+    return ranged(request, data, content_type, f"ban-tin-{meeting.pk}.{bulletin.audio_format or 'mp3'}")
 
 
 @require_GET
 @login_required
-def clip_file(request: HttpRequest, pk: int, entry_id: int) -> FileResponse:
+def clip_file(request: HttpRequest, pk: int, entry_id: int) -> HttpResponse:
     meeting, _ = meeting_for_user(request.user, pk, need=Perm.MEETING_VIEW)
     entry = _entry_of(meeting, entry_id)
     if entry.audio_status != AudioStatus.READY or not entry.audio_path:
@@ -373,7 +404,7 @@ def clip_file(request: HttpRequest, pk: int, entry_id: int) -> FileResponse:
     path = (Path(settings.MEDIA_ROOT) / entry.audio_path).resolve()
     if not path.is_relative_to(Path(settings.MEDIA_ROOT).resolve()) or not path.is_file():
         raise Http404("Tệp âm thanh không còn trên máy chủ.")
-    return FileResponse(path.open("rb"), content_type="audio/wav")
+    return ranged(request, path.read_bytes(), "audio/wav")
 
 
 @require_GET

@@ -116,6 +116,22 @@ def test_audio_files_are_scoped(world, filled, client, persona, suffix, django_c
         assert text.startswith("WEBVTT") and "00:00:00.000 --> " in text and "Hội nghị thượng đỉnh ASEAN" in text
 
 
+def test_the_audio_can_be_sought_by_byte_range(world, filled, client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.request_audio(actor=world.secretary, meeting=filled)
+    client.force_login(world.member_same)
+    whole = client.get(f"/thoi-su/hop/{filled.pk}/am-thanh/")
+    assert whole.status_code == 200 and whole["Accept-Ranges"] == "bytes" and whole["Content-Type"] == "audio/mpeg"
+    size = len(whole.content)
+    part = client.get(f"/thoi-su/hop/{filled.pk}/am-thanh/", HTTP_RANGE="bytes=1000-1999")
+    assert part.status_code == 206 and part["Content-Range"] == f"bytes 1000-1999/{size}"
+    assert part.content == whole.content[1000:2000]
+    tail = client.get(f"/thoi-su/hop/{filled.pk}/am-thanh/", HTTP_RANGE="bytes=-500")
+    assert tail.status_code == 206 and tail.content == whole.content[-500:]
+    beyond = client.get(f"/thoi-su/hop/{filled.pk}/am-thanh/", HTTP_RANGE=f"bytes={size + 10}-")
+    assert beyond.status_code == 416
+
+
 def test_no_audio_yet_is_a_404_not_an_error(world, filled, client):
     client.force_login(world.secretary)
     assert client.get(f"/thoi-su/hop/{filled.pk}/am-thanh/").status_code == 404
@@ -231,11 +247,11 @@ def org_writes(w) -> dict[str, Callable[[], tuple[str, dict[str, Any]]]]:  # typ
                                                 defaults={"name": "Báo tỉnh", "category": "trong_tinh"})[0]
 
     return {
-        "feed_add": lambda: (f"/thoi-su/to-chuc/{org}/nguon/them/", {"name": "Cổng TTĐT tỉnh", "url": "http://127.0.0.1:9/tin.rss", "category": "trong_tinh"}),
+        "feed_add": lambda: (f"/thoi-su/to-chuc/{org}/nguon/them/", {"feed-name": "Cổng TTĐT tỉnh", "feed-url": "http://127.0.0.1:9/tin.rss", "feed-category": "trong_tinh"}),
         "feed_fetch": lambda: (f"/thoi-su/to-chuc/{org}/nguon/{feed().pk}/lay-tin/", {}),
         "feed_toggle": lambda: (f"/thoi-su/to-chuc/{org}/nguon/{feed().pk}/bat-tat/", {}),
         "feed_remove": lambda: (f"/thoi-su/to-chuc/{org}/nguon/{feed().pk}/xoa/", {}),
-        "item_add": lambda: (f"/thoi-su/to-chuc/{org}/tin/them/", {"category": "nganh", "title": "Tin ngành", "text": "Nội dung."}),
+        "item_add": lambda: (f"/thoi-su/to-chuc/{org}/tin/them/", {"item-category": "nganh", "item-title": "Tin ngành", "item-text": "Nội dung."}),
     }
 
 
@@ -290,7 +306,7 @@ def test_anonymous_users_are_sent_to_log_in(client, world, meeting, settings):
 
 def test_bad_feed_input_gets_vietnamese_errors(world, client):
     client.force_login(world.secretary)
-    resp = client.post(f"/thoi-su/to-chuc/{world.cell1.pk}/nguon/them/", {"name": "X", "url": "file:///etc/passwd", "category": "trong_tinh"})
+    resp = client.post(f"/thoi-su/to-chuc/{world.cell1.pk}/nguon/them/", {"feed-name": "X", "feed-url": "file:///etc/passwd", "feed-category": "trong_tinh"})
     assert resp.status_code == 400 and "Địa chỉ phải bắt đầu bằng http:// hoặc https://." in resp.content.decode()
     assert not FeedSource.objects.exists()
 
@@ -298,7 +314,7 @@ def test_bad_feed_input_gets_vietnamese_errors(world, client):
 def test_an_upper_committee_pushes_news_down_to_every_cell_below(world, client, meeting):
     client.force_login(world.admin)
     resp = client.post(f"/thoi-su/to-chuc/{world.an_binh.pk}/tin/them/",
-                       {"category": "trong_tinh", "title": "Thông báo của Đảng ủy xã", "text": "Nội dung chuyển xuống.", "push": "on"})
+                       {"item-category": "trong_tinh", "item-title": "Thông báo của Đảng ủy xã", "item-text": "Nội dung chuyển xuống.", "item-push": "on"})
     assert resp.status_code == 302
     item = NewsItem.objects.get(title="Thông báo của Đảng ủy xã")
     assert item.origin == Origin.PUSHED
