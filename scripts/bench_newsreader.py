@@ -33,31 +33,47 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 ITEMS = [
-    ("Tỉnh ủy sơ kết công tác xây dựng Đảng",
-     "Sáng 28/11/2026, Ban Thường vụ Tỉnh ủy tổ chức hội nghị sơ kết công tác xây dựng Đảng năm 2026. "
-     "Toàn Đảng bộ kết nạp 1.245 đảng viên mới, đạt 103,5% kế hoạch; 15/16 chỉ tiêu chủ yếu đạt và vượt. "
-     "Hội nghị quán triệt Hướng dẫn số 12-HD/BTCTW và Quy định 366-QĐ/TW về kiểm điểm, đánh giá, xếp loại."),
-    ("Kinh tế của tỉnh tăng trưởng khá",
-     "Theo UBND tỉnh, tổng sản phẩm trên địa bàn 11 tháng ước tăng 7,09% so với cùng kỳ; thu ngân sách đạt "
-     "12.350 tỷ đồng; kim ngạch xuất khẩu đạt 1,2 tỷ USD. Thu nhập bình quân đạt 5.200.000 đồng/tháng."),
-    ("Chương trình mục tiêu quốc gia xây dựng nông thôn mới",
-     "Đến nay có 27/30 xã đạt chuẩn nông thôn mới, 8 xã đạt chuẩn nâng cao. Giai đoạn 2026-2030, tỉnh phấn đấu "
-     "100% xã đạt chuẩn; mỗi năm giải ngân từ 5-7% tổng vốn đầu tư công cho hạ tầng nông thôn."),
-    ("Triển khai Nghị quyết 57-NQ/TW về khoa học, công nghệ",
-     "Đảng ủy các xã, phường triển khai Nghị quyết 57-NQ/TW của Bộ Chính trị về đột phá phát triển khoa học, "
-     "công nghệ, đổi mới sáng tạo và chuyển đổi số. Đến ngày 15/12, 100% chi bộ sử dụng sổ tay đảng viên điện tử."),
-    ("Kỳ họp thứ 10 Quốc hội khóa XV bế mạc",
-     "Chiều 28/11, Kỳ họp thứ 10 Quốc hội khóa XV bế mạc sau 40 ngày làm việc. Quốc hội thông qua 15 luật và "
-     "18 nghị quyết, trong đó có Luật số 56/2024/QH15 sửa đổi, bổ sung một số điều của các luật về tài chính."),
-    ("Hội nghị cấp cao ASEAN lần thứ 47",
-     "Hội nghị cấp cao ASEAN lần thứ 47 khai mạc ngày 26/10/2026. Các nhà lãnh đạo thông qua Tầm nhìn Cộng đồng "
-     "ASEAN 2045; thương mại nội khối năm qua đạt hơn 800 tỷ USD, tăng 3,5%."),
-    ("Tình hình thế giới",
-     "Quỹ Tiền tệ Quốc tế dự báo kinh tế thế giới năm 2027 tăng trưởng 3,1%; lạm phát toàn cầu giảm còn 4,2%. "
-     "Liên hợp quốc kêu gọi tăng cường hợp tác ứng phó biến đổi khí hậu tại hội nghị COP 31."),
-    ("Ngành giáo dục chuẩn bị thi học kỳ I",
-     "Sở Giáo dục và Đào tạo hướng dẫn các trường THCS, THPT tổ chức kiểm tra học kỳ I từ ngày 20-22/12. "
-     "Tỷ lệ học sinh đi học đúng độ tuổi đạt 99,8%; 12 trường được công nhận đạt chuẩn quốc gia trong quý IV."),
+    (
+        "Tỉnh ủy sơ kết công tác xây dựng Đảng",
+        "Sáng 28/11/2026, Ban Thường vụ Tỉnh ủy tổ chức hội nghị sơ kết công tác xây dựng Đảng năm 2026. "
+        "Toàn Đảng bộ kết nạp 1.245 đảng viên mới, đạt 103,5% kế hoạch; 15/16 chỉ tiêu chủ yếu đạt và vượt. "
+        "Hội nghị quán triệt Hướng dẫn số 12-HD/BTCTW và Quy định 366-QĐ/TW về kiểm điểm, đánh giá, xếp loại.",
+    ),
+    (
+        "Kinh tế của tỉnh tăng trưởng khá",
+        "Theo UBND tỉnh, tổng sản phẩm trên địa bàn 11 tháng ước tăng 7,09% so với cùng kỳ; thu ngân sách đạt "
+        "12.350 tỷ đồng; kim ngạch xuất khẩu đạt 1,2 tỷ USD. Thu nhập bình quân đạt 5.200.000 đồng/tháng.",
+    ),
+    (
+        "Chương trình mục tiêu quốc gia xây dựng nông thôn mới",
+        "Đến nay có 27/30 xã đạt chuẩn nông thôn mới, 8 xã đạt chuẩn nâng cao. Giai đoạn 2026-2030, tỉnh phấn đấu "
+        "100% xã đạt chuẩn; mỗi năm giải ngân từ 5-7% tổng vốn đầu tư công cho hạ tầng nông thôn.",
+    ),
+    (
+        "Triển khai Nghị quyết 57-NQ/TW về khoa học, công nghệ",
+        "Đảng ủy các xã, phường triển khai Nghị quyết 57-NQ/TW của Bộ Chính trị về đột phá phát triển khoa học, "
+        "công nghệ, đổi mới sáng tạo và chuyển đổi số. Đến ngày 15/12, 100% chi bộ sử dụng sổ tay đảng viên điện tử.",
+    ),
+    (
+        "Kỳ họp thứ 10 Quốc hội khóa XV bế mạc",
+        "Chiều 28/11, Kỳ họp thứ 10 Quốc hội khóa XV bế mạc sau 40 ngày làm việc. Quốc hội thông qua 15 luật và "
+        "18 nghị quyết, trong đó có Luật số 56/2024/QH15 sửa đổi, bổ sung một số điều của các luật về tài chính.",
+    ),
+    (
+        "Hội nghị cấp cao ASEAN lần thứ 47",
+        "Hội nghị cấp cao ASEAN lần thứ 47 khai mạc ngày 26/10/2026. Các nhà lãnh đạo thông qua Tầm nhìn Cộng đồng "
+        "ASEAN 2045; thương mại nội khối năm qua đạt hơn 800 tỷ USD, tăng 3,5%.",
+    ),
+    (
+        "Tình hình thế giới",
+        "Quỹ Tiền tệ Quốc tế dự báo kinh tế thế giới năm 2027 tăng trưởng 3,1%; lạm phát toàn cầu giảm còn 4,2%. "
+        "Liên hợp quốc kêu gọi tăng cường hợp tác ứng phó biến đổi khí hậu tại hội nghị COP 31.",
+    ),
+    (
+        "Ngành giáo dục chuẩn bị thi học kỳ I",
+        "Sở Giáo dục và Đào tạo hướng dẫn các trường THCS, THPT tổ chức kiểm tra học kỳ I từ ngày 20-22/12. "
+        "Tỷ lệ học sinh đi học đúng độ tuổi đạt 99,8%; 12 trường được công nhận đạt chuẩn quốc gia trong quý IV.",
+    ),
 ]
 
 
@@ -120,14 +136,22 @@ def main() -> int:
 
         chars = sum(len(t) for t in texts)
         words = sum(len(normalise(t).split()) for t in texts)
-        print(f"chibo newsreader benchmark — {platform.node()} ({os.cpu_count()} CPU), Python {platform.python_version()}")
+        print(
+            f"chibo newsreader benchmark — {platform.node()} ({os.cpu_count()} CPU), Python {platform.python_version()}"
+        )
         print(f"engine: {engine.key}   format: {args.format}")
         print(f"bulletin: {len(texts)} items, {chars} characters, {words} spoken syllables")
-        print(f"audio: {chapters[-1][1]:.1f} s ({chapters[-1][1] / 60:.2f} min) incl. {len(clips) - 1} pauses of {audiolib.PAUSE_SECONDS:g} s; speech {speech:.1f} s")
+        print(
+            f"audio: {chapters[-1][1]:.1f} s ({chapters[-1][1] / 60:.2f} min) incl. {len(clips) - 1} pauses of {audiolib.PAUSE_SECONDS:g} s; speech {speech:.1f} s"
+        )
         print(f"time to first audio: {first_audio:.3f} s (first item, {clips[0].duration:.1f} s of audio)")
         print(f"speaking (normalise + synthesise + write clips): {speak_seconds:.2f} s")
-        print(f"real-time factor: {speak_seconds / speech:.4f} (speaking time / speech duration; {speech / speak_seconds:.0f}x faster than real time)")
-        print(f"join + encode {args.format}: {join_seconds:.2f} s; total {total:.2f} s; RTF incl. encoding {total / chapters[-1][1]:.4f}")
+        print(
+            f"real-time factor: {speak_seconds / speech:.4f} (speaking time / speech duration; {speech / speak_seconds:.0f}x faster than real time)"
+        )
+        print(
+            f"join + encode {args.format}: {join_seconds:.2f} s; total {total:.2f} s; RTF incl. encoding {total / chapters[-1][1]:.4f}"
+        )
         print(f"re-render with warm cache: {warm:.3f} s (0 items spoken)")
         print(f"file: {out.stat().st_size / 1024:.0f} KB")
     return 0

@@ -33,7 +33,9 @@ class FeedOut(Schema):
     url: str
     category: str
     active: bool
-    healthy: bool | None = Field(description="null: chưa lấy tin lần nào; true: lần gần nhất thành công; false: lỗi.")
+    healthy: bool | None = Field(
+        description="null: chưa lấy tin lần nào; true: lần gần nhất thành công; false: lỗi."
+    )
     last_success_at: dt.datetime | None
     last_error: str
     last_error_at: dt.datetime | None
@@ -97,7 +99,9 @@ class BulletinOut(Schema):
 
 
 class EntryAddIn(InputSchema):
-    item_id: int | None = Field(None, description="Tin có sẵn; bỏ trống để gõ tin trực tiếp (cần category, title, text).")
+    item_id: int | None = Field(
+        None, description="Tin có sẵn; bỏ trống để gõ tin trực tiếp (cần category, title, text)."
+    )
     category: str | None = Field(None, description=CATEGORY_HELP)
     title: str | None = None
     text: str | None = None
@@ -112,17 +116,31 @@ class EntryPatchIn(InputSchema):
 
 def _item_out(i: NewsItem) -> dict[str, Any]:
     return {
-        "id": i.pk, "organisation_id": i.organisation_id, "origin": i.origin, "category": i.category,
-        "title": i.title, "link": i.link, "text": i.full_text, "suggested_summary": i.suggested,
+        "id": i.pk,
+        "organisation_id": i.organisation_id,
+        "origin": i.origin,
+        "category": i.category,
+        "title": i.title,
+        "link": i.link,
+        "text": i.full_text,
+        "suggested_summary": i.suggested,
         "published_at": i.published_at,
     }
 
 
 def _entry_out(e: Entry) -> dict[str, Any]:
     return {
-        "id": e.pk, "item_id": e.item_id, "category": e.category, "category_label": e.get_category_display(),
-        "order": e.order, "title": e.title, "text": e.text, "source_name": e.source_name,
-        "audio_status": e.audio_status, "audio_duration": e.audio_duration, "audio_error": e.audio_error,
+        "id": e.pk,
+        "item_id": e.item_id,
+        "category": e.category,
+        "category_label": e.get_category_display(),
+        "order": e.order,
+        "title": e.title,
+        "text": e.text,
+        "source_name": e.source_name,
+        "audio_status": e.audio_status,
+        "audio_duration": e.audio_duration,
+        "audio_error": e.audio_error,
     }
 
 
@@ -154,21 +172,29 @@ def _managed(request: HttpRequest, meeting_id: int) -> Meeting:
 
 def _entry(meeting: Meeting, entry_id: int) -> Entry:
     try:
-        return Entry.objects.select_related("bulletin", "bulletin__meeting").get(pk=entry_id, bulletin__meeting=meeting)
+        return Entry.objects.select_related("bulletin", "bulletin__meeting").get(
+            pk=entry_id, bulletin__meeting=meeting
+        )
     except Entry.DoesNotExist:
         raise Http404("Không tìm thấy mục tin.") from None
 
 
 # --- sources and items --------------------------------------------------------------------
-@router.get("/bulletins/organisations/{org_id}/feeds", response={200: list[FeedOut], **READ_ERRORS},
-            summary="Nguồn tin RSS/Atom của một tổ chức và trạng thái")
+@router.get(
+    "/bulletins/organisations/{org_id}/feeds",
+    response={200: list[FeedOut], **READ_ERRORS},
+    summary="Nguồn tin RSS/Atom của một tổ chức và trạng thái",
+)
 def list_feeds(request: HttpRequest, org_id: int) -> Any:
     org, _ = org_for_user(request.user, org_id, need=Perm.ORG_VIEW)
     return list(selectors.feeds_of(org))
 
 
-@router.get("/bulletins/organisations/{org_id}/items", response={200: list[ItemOut], **READ_ERRORS},
-            summary="Tin của tổ chức (kể cả tin cấp trên chuyển xuống)")
+@router.get(
+    "/bulletins/organisations/{org_id}/items",
+    response={200: list[ItemOut], **READ_ERRORS},
+    summary="Tin của tổ chức (kể cả tin cấp trên chuyển xuống)",
+)
 def list_items(request: HttpRequest, org_id: int, category: str = "", limit: int = 100) -> Any:
     org, _ = org_for_user(request.user, org_id, need=Perm.ORG_VIEW)
     qs = selectors.items_for_cell(org)
@@ -177,16 +203,22 @@ def list_items(request: HttpRequest, org_id: int, category: str = "", limit: int
     return [_item_out(i) for i in qs[: max(1, min(limit, 500))]]
 
 
-@router.post("/bulletins/organisations/{org_id}/items", response={201: ItemOut, **WRITE_ERRORS},
-             summary="Thêm tin nhập tay hoặc chuyển tin xuống chi bộ")
+@router.post(
+    "/bulletins/organisations/{org_id}/items",
+    response={201: ItemOut, **WRITE_ERRORS},
+    summary="Thêm tin nhập tay hoặc chuyển tin xuống chi bộ",
+)
 def add_item(request: HttpRequest, org_id: int, payload: ItemIn) -> Any:
     org, _ = org_for_user(request.user, org_id, need=Perm.ORG_MANAGE)
     item = services.add_item(actor=request.user, organisation=org, **payload.model_dump())
     return Status(201, _item_out(item))
 
 
-@router.post("/bulletins/organisations/{org_id}/feeds/{feed_id}/fetch", response={200: FeedOut, **WRITE_ERRORS},
-             summary="Lấy tin ngay từ một nguồn")
+@router.post(
+    "/bulletins/organisations/{org_id}/feeds/{feed_id}/fetch",
+    response={200: FeedOut, **WRITE_ERRORS},
+    summary="Lấy tin ngay từ một nguồn",
+)
 def fetch(request: HttpRequest, org_id: int, feed_id: int) -> Any:
     org, _ = org_for_user(request.user, org_id, need=Perm.ORG_MANAGE)
     try:
@@ -201,31 +233,49 @@ def fetch(request: HttpRequest, org_id: int, feed_id: int) -> Any:
 
 
 # --- the bulletin of a meeting ------------------------------------------------------------
-@router.get("/bulletins/meetings/{meeting_id}", response={200: BulletinOut, **READ_ERRORS},
-            summary="Bản tin thời sự của một buổi sinh hoạt")
+@router.get(
+    "/bulletins/meetings/{meeting_id}",
+    response={200: BulletinOut, **READ_ERRORS},
+    summary="Bản tin thời sự của một buổi sinh hoạt",
+)
 def get_bulletin(request: HttpRequest, meeting_id: int) -> Any:
     meeting, _ = meeting_for_user(request.user, meeting_id, need=Perm.MEETING_VIEW)
     return _bulletin_out(request, meeting, selectors.bulletin_of(meeting))
 
 
-@router.post("/bulletins/meetings/{meeting_id}/entries", response={201: EntryOut, **WRITE_ERRORS},
-             summary="Đưa một tin vào bản tin (hoặc gõ tin trực tiếp)")
+@router.post(
+    "/bulletins/meetings/{meeting_id}/entries",
+    response={201: EntryOut, **WRITE_ERRORS},
+    summary="Đưa một tin vào bản tin (hoặc gõ tin trực tiếp)",
+)
 def add_entry(request: HttpRequest, meeting_id: int, payload: EntryAddIn) -> Any:
     meeting = _managed(request, meeting_id)
     if payload.item_id is not None:
         try:
-            item = selectors.items_for_cell(meeting.organisation).select_related("source").get(pk=payload.item_id)
+            item = (
+                selectors.items_for_cell(meeting.organisation)
+                .select_related("source")
+                .get(pk=payload.item_id)
+            )
         except NewsItem.DoesNotExist:
             raise Http404("Không tìm thấy tin.") from None
         entry = services.add_entry(actor=request.user, meeting=meeting, item=item)
     else:
-        entry = services.add_typed_entry(actor=request.user, meeting=meeting, category=payload.category or "",
-                                         title=payload.title or "", text=payload.text or "")
+        entry = services.add_typed_entry(
+            actor=request.user,
+            meeting=meeting,
+            category=payload.category or "",
+            title=payload.title or "",
+            text=payload.text or "",
+        )
     return Status(201, _entry_out(entry))
 
 
-@router.patch("/bulletins/meetings/{meeting_id}/entries/{entry_id}", response={200: EntryOut, **WRITE_ERRORS},
-              summary="Sửa tiêu đề, nội dung đọc, chuyên mục hoặc thứ tự của một mục")
+@router.patch(
+    "/bulletins/meetings/{meeting_id}/entries/{entry_id}",
+    response={200: EntryOut, **WRITE_ERRORS},
+    summary="Sửa tiêu đề, nội dung đọc, chuyên mục hoặc thứ tự của một mục",
+)
 def update_entry(request: HttpRequest, meeting_id: int, entry_id: int, payload: EntryPatchIn) -> Any:
     meeting = _managed(request, meeting_id)
     entry = _entry(meeting, entry_id)
@@ -237,7 +287,8 @@ def update_entry(request: HttpRequest, meeting_id: int, entry_id: int, payload: 
         entry = services.move_entry(actor=request.user, entry=entry, up=payload.move == "up")
     if payload.title is not None or payload.text is not None or payload.category is not None:
         entry = services.update_entry(
-            actor=request.user, entry=entry,
+            actor=request.user,
+            entry=entry,
             title=payload.title if payload.title is not None else entry.title,
             text=payload.text if payload.text is not None else entry.text,
             category=payload.category,
@@ -246,16 +297,22 @@ def update_entry(request: HttpRequest, meeting_id: int, entry_id: int, payload: 
     return _entry_out(entry)
 
 
-@router.delete("/bulletins/meetings/{meeting_id}/entries/{entry_id}", response={204: None, **WRITE_ERRORS},
-               summary="Bỏ một mục khỏi bản tin")
+@router.delete(
+    "/bulletins/meetings/{meeting_id}/entries/{entry_id}",
+    response={204: None, **WRITE_ERRORS},
+    summary="Bỏ một mục khỏi bản tin",
+)
 def remove_entry(request: HttpRequest, meeting_id: int, entry_id: int) -> Any:
     meeting = _managed(request, meeting_id)
     services.remove_entry(actor=request.user, entry=_entry(meeting, entry_id))
     return Status(204, None)
 
 
-@router.post("/bulletins/meetings/{meeting_id}/audio", response={202: BulletinOut, **WRITE_ERRORS},
-             summary="Tạo âm thanh bản tin (chạy nền; theo dõi qua GET bản tin)")
+@router.post(
+    "/bulletins/meetings/{meeting_id}/audio",
+    response={202: BulletinOut, **WRITE_ERRORS},
+    summary="Tạo âm thanh bản tin (chạy nền; theo dõi qua GET bản tin)",
+)
 def request_audio(request: HttpRequest, meeting_id: int) -> Any:
     meeting = _managed(request, meeting_id)
     services.request_audio(actor=request.user, meeting=meeting)

@@ -15,7 +15,9 @@ from chibo.meetings.models import Meeting
 
 FONT = "Liberation Serif"
 FALLBACK_FONT = "DejaVu Serif"
-VIETNAMESE_SAMPLE = "ẢảẠạẤấẦầẨẩẪẫẬậẮắẰằẲẳẴẵẶặẸẹẺẻẼẽẾếỀềỂểỄễỆệỈỉỊịỌọỎỏỐốỒồỔổỖỗỘộỚớỜờỞởỠỡỢợỤụỦủỨứỪừỬửỮữỰựỲỳỴỵỶỷỸỹĐđƠơƯư"
+VIETNAMESE_SAMPLE = (
+    "ẢảẠạẤấẦầẨẩẪẫẬậẮắẰằẲẳẴẵẶặẸẹẺẻẼẽẾếỀềỂểỄễỆệỈỉỊịỌọỎỏỐốỒồỔổỖỗỘộỚớỜờỞởỠỡỢợỤụỦủỨứỪừỬửỮữỰựỲỳỴỵỶỷỸỹĐđƠơƯư"
+)
 
 
 @functools.cache
@@ -27,8 +29,13 @@ def pdf_font() -> str:
     Vietnamese.
     """
     try:
-        found = subprocess.run(["fc-match", "-f", "%{family}|%{file}", FONT], capture_output=True,
-                               text=True, timeout=10, check=True).stdout
+        found = subprocess.run(
+            ["fc-match", "-f", "%{family}|%{file}", FONT],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout
         family, path = found.split("|", 1)
         if FONT not in family:
             return FALLBACK_FONT

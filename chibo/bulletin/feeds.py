@@ -65,7 +65,9 @@ def check_url(url: str) -> str:
     return url
 
 
-def download(url: str, limits: Limits, *, etag: str = "", modified: str = "", accept: str = "*/*") -> Download:
+def download(
+    url: str, limits: Limits, *, etag: str = "", modified: str = "", accept: str = "*/*"
+) -> Download:
     url = check_url(url)
     headers = {"User-Agent": USER_AGENT, "Accept": accept}
     if etag:
@@ -158,7 +160,9 @@ def parse(data: bytes, content_type: str = "") -> tuple[list[Entry], str]:
     if legacy is not None:
         parsed = feedparser.parse(legacy, response_headers={"content-type": "application/xml; charset=utf-8"})
         if parsed.entries:
-            return _entries(parsed), "Nguồn tin khai báo sai bảng mã; đã đọc theo bảng mã tiếng Việt windows-1258."
+            return _entries(
+                parsed
+            ), "Nguồn tin khai báo sai bảng mã; đã đọc theo bảng mã tiếng Việt windows-1258."
     if parsed.bozo:
         exc = parsed.get("bozo_exception")
         name = type(exc).__name__ if exc else ""
@@ -213,7 +217,9 @@ def _entries(parsed: Any) -> list[Entry]:
             summary = plain(item.get("summary", ""))
         stamp = item.get("published_parsed") or item.get("updated_parsed")
         published = dt.datetime(*stamp[:6], tzinfo=dt.UTC) if stamp else None
-        entries.append(Entry(key=key, title=title or link, link=link, summary=summary, published_at=published))
+        entries.append(
+            Entry(key=key, title=title or link, link=link, summary=summary, published_at=published)
+        )
     return entries
 
 

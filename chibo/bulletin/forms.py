@@ -11,8 +11,11 @@ CATEGORY_CHOICES = [("", "— chọn chuyên mục —"), *Category.choices]
 
 class FeedForm(forms.Form):
     name = forms.CharField(label="Tên nguồn", max_length=200)
-    url = forms.CharField(label="Địa chỉ RSS/Atom", max_length=1000,
-                          widget=forms.URLInput(attrs={"placeholder": "https://…/rss"}))
+    url = forms.CharField(
+        label="Địa chỉ RSS/Atom",
+        max_length=1000,
+        widget=forms.URLInput(attrs={"placeholder": "https://…/rss"}),
+    )
     category = forms.ChoiceField(label="Chuyên mục", choices=CATEGORY_CHOICES)
 
 

@@ -57,7 +57,9 @@ class FeedSource(models.Model):
         """None: never fetched; True: the last fetch succeeded; False: it failed."""
         if not self.last_fetched_at:
             return None
-        return not (self.last_error_at and (not self.last_success_at or self.last_error_at >= self.last_success_at))
+        return not (
+            self.last_error_at and (not self.last_success_at or self.last_error_at >= self.last_success_at)
+        )
 
 
 class Origin(models.TextChoices):
@@ -74,7 +76,9 @@ class ExtractStatus(models.TextChoices):
 
 class NewsItem(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="news_items")
-    source = models.ForeignKey(FeedSource, null=True, blank=True, on_delete=models.SET_NULL, related_name="items")
+    source = models.ForeignKey(
+        FeedSource, null=True, blank=True, on_delete=models.SET_NULL, related_name="items"
+    )
     origin = models.CharField(max_length=10, choices=Origin.choices)
     category = models.CharField("chuyên mục", max_length=20, choices=Category.choices)
     key = models.CharField(max_length=40)  # de-duplication key (link, else guid, else title)
@@ -86,7 +90,9 @@ class NewsItem(models.Model):
     extract_status = models.CharField(max_length=10, choices=ExtractStatus.choices, blank=True, default="")
     published_at = models.DateTimeField("ngày đăng", null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-published_at", "-created_at", "-id"]
@@ -123,7 +129,9 @@ class Bulletin(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="bulletins")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # Audio of the whole bulletin (progress lives here so pages can poll it).
     audio_status = models.CharField(max_length=10, choices=AudioStatus.choices, blank=True, default="")
     audio_voice = models.CharField(max_length=120, blank=True)
@@ -149,7 +157,9 @@ class Bulletin(models.Model):
 
 class Entry(models.Model):
     bulletin = models.ForeignKey(Bulletin, on_delete=models.CASCADE, related_name="entries")
-    item = models.ForeignKey(NewsItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="entries")
+    item = models.ForeignKey(
+        NewsItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="entries"
+    )
     category = models.CharField("chuyên mục", max_length=20, choices=Category.choices)
     order = models.PositiveSmallIntegerField(default=0)
     title = models.CharField("tiêu đề", max_length=500)

@@ -69,12 +69,15 @@ def meetings_with_bulletins(user: Any, limit: int = 30) -> list[Meeting]:
         .order_by("-scheduled_at")[:limit]
     )
     by_meeting = {
-        b.meeting_id: b for b in Bulletin.objects.filter(meeting__in=meetings).only(
+        b.meeting_id: b
+        for b in Bulletin.objects.filter(meeting__in=meetings).only(
             "id", "meeting_id", "audio_status", "updated_at"
         )
     }
     counts: dict[int, int] = {}
-    for mid in Entry.objects.filter(bulletin__meeting__in=meetings).values_list("bulletin__meeting_id", flat=True):
+    for mid in Entry.objects.filter(bulletin__meeting__in=meetings).values_list(
+        "bulletin__meeting_id", flat=True
+    ):
         counts[mid] = counts.get(mid, 0) + 1
     for m in meetings:
         m.bulletin_row = by_meeting.get(m.pk)  # type: ignore[attr-defined]

@@ -40,7 +40,11 @@ LONG_ARTICLE = 900  # characters: longer texts get a suggested summary
 
 def _category(value: str) -> str:
     if value not in CATEGORY_ORDER:
-        raise ValidationError({"category": "Hãy chọn chuyên mục: trong tỉnh, trong nước, đối ngoại, thế giới hoặc ngành, đơn vị."})
+        raise ValidationError(
+            {
+                "category": "Hãy chọn chuyên mục: trong tỉnh, trong nước, đối ngoại, thế giới hoặc ngành, đơn vị."
+            }
+        )
     return value
 
 
@@ -62,8 +66,13 @@ def add_feed(*, actor: Any, organisation: Organisation, name: str, url: str, cat
     if FeedSource.objects.filter(organisation=organisation, url=url).exists():
         raise ValidationError({"url": "Nguồn tin này đã có trong danh sách."})
     feed = FeedSource.objects.create(organisation=organisation, name=name[:200], url=url, category=category)
-    record(actor=actor, action=AuditAction.CREATE, obj=feed, org_path=organisation.path,
-           changes={"name": ["", feed.name], "url": ["", url], "category": ["", category]})
+    record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=feed,
+        org_path=organisation.path,
+        changes={"name": ["", feed.name], "url": ["", url], "category": ["", category]},
+    )
     return feed
 
 
@@ -72,24 +81,36 @@ def set_feed_active(*, actor: Any, feed: FeedSource, active: bool) -> FeedSource
     if feed.active != active:
         FeedSource.objects.filter(pk=feed.pk).update(active=active)
         feed.active = active
-        record(actor=actor, action=AuditAction.UPDATE, obj=feed, org_path=feed.organisation.path,
-               changes={"active": [not active, active]})
+        record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            obj=feed,
+            org_path=feed.organisation.path,
+            changes={"active": [not active, active]},
+        )
     return feed
 
 
 @transaction.atomic
 def remove_feed(*, actor: Any, feed: FeedSource) -> None:
-    record(actor=actor, action=AuditAction.DELETE, obj=feed, org_path=feed.organisation.path,
-           changes={"name": [feed.name, ""], "url": [feed.url, ""]})
+    record(
+        actor=actor,
+        action=AuditAction.DELETE,
+        obj=feed,
+        org_path=feed.organisation.path,
+        changes={"name": [feed.name, ""], "url": [feed.url, ""]},
+    )
     feed.delete()
 
 
 def claim_feed(feed_id: int) -> FeedSource | None:
     """Mark a feed as being fetched (conditional UPDATE: two workers never fetch it at once)."""
     stale = timezone.now() - dt.timedelta(minutes=10)
-    claimed = FeedSource.objects.filter(pk=feed_id).filter(
-        models_q_not_fetching(stale)
-    ).update(fetching=True, last_fetched_at=timezone.now())
+    claimed = (
+        FeedSource.objects.filter(pk=feed_id)
+        .filter(models_q_not_fetching(stale))
+        .update(fetching=True, last_fetched_at=timezone.now())
+    )
     if not claimed:
         return None
     return FeedSource.objects.select_related("organisation").get(pk=feed_id)
@@ -107,37 +128,66 @@ def record_fetch_failure(*, feed: FeedSource, error: str) -> None:
     FeedSource.objects.filter(pk=feed.pk).update(
         fetching=False, last_error=error[:500], last_error_at=now, last_fetched_at=now, last_new_items=0
     )
-    record(actor=None, action=AuditAction.UPDATE, obj=feed, org_path=feed.organisation.path,
-           changes={"fetch": ["", "lỗi"], "error": ["", error[:200]]})
+    record(
+        actor=None,
+        action=AuditAction.UPDATE,
+        obj=feed,
+        org_path=feed.organisation.path,
+        changes={"fetch": ["", "lỗi"], "error": ["", error[:200]]},
+    )
 
 
 @transaction.atomic
-def record_fetch(*, feed: FeedSource, entries: list[feedlib.Entry], warning: str = "",
-                 etag: str = "", modified: str = "") -> list[NewsItem]:
+def record_fetch(
+    *, feed: FeedSource, entries: list[feedlib.Entry], warning: str = "", etag: str = "", modified: str = ""
+) -> list[NewsItem]:
     """Store new entries (de-duplicated by key within the organisation); mark the feed healthy."""
     now = timezone.now()
     keys = [e.key for e in entries]
-    known = set(NewsItem.objects.filter(organisation_id=feed.organisation_id, key__in=keys).values_list("key", flat=True))
+    known = set(
+        NewsItem.objects.filter(organisation_id=feed.organisation_id, key__in=keys).values_list(
+            "key", flat=True
+        )
+    )
     fresh = [
         NewsItem(
-            organisation_id=feed.organisation_id, source=feed, origin=Origin.FEED, category=feed.category,
-            key=e.key, title=vntext.clean(e.title)[:500], link=e.link[:1000],
-            summary=vntext.clean(e.summary, multiline=True)[:MAX_TEXT], published_at=e.published_at,
+            organisation_id=feed.organisation_id,
+            source=feed,
+            origin=Origin.FEED,
+            category=feed.category,
+            key=e.key,
+            title=vntext.clean(e.title)[:500],
+            link=e.link[:1000],
+            summary=vntext.clean(e.summary, multiline=True)[:MAX_TEXT],
+            published_at=e.published_at,
         )
-        for e in entries if e.key not in known
+        for e in entries
+        if e.key not in known
     ]
     NewsItem.objects.bulk_create(fresh, ignore_conflicts=True)
-    stored = list(NewsItem.objects.filter(organisation_id=feed.organisation_id, key__in=[i.key for i in fresh]))
+    stored = list(
+        NewsItem.objects.filter(organisation_id=feed.organisation_id, key__in=[i.key for i in fresh])
+    )
     for item in stored:
         if len(item.full_text) > LONG_ARTICLE:
             set_suggestion(item)
     FeedSource.objects.filter(pk=feed.pk).update(
-        fetching=False, last_success_at=now, last_fetched_at=now, last_warning=warning[:300],
-        last_new_items=len(stored), etag=etag[:300], modified=modified[:100],
+        fetching=False,
+        last_success_at=now,
+        last_fetched_at=now,
+        last_warning=warning[:300],
+        last_new_items=len(stored),
+        etag=etag[:300],
+        modified=modified[:100],
     )
     if stored:
-        record(actor=None, action=AuditAction.IMPORT, obj=feed, org_path=feed.organisation.path,
-               changes={"items": [0, len(stored)]})
+        record(
+            actor=None,
+            action=AuditAction.IMPORT,
+            obj=feed,
+            org_path=feed.organisation.path,
+            changes={"items": [0, len(stored)]},
+        )
     return stored
 
 
@@ -166,8 +216,16 @@ def record_extraction(*, item: NewsItem, body: str) -> NewsItem:
 
 # --- items typed by hand or pushed down ---------------------------------------------------
 @transaction.atomic
-def add_item(*, actor: Any, organisation: Organisation, category: str, title: str, text: str,
-             link: str = "", push: bool = False) -> NewsItem:
+def add_item(
+    *,
+    actor: Any,
+    organisation: Organisation,
+    category: str,
+    title: str,
+    text: str,
+    link: str = "",
+    push: bool = False,
+) -> NewsItem:
     """A news item typed or pasted by hand; PUSH makes it visible to every cell below ORGANISATION."""
     title = vntext.clean(title)
     text = vntext.clean(text, multiline=True)
@@ -189,18 +247,33 @@ def add_item(*, actor: Any, organisation: Organisation, category: str, title: st
         errors["push"] = "Chỉ cấp ủy cấp trên mới chuyển tin xuống các chi bộ."
     if errors:
         raise ValidationError(errors)
-    key = feedlib.entry_key(link, "", f"{title}\n{timezone.now().isoformat()}") if link else feedlib.entry_key("", "", f"{title}\n{text[:200]}")
+    key = (
+        feedlib.entry_key(link, "", f"{title}\n{timezone.now().isoformat()}")
+        if link
+        else feedlib.entry_key("", "", f"{title}\n{text[:200]}")
+    )
     if NewsItem.objects.filter(organisation=organisation, key=key).exists():
         raise ValidationError({"title": "Tin này đã có trong danh sách."})
     item = NewsItem.objects.create(
-        organisation=organisation, origin=Origin.PUSHED if push else Origin.MANUAL, category=category,
-        key=key, title=title[:500], link=link, summary=text, published_at=timezone.now(),
+        organisation=organisation,
+        origin=Origin.PUSHED if push else Origin.MANUAL,
+        category=category,
+        key=key,
+        title=title[:500],
+        link=link,
+        summary=text,
+        published_at=timezone.now(),
         created_by=actor if getattr(actor, "pk", None) else None,
     )
     if len(text) > LONG_ARTICLE:
         set_suggestion(item)
-    record(actor=actor, action=AuditAction.CREATE, obj=item, org_path=organisation.path,
-           changes={"title": ["", item.title], "origin": ["", item.origin], "category": ["", category]})
+    record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=item,
+        org_path=organisation.path,
+        changes={"title": ["", item.title], "origin": ["", item.origin], "category": ["", category]},
+    )
     return item
 
 
@@ -214,12 +287,20 @@ def _lock(meeting: Meeting) -> Meeting:
 
 def _bulletin(meeting: Meeting, actor: Any) -> Bulletin:
     bulletin, created = Bulletin.objects.get_or_create(
-        meeting=meeting, defaults={"organisation": meeting.organisation,
-                                   "created_by": actor if getattr(actor, "pk", None) else None},
+        meeting=meeting,
+        defaults={
+            "organisation": meeting.organisation,
+            "created_by": actor if getattr(actor, "pk", None) else None,
+        },
     )
     if created:
-        record(actor=actor, action=AuditAction.CREATE, obj=bulletin, org_path=meeting.organisation.path,
-               changes={"meeting": ["", str(meeting)]})
+        record(
+            actor=actor,
+            action=AuditAction.CREATE,
+            obj=bulletin,
+            org_path=meeting.organisation.path,
+            changes={"meeting": ["", str(meeting)]},
+        )
     return bulletin
 
 
@@ -245,16 +326,26 @@ def add_entry(*, actor: Any, meeting: Meeting, item: NewsItem) -> Entry:
     try:
         with transaction.atomic():
             entry = Entry.objects.create(
-                bulletin=bulletin, item=item, category=item.category, order=_next_order(bulletin, item.category),
-                title=item.title, text=item.reading_text[:MAX_TEXT], link=item.link,
+                bulletin=bulletin,
+                item=item,
+                category=item.category,
+                order=_next_order(bulletin, item.category),
+                title=item.title,
+                text=item.reading_text[:MAX_TEXT],
+                link=item.link,
                 source_name=item.source.name if item.source_id else item.get_origin_display(),
             )
     except IntegrityError:
         raise ValidationError({"item": "Tin này đã có trong bản tin."}) from None
     _touch(bulletin)
-    record(actor=actor, action=AuditAction.CREATE, obj=entry, org_path=m.organisation.path,
-           changes={"title": ["", entry.title], "category": ["", entry.category]},
-           object_repr=f"{entry.title} — {m}")
+    record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=entry,
+        org_path=m.organisation.path,
+        changes={"title": ["", entry.title], "category": ["", entry.category]},
+        object_repr=f"{entry.title} — {m}",
+    )
     return entry
 
 
@@ -273,11 +364,23 @@ def add_typed_entry(*, actor: Any, meeting: Meeting, category: str, title: str, 
     if errors:
         raise ValidationError(errors)
     bulletin = _bulletin(m, actor)
-    entry = Entry.objects.create(bulletin=bulletin, category=category, order=_next_order(bulletin, category),
-                                 title=title[:500], text=text[:MAX_TEXT], source_name="Nhập tay")
+    entry = Entry.objects.create(
+        bulletin=bulletin,
+        category=category,
+        order=_next_order(bulletin, category),
+        title=title[:500],
+        text=text[:MAX_TEXT],
+        source_name="Nhập tay",
+    )
     _touch(bulletin)
-    record(actor=actor, action=AuditAction.CREATE, obj=entry, org_path=m.organisation.path,
-           changes={"title": ["", entry.title], "category": ["", category]}, object_repr=f"{entry.title} — {m}")
+    record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=entry,
+        org_path=m.organisation.path,
+        changes={"title": ["", entry.title], "category": ["", category]},
+        object_repr=f"{entry.title} — {m}",
+    )
     return entry
 
 
@@ -310,9 +413,14 @@ def update_entry(*, actor: Any, entry: Entry, title: str, text: str, category: s
     e.save(update_fields=["title", "text", "category", "order"])
     _touch(e.bulletin)
     after = {"title": e.title, "text": e.text[:200], "category": e.category}
-    record(actor=actor, action=AuditAction.UPDATE, obj=e, org_path=m.organisation.path,
-           changes={k: [before[k], after[k]] for k in before if before[k] != after[k]},
-           object_repr=f"{e.title} — {m}")
+    record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=e,
+        org_path=m.organisation.path,
+        changes={k: [before[k], after[k]] for k in before if before[k] != after[k]},
+        object_repr=f"{e.title} — {m}",
+    )
     entry.title, entry.text, entry.category = e.title, e.text, e.category
     return e
 
@@ -349,8 +457,14 @@ def move_entry(*, actor: Any, entry: Entry, up: bool) -> Entry:
         Entry.objects.filter(pk=a.pk).update(order=b.order)
         Entry.objects.filter(pk=b.pk).update(order=a.order)
         _touch(e.bulletin)
-        record(actor=actor, action=AuditAction.UPDATE, obj=e, org_path=m.organisation.path,
-               changes={"order": [a.order, b.order]}, object_repr=f"{e.title} — {m}")
+        record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            obj=e,
+            org_path=m.organisation.path,
+            changes={"order": [a.order, b.order]},
+            object_repr=f"{e.title} — {m}",
+        )
         e.order = b.order
     return e
 
@@ -358,8 +472,14 @@ def move_entry(*, actor: Any, entry: Entry, up: bool) -> Entry:
 @transaction.atomic
 def remove_entry(*, actor: Any, entry: Entry) -> None:
     m, e = _entry(entry)
-    record(actor=actor, action=AuditAction.DELETE, obj=e, org_path=m.organisation.path,
-           changes={"title": [e.title, ""]}, object_repr=f"{e.title} — {m}")
+    record(
+        actor=actor,
+        action=AuditAction.DELETE,
+        obj=e,
+        org_path=m.organisation.path,
+        changes={"title": [e.title, ""]},
+        object_repr=f"{e.title} — {m}",
+    )
     bulletin = e.bulletin
     e.delete()
     _touch(bulletin)
@@ -373,17 +493,28 @@ def request_audio(*, actor: Any, meeting: Meeting) -> Bulletin:
     bulletin = Bulletin.objects.select_for_update().filter(meeting=m).first()
     if bulletin is None or not bulletin.entries.exists():
         raise ValidationError("Bản tin chưa có mục nào để đọc.")
-    if bulletin.audio_status in (AudioStatus.QUEUED, AudioStatus.RENDERING) and bulletin.audio_requested_at and \
-            bulletin.audio_requested_at > timezone.now() - dt.timedelta(minutes=15):
+    if (
+        bulletin.audio_status in (AudioStatus.QUEUED, AudioStatus.RENDERING)
+        and bulletin.audio_requested_at
+        and bulletin.audio_requested_at > timezone.now() - dt.timedelta(minutes=15)
+    ):
         raise ValidationError("Âm thanh đang được tạo; hãy chờ xong rồi thử lại.")
     total = bulletin.entries.count()
     Bulletin.objects.filter(pk=bulletin.pk).update(
-        audio_status=AudioStatus.QUEUED, audio_done=0, audio_total=total, audio_error="",
+        audio_status=AudioStatus.QUEUED,
+        audio_done=0,
+        audio_total=total,
+        audio_error="",
         audio_requested_at=timezone.now(),
     )
     bulletin.entries.update(audio_status=AudioStatus.QUEUED, audio_error="")
-    record(actor=actor, action=AuditAction.UPDATE, obj=bulletin, org_path=m.organisation.path,
-           changes={"audio": ["", "queued"], "entries": [0, total]})
+    record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=bulletin,
+        org_path=m.organisation.path,
+        changes={"audio": ["", "queued"], "entries": [0, total]},
+    )
     from chibo.bulletin.tasks import render_bulletin_audio
 
     transaction.on_commit(lambda: render_bulletin_audio.enqueue(bulletin.pk))

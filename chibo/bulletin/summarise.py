@@ -35,7 +35,8 @@ def _words(sentence: str) -> list[str]:
     from underthesea import word_tokenize
 
     return [
-        w.lower() for w in word_tokenize(sentence)
+        w.lower()
+        for w in word_tokenize(sentence)
         if _WORD.search(w) and w.lower() not in STOPWORDS and not w.isdigit()
     ]
 

@@ -36,20 +36,34 @@ def fetch_one(feed_id: int) -> dict[str, object]:
         return {"feed": feed_id, "skipped": True}
     limits = feedlib.Limits.from_settings()
     try:
-        got = feedlib.download(feed.url, limits, etag=feed.etag, modified=feed.modified,
-                               accept="application/rss+xml, application/atom+xml, application/xml, text/xml")
+        got = feedlib.download(
+            feed.url,
+            limits,
+            etag=feed.etag,
+            modified=feed.modified,
+            accept="application/rss+xml, application/atom+xml, application/xml, text/xml",
+        )
         if got.not_modified:
-            stored: list[NewsItem] = services.record_fetch(feed=feed, entries=[], etag=got.etag, modified=got.modified)
+            stored: list[NewsItem] = services.record_fetch(
+                feed=feed, entries=[], etag=got.etag, modified=got.modified
+            )
         else:
             entries, warning = feedlib.parse(got.content, got.content_type)
-            stored = services.record_fetch(feed=feed, entries=entries[: limits.max_items], warning=warning,
-                                           etag=got.etag, modified=got.modified)
+            stored = services.record_fetch(
+                feed=feed,
+                entries=entries[: limits.max_items],
+                warning=warning,
+                etag=got.etag,
+                modified=got.modified,
+            )
     except feedlib.FetchError as exc:
         services.record_fetch_failure(feed=feed, error=str(exc))
         return {"feed": feed_id, "error": str(exc)}
     except Exception as exc:  # a broken feed must never break the caller
         log.exception("feed %s failed", feed_id)
-        services.record_fetch_failure(feed=feed, error=f"Lỗi không xác định khi đọc nguồn tin ({type(exc).__name__}).")
+        services.record_fetch_failure(
+            feed=feed, error=f"Lỗi không xác định khi đọc nguồn tin ({type(exc).__name__})."
+        )
         return {"feed": feed_id, "error": type(exc).__name__}
     extracted = 0
     for item in stored:
@@ -108,12 +122,17 @@ def render(bulletin_id: int) -> dict[str, object]:
         try:
             clip = audiolib.render_clip(f"{entry.title}. {entry.text}", engine, clip_dir())
         except SpeechError as exc:
-            Entry.objects.filter(pk=entry.pk).update(audio_status=AudioStatus.FAILED, audio_error=str(exc)[:500])
+            Entry.objects.filter(pk=entry.pk).update(
+                audio_status=AudioStatus.FAILED, audio_error=str(exc)[:500]
+            )
             failed.append(entry.title)
             continue
         Entry.objects.filter(pk=entry.pk).update(
-            audio_status=AudioStatus.READY, audio_digest=clip.digest, audio_error="",
-            audio_path=str(clip.path.relative_to(media)), audio_duration=round(clip.duration, 3),
+            audio_status=AudioStatus.READY,
+            audio_digest=clip.digest,
+            audio_error="",
+            audio_path=str(clip.path.relative_to(media)),
+            audio_duration=round(clip.duration, 3),
         )
         Bulletin.objects.filter(pk=bulletin.pk).update(audio_done=F("audio_done") + 1)
         clips.append(clip.path)
@@ -124,7 +143,11 @@ def render(bulletin_id: int) -> dict[str, object]:
         return _fail(bulletin, "Bản tin chưa có mục nào để đọc.")
     digest = audiolib.joined_digest([e.audio_digest for e in entries], fmt, audiolib.PAUSE_SECONDS)
     bulletin.refresh_from_db()
-    if bulletin.audio_digest == digest and bulletin.audio_file and bulletin.audio_file.storage.exists(bulletin.audio_file.name):
+    if (
+        bulletin.audio_digest == digest
+        and bulletin.audio_file
+        and bulletin.audio_file.storage.exists(bulletin.audio_file.name)
+    ):
         chapters = bulletin.chapters  # unchanged bulletin: nothing to join
     else:
         tmp = clip_dir() / "joined" / f"{digest}.{fmt}"
@@ -139,16 +162,28 @@ def render(bulletin_id: int) -> dict[str, object]:
         if bulletin.audio_file:
             bulletin.audio_file.delete(save=False)
         with tmp.open("rb") as fh:
-            bulletin.audio_file.save(f"ban-tin-{bulletin.meeting_id}-{digest[:10]}.{fmt}", File(fh), save=False)
+            bulletin.audio_file.save(
+                f"ban-tin-{bulletin.meeting_id}-{digest[:10]}.{fmt}", File(fh), save=False
+            )
         tmp.unlink(missing_ok=True)
     Bulletin.objects.filter(pk=bulletin.pk).update(
-        audio_status=AudioStatus.READY, audio_file=bulletin.audio_file.name, audio_digest=digest,
-        audio_format=fmt, audio_voice=engine.key, chapters=chapters,
-        audio_duration=chapters[-1]["end"] if chapters else 0, audio_finished_at=timezone.now(),
+        audio_status=AudioStatus.READY,
+        audio_file=bulletin.audio_file.name,
+        audio_digest=digest,
+        audio_format=fmt,
+        audio_voice=engine.key,
+        chapters=chapters,
+        audio_duration=chapters[-1]["end"] if chapters else 0,
+        audio_finished_at=timezone.now(),
         audio_seconds=round(time.monotonic() - started, 3),
     )
-    record(actor=None, action=AuditAction.UPDATE, obj=bulletin, org_path=bulletin.organisation.path,
-           changes={"audio": ["", "ready"], "voice": ["", engine.key]})
+    record(
+        actor=None,
+        action=AuditAction.UPDATE,
+        obj=bulletin,
+        org_path=bulletin.organisation.path,
+        changes={"audio": ["", "ready"], "voice": ["", engine.key]},
+    )
     return {"bulletin": bulletin_id, "chapters": len(chapters)}
 
 
@@ -156,8 +191,13 @@ def _fail(bulletin: Bulletin, message: str) -> dict[str, object]:
     Bulletin.objects.filter(pk=bulletin.pk).update(
         audio_status=AudioStatus.FAILED, audio_error=message[:500], audio_finished_at=timezone.now()
     )
-    record(actor=None, action=AuditAction.UPDATE, obj=bulletin, org_path=bulletin.organisation.path,
-           changes={"audio": ["", "failed"], "error": ["", message[:200]]})
+    record(
+        actor=None,
+        action=AuditAction.UPDATE,
+        obj=bulletin,
+        org_path=bulletin.organisation.path,
+        changes={"audio": ["", "failed"], "error": ["", message[:200]]},
+    )
     return {"bulletin": bulletin.pk, "error": message}
 
 

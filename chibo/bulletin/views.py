@@ -54,7 +54,9 @@ def _managed_meeting(request: HttpRequest, pk: int) -> Meeting:
 
 def _entry_of(meeting: Meeting, entry_id: int) -> Entry:
     try:
-        return Entry.objects.select_related("bulletin", "bulletin__meeting").get(pk=entry_id, bulletin__meeting=meeting)
+        return Entry.objects.select_related("bulletin", "bulletin__meeting").get(
+            pk=entry_id, bulletin__meeting=meeting
+        )
     except Entry.DoesNotExist:
         raise Http404("Không tìm thấy mục tin.") from None
 
@@ -75,24 +77,36 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 # --- an organisation's sources and items --------------------------------------------------
-def _news_page(request: HttpRequest, org: Organisation, can_manage: bool, *, status: int = 200,
-               feed_form: FeedForm | None = None, item_form: ItemForm | None = None) -> HttpResponse:
+def _news_page(
+    request: HttpRequest,
+    org: Organisation,
+    can_manage: bool,
+    *,
+    status: int = 200,
+    feed_form: FeedForm | None = None,
+    item_form: ItemForm | None = None,
+) -> HttpResponse:
     category = request.GET.get("chuyen_muc", "")
     items = selectors.items_for_cell(org).select_related("source", "organisation")
     if category in Category.values:
         items = items.filter(category=category)
     page = Paginator(items, 30).get_page(request.GET.get("trang"))
-    return render(request, "bulletin/news.html", {
-        "org": org,
-        "can_manage": can_manage,
-        "feeds": selectors.feeds_of(org),
-        "page": page,
-        "categories": Category.choices,
-        "category": category,
-        "feed_form": feed_form or FeedForm(prefix="feed"),
-        "item_form": item_form or ItemForm(prefix="item"),
-        "can_push": not org.is_cell,
-    }, status=status)
+    return render(
+        request,
+        "bulletin/news.html",
+        {
+            "org": org,
+            "can_manage": can_manage,
+            "feeds": selectors.feeds_of(org),
+            "page": page,
+            "categories": Category.choices,
+            "category": category,
+            "feed_form": feed_form or FeedForm(prefix="feed"),
+            "item_form": item_form or ItemForm(prefix="item"),
+            "can_push": not org.is_cell,
+        },
+        status=status,
+    )
 
 
 @require_GET
@@ -187,7 +201,9 @@ def item_add(request: HttpRequest, org_id: int) -> HttpResponse:
 
 
 # --- the bulletin of a meeting ------------------------------------------------------------
-def _builder_context(request: HttpRequest, meeting: Meeting, can_manage: bool, **extra: Any) -> dict[str, Any]:
+def _builder_context(
+    request: HttpRequest, meeting: Meeting, can_manage: bool, **extra: Any
+) -> dict[str, Any]:
     bulletin = selectors.bulletin_of(meeting)
     entries = selectors.ordered_entries(bulletin)
     used = {e.item_id for e in entries if e.item_id}
@@ -201,10 +217,23 @@ def _builder_context(request: HttpRequest, meeting: Meeting, can_manage: bool, *
     forms_by_entry = extra.pop("entry_forms", {})
     groups = []
     for cat, label, rows in selectors.grouped(entries):
-        groups.append((cat, label, [
-            (e, forms_by_entry.get(e.pk) or EntryForm(initial={"title": e.title, "text": e.text, "category": e.category}, prefix=f"e{e.pk}"))
-            for e in rows
-        ]))
+        groups.append(
+            (
+                cat,
+                label,
+                [
+                    (
+                        e,
+                        forms_by_entry.get(e.pk)
+                        or EntryForm(
+                            initial={"title": e.title, "text": e.text, "category": e.category},
+                            prefix=f"e{e.pk}",
+                        ),
+                    )
+                    for e in rows
+                ],
+            )
+        )
     return {
         "m": meeting,
         "bulletin": bulletin,
@@ -296,7 +325,9 @@ def entry_text(request: HttpRequest, pk: int, entry_id: int, which: str) -> Http
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, "Đã dùng bản tóm tắt đề xuất." if which == "summary" else "Đã dùng toàn văn bài.")
+        messages.success(
+            request, "Đã dùng bản tóm tắt đề xuất." if which == "summary" else "Đã dùng toàn văn bài."
+        )
     return _back(meeting, f"entry-{entry.pk}")
 
 
@@ -342,11 +373,19 @@ def audio_panel(request: HttpRequest, pk: int) -> HttpResponse:
     """The progress/player fragment (polled by htmx while the newsreader renders)."""
     meeting, can_manage = meeting_for_user(request.user, pk, need=Perm.MEETING_VIEW)
     bulletin = selectors.bulletin_of(meeting)
-    return render(request, "bulletin/_audio.html", {
-        "m": meeting, "bulletin": bulletin, "entries": selectors.ordered_entries(bulletin),
-        "editable": can_manage and not meeting.is_locked,
-        "rendering": bool(bulletin and bulletin.audio_status in (AudioStatus.QUEUED, AudioStatus.RENDERING)),
-    })
+    return render(
+        request,
+        "bulletin/_audio.html",
+        {
+            "m": meeting,
+            "bulletin": bulletin,
+            "entries": selectors.ordered_entries(bulletin),
+            "editable": can_manage and not meeting.is_locked,
+            "rendering": bool(
+                bulletin and bulletin.audio_status in (AudioStatus.QUEUED, AudioStatus.RENDERING)
+            ),
+        },
+    )
 
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -366,7 +405,7 @@ def ranged(request: HttpRequest, data: bytes, content_type: str, filename: str =
             resp = HttpResponse(status=416)
             resp["Content-Range"] = f"bytes */{size}"
             return resp
-        resp = HttpResponse(data[start:end + 1], status=206, content_type=content_type)
+        resp = HttpResponse(data[start : end + 1], status=206, content_type=content_type)
         resp["Content-Range"] = f"bytes {start}-{end}/{size}"
     else:
         resp = HttpResponse(data, content_type=content_type)

@@ -65,7 +65,9 @@ def joined_digest(digests: list[str], fmt: str, pause: float) -> str:
     return hashlib.sha256(f"{fmt}:{pause}:{','.join(digests)}".encode()).hexdigest()
 
 
-def join(clips: list[Path], out: Path, *, fmt: str = "mp3", pause: float = PAUSE_SECONDS) -> list[tuple[float, float]]:
+def join(
+    clips: list[Path], out: Path, *, fmt: str = "mp3", pause: float = PAUSE_SECONDS
+) -> list[tuple[float, float]]:
     """Concatenate clips with PAUSE seconds of silence between them; encode to FMT.
 
     Returns (start, end) in seconds of every clip in the joined file: the chapters.
@@ -129,7 +131,9 @@ def decode(path: Path, rate: int = 16000) -> np.ndarray:
     """Any audio file → mono float32 at RATE (sox), for measuring what was produced."""
     proc = subprocess.run(
         ["sox", str(path), "-t", "raw", "-e", "signed-integer", "-b", "16", "-c", "1", "-r", str(rate), "-"],
-        capture_output=True, timeout=300, check=True,
+        capture_output=True,
+        timeout=300,
+        check=True,
     )
     return np.frombuffer(proc.stdout, dtype="<i2").astype(np.float32) / 32768.0
 

@@ -79,7 +79,10 @@ class EspeakEngine:
         try:
             proc = subprocess.run(
                 [self.binary, "-v", self.voice, "-s", str(self.speed), "-b", "1", "--stdout"],
-                input=text.encode("utf-8"), capture_output=True, timeout=600, check=False,
+                input=text.encode("utf-8"),
+                capture_output=True,
+                timeout=600,
+                check=False,
             )
         except FileNotFoundError:
             raise SpeechError("Chưa cài espeak-ng trên máy chủ (apt-get install espeak-ng).") from None
@@ -91,7 +94,7 @@ class EspeakEngine:
         data = proc.stdout
         rate = int.from_bytes(data[24:28], "little")
         idx = data.find(b"data")
-        pcm = data[idx + 8:] if idx >= 0 else data[44:]
+        pcm = data[idx + 8 :] if idx >= 0 else data[44:]
         pcm = pcm[: len(pcm) // 2 * 2]
         self.sample_rate = rate or 22050
         return np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
@@ -122,8 +125,12 @@ class PiperOnnxEngine:
             raise SpeechError(f"Tệp cấu hình giọng ONNX không hợp lệ: {exc}") from None
         inference = self.config.get("inference", {})
         self.scales = np.array(
-            [inference.get("noise_scale", 0.667), inference.get("length_scale", 1.0),
-             inference.get("noise_w", 0.8)], dtype=np.float32,
+            [
+                inference.get("noise_scale", 0.667),
+                inference.get("length_scale", 1.0),
+                inference.get("noise_w", 0.8),
+            ],
+            dtype=np.float32,
         )
         self.espeak_voice = self.config.get("espeak", {}).get("voice", "vi")
         self.speaker = speaker
@@ -145,7 +152,10 @@ class PiperOnnxEngine:
     def phonemes(self, text: str) -> str:
         proc = subprocess.run(
             ["espeak-ng", "-q", "--ipa", "-v", self.espeak_voice, "-b", "1"],
-            input=text.encode("utf-8"), capture_output=True, timeout=120, check=False,
+            input=text.encode("utf-8"),
+            capture_output=True,
+            timeout=120,
+            check=False,
         )
         if proc.returncode != 0:
             raise SpeechError("espeak-ng không tạo được phiên âm cho giọng ONNX.")

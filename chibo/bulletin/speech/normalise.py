@@ -70,8 +70,20 @@ def decimal(text: str) -> str:
     return f"{number(whole)} phẩy {frac_words}"
 
 
-MONTHS = {1: "một", 2: "hai", 3: "ba", 4: "tư", 5: "năm", 6: "sáu", 7: "bảy", 8: "tám", 9: "chín",
-          10: "mười", 11: "mười một", 12: "mười hai"}
+MONTHS = {
+    1: "một",
+    2: "hai",
+    3: "ba",
+    4: "tư",
+    5: "năm",
+    6: "sáu",
+    7: "bảy",
+    8: "tám",
+    9: "chín",
+    10: "mười",
+    11: "mười một",
+    12: "mười hai",
+}
 
 
 def _day(d: int) -> str:
@@ -112,7 +124,7 @@ def _issuer(code: str, data: SpeechData) -> str:
             m = re.match(r"\d+", rest)
             if m:
                 parts.append(f"khóa {number(m.group(0))}")
-                rest = rest[m.end():]
+                rest = rest[m.end() :]
             else:  # unknown: leave the letters to vietnormalizer's spelling
                 parts.append(rest)
                 rest = ""
@@ -121,7 +133,7 @@ def _issuer(code: str, data: SpeechData) -> str:
 
 def _named_before(text: str, start: int, names: list[str]) -> tuple[bool, bool]:
     """Is the symbol at START preceded by a document-type word (and by 'số')?"""
-    before = text[max(0, start - 40):start].rstrip()
+    before = text[max(0, start - 40) : start].rstrip()
     has_so = bool(re.search(rf"{_B}số$", before, re.IGNORECASE))
     if has_so:
         before = before[:-3].rstrip()
@@ -129,8 +141,9 @@ def _named_before(text: str, start: int, names: list[str]) -> tuple[bool, bool]:
     return any(low.endswith(n.lower()) for n in names), has_so
 
 
-def _symbol_reading(text: str, m: re.Match[str], kind: str, no: str, issuer: str, year: str | None,
-                    names: list[str]) -> str:
+def _symbol_reading(
+    text: str, m: re.Match[str], kind: str, no: str, issuer: str, year: str | None, names: list[str]
+) -> str:
     named, has_so = _named_before(text, m.start(), names)
     parts = []
     if not named:
@@ -141,18 +154,22 @@ def _symbol_reading(text: str, m: re.Match[str], kind: str, no: str, issuer: str
     if year:
         parts.append(f"năm {number(year)}")
     # "Hướng dẫn 12-HD/BTCTW của Ban Tổ chức Trung ương": the issuer is already said.
-    if not re.match(r"\s*(của|do)\s", m.string[m.end():m.end() + 6], re.IGNORECASE):
+    if not re.match(r"\s*(của|do)\s", m.string[m.end() : m.end() + 6], re.IGNORECASE):
         parts.append(f"của {issuer}")
     return " ".join(parts)
 
 
 def document_symbols(text: str, data: SpeechData) -> str:
-    names = sorted(set(data.party_types.values()) | set(data.state_types.values()) | {"Quyết định"},
-                   key=len, reverse=True)
+    names = sorted(
+        set(data.party_types.values()) | set(data.state_types.values()) | {"Quyết định"},
+        key=len,
+        reverse=True,
+    )
 
     def law(m: re.Match[str]) -> str:
-        return _symbol_reading(m.string, m, "Luật", m.group(1), _issuer(m.group(3), data), m.group(2),
-                               names + ["Luật"])
+        return _symbol_reading(
+            m.string, m, "Luật", m.group(1), _issuer(m.group(3), data), m.group(2), names + ["Luật"]
+        )
 
     def party(m: re.Match[str]) -> str:
         kind = data.party_types.get(m.group(2))
@@ -180,7 +197,7 @@ def _sub_each(pattern: re.Pattern[str], fn, text: str) -> str:  # type: ignore[n
         if not m:
             return out
         repl = fn(m)
-        out = out[:m.start()] + repl + out[m.end():]
+        out = out[: m.start()] + repl + out[m.end() :]
         pos = m.start() + len(repl)
 
 
@@ -198,7 +215,7 @@ def acronyms(text: str, data: SpeechData) -> str:
     def paren(m: re.Match[str]) -> str:
         # "Đảng ủy (ĐU)": the acronym after its own expansion is not read twice.
         full = data.acronyms.get(m.group(1), "")
-        said = m.string[:m.start()].lower()
+        said = m.string[: m.start()].lower()
         return "" if full and said.endswith(full.lower()) else m.group(0)
 
     text = _PAREN.sub(paren, text)
@@ -215,7 +232,22 @@ _DAY_RANGE = re.compile(rf"{_B}(?:(ngày|Ngày|từ|Từ)\s+)?(\d{{1,2}})\s*[-�
 _SLASH = re.compile(rf"{_B}(?:([{_L}]+)\s+)?(\d{{1,3}})/(\d{{1,3}})(?!/)(?:\s+([{_L} ]+))?")
 _RANGE = re.compile(r"(?<![\d/.,])(\d+(?:,\d+)?)\s*[-–]\s*(\d+(?:,\d+)?)(?![\d/%]|\s*%)")
 _SO = re.compile(rf"{_B}(số|Số|lần|Lần|bước|Bước|phần|Phần|chương|Chương|tập|Tập)\s+(\d+){_E}")
-DATE_CUES = ("ngày", "hôm", "sáng", "trưa", "chiều", "tối", "đêm", "từ", "đến", "tới", "trước", "sau", "đầu", "cuối")
+DATE_CUES = (
+    "ngày",
+    "hôm",
+    "sáng",
+    "trưa",
+    "chiều",
+    "tối",
+    "đêm",
+    "từ",
+    "đến",
+    "tới",
+    "trước",
+    "sau",
+    "đầu",
+    "cuối",
+)
 
 
 def numbers_with_separators(text: str) -> str:

@@ -22,5 +22,6 @@ def bulletin_step(context: template.Context, meeting: Any) -> dict[str, Any]:
         "m": meeting,
         "bulletin": bulletin,
         "entries": ordered_entries(bulletin),
-        "can_manage": bool(user) and Perm.MEETING_MANAGE in get_scope(user).perms_at(meeting.organisation.path),
+        "can_manage": bool(user)
+        and Perm.MEETING_MANAGE in get_scope(user).perms_at(meeting.organisation.path),
     }

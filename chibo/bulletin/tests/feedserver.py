@@ -69,7 +69,7 @@ def start() -> tuple[FeedServer, ThreadingHTTPServer]:
             self.end_headers()
             try:
                 for i in range(0, len(resp.body), resp.chunk):
-                    self.wfile.write(resp.body[i:i + resp.chunk])
+                    self.wfile.write(resp.body[i : i + resp.chunk])
                     self.wfile.flush()
                     if resp.delay_per_chunk:
                         time.sleep(resp.delay_per_chunk)
@@ -89,8 +89,10 @@ def rss(items: list[tuple[str, str, str]], *, encoding: str = "utf-8") -> str:
         f"<pubDate>Fri, 28 Nov 2026 08:00:00 +0700</pubDate></item>"
         for t, link, d in items
     )
-    return (f'<?xml version="1.0" encoding="{encoding}"?><rss version="2.0"><channel><title>Báo tỉnh</title>'
-            f"<link>http://127.0.0.1/</link><description>Tin</description>{body}</channel></rss>")
+    return (
+        f'<?xml version="1.0" encoding="{encoding}"?><rss version="2.0"><channel><title>Báo tỉnh</title>'
+        f"<link>http://127.0.0.1/</link><description>Tin</description>{body}</channel></rss>"
+    )
 
 
 def atom(items: list[tuple[str, str, str]]) -> str:
@@ -99,8 +101,10 @@ def atom(items: list[tuple[str, str, str]]) -> str:
         f"<summary>{d}</summary></entry>"
         for t, link, d in items
     )
-    return ('<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Cổng TTĐT</title>'
-            f'<id>urn:x</id><updated>2026-11-28T08:00:00Z</updated>{body}</feed>')
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Cổng TTĐT</title>'
+        f"<id>urn:x</id><updated>2026-11-28T08:00:00Z</updated>{body}</feed>"
+    )
 
 
 ARTICLE_HTML = """<!doctype html><html lang="vi"><head><meta charset="utf-8"><title>Hội nghị Ban Chấp hành Đảng bộ tỉnh</title></head>

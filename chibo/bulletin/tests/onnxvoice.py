@@ -23,8 +23,12 @@ CORPUS = (
 
 
 def id_map() -> dict[str, list[int]]:
-    ipa = subprocess.run(["espeak-ng", "-q", "--ipa", "-v", "vi", "-b", "1"], input=CORPUS.encode(),
-                         capture_output=True, check=True).stdout.decode()
+    ipa = subprocess.run(
+        ["espeak-ng", "-q", "--ipa", "-v", "vi", "-b", "1"],
+        input=CORPUS.encode(),
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
     chars = sorted(set(ipa) - {"\n"} | set(" abcdefghijklmnopqrstuvwxyz.,;:!?"))
     mapping = {"_": [0], "^": [1], "$": [2]}
     for i, ch in enumerate(chars, start=3):
@@ -59,10 +63,13 @@ def build(directory: Path, name: str = "vi_VN-test-tiny") -> Path:
         onnx.numpy_helper.from_array(ramp, "ramp"),
     ]
     graph = helper.make_graph(
-        nodes, "tiny_piper",
-        [helper.make_tensor_value_info("input", TensorProto.INT64, [1, "phonemes"]),
-         helper.make_tensor_value_info("input_lengths", TensorProto.INT64, [1]),
-         helper.make_tensor_value_info("scales", TensorProto.FLOAT, [3])],
+        nodes,
+        "tiny_piper",
+        [
+            helper.make_tensor_value_info("input", TensorProto.INT64, [1, "phonemes"]),
+            helper.make_tensor_value_info("input_lengths", TensorProto.INT64, [1]),
+            helper.make_tensor_value_info("scales", TensorProto.FLOAT, [3]),
+        ],
         [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 1, "time"])],
         inits,
     )

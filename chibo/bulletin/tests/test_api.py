@@ -42,13 +42,25 @@ def writes(w, m) -> dict[str, tuple[str, str, Any, int]]:  # type: ignore[no-unt
     if spare is None:
         from chibo.bulletin import services
 
-        spare = services.add_item(actor=w.secretary, organisation=w.cell1, category="nganh", title="Tin ngành", text="Nội dung.")
+        spare = services.add_item(
+            actor=w.secretary, organisation=w.cell1, category="nganh", title="Tin ngành", text="Nội dung."
+        )
     return {
         "add": ("POST", f"/meetings/{m.pk}/entries", {"item_id": spare.pk}, 201),
-        "typed": ("POST", f"/meetings/{m.pk}/entries", {"category": "nganh", "title": "Gõ tay", "text": "Nội dung."}, 201),
+        "typed": (
+            "POST",
+            f"/meetings/{m.pk}/entries",
+            {"category": "nganh", "title": "Gõ tay", "text": "Nội dung."},
+            201,
+        ),
         "patch": ("PATCH", f"/meetings/{m.pk}/entries/{entry.pk}", {"title": "Tiêu đề mới"}, 200),
         "delete": ("DELETE", f"/meetings/{m.pk}/entries/{entry.pk}", None, 204),
-        "item": ("POST", f"/organisations/{w.cell1.pk}/items", {"category": "nganh", "title": "Tin API", "text": "Nội dung."}, 201),
+        "item": (
+            "POST",
+            f"/organisations/{w.cell1.pk}/items",
+            {"category": "nganh", "title": "Tin API", "text": "Nội dung."},
+            201,
+        ),
     }
 
 
@@ -62,7 +74,13 @@ def test_writes_are_scoped(world, filled, call, persona, action):
     method, path, data, ok = writes(world, filled)[action]
     before = snapshot()
     resp = call(getattr(world, persona), method, path, data)
-    expected = {"secretary": ok, "member_same": 403, "officer": 403, "member_other": 404, "officer_other": 404}[persona]
+    expected = {
+        "secretary": ok,
+        "member_same": 403,
+        "officer": 403,
+        "member_other": 404,
+        "officer_other": 404,
+    }[persona]
     assert resp.status_code == expected, resp.content
     assert (snapshot() != before) is (expected == ok)
 
@@ -80,14 +98,21 @@ def test_writes_to_an_approved_meetings_bulletin_are_refused(world, filled, call
 @pytest.mark.parametrize("persona", PERSONAS)
 @pytest.mark.parametrize("kind", ["bulletin", "feeds", "items"])
 def test_reads_are_scoped(world, filled, call, persona, kind):
-    path = {"bulletin": f"/meetings/{filled.pk}", "feeds": f"/organisations/{world.cell1.pk}/feeds",
-            "items": f"/organisations/{world.cell1.pk}/items"}[kind]
+    path = {
+        "bulletin": f"/meetings/{filled.pk}",
+        "feeds": f"/organisations/{world.cell1.pk}/feeds",
+        "items": f"/organisations/{world.cell1.pk}/items",
+    }[kind]
     assert call(getattr(world, persona), "GET", path).status_code == READ[persona]
 
 
 def test_the_bulletin_lists_titles_in_reading_order(world, filled, call):
     body = call(world.member_same, "GET", f"/meetings/{filled.pk}").json()
-    assert body["titles"] == ["Tỉnh ủy sơ kết công tác xây dựng Đảng", "Triển khai Hướng dẫn 12-HD/BTCTW", "Hội nghị thượng đỉnh ASEAN"]
+    assert body["titles"] == [
+        "Tỉnh ủy sơ kết công tác xây dựng Đảng",
+        "Triển khai Hướng dẫn 12-HD/BTCTW",
+        "Hội nghị thượng đỉnh ASEAN",
+    ]
     assert [e["category"] for e in body["entries"]] == ["trong_tinh", "trong_nuoc", "the_gioi"]
     assert body["audio_status"] == "" and body["audio_url"] is None and body["locked"] is False
 
@@ -105,10 +130,17 @@ def test_audio_through_the_api(world, filled, call, django_capture_on_commit_cal
 
 def test_bad_input_is_a_vietnamese_422_and_changes_nothing(world, filled, call):
     before = snapshot()
-    resp = call(world.secretary, "POST", f"/meetings/{filled.pk}/entries", {"category": "xyz", "title": "", "text": ""})
+    resp = call(
+        world.secretary,
+        "POST",
+        f"/meetings/{filled.pk}/entries",
+        {"category": "xyz", "title": "", "text": ""},
+    )
     assert resp.status_code == 422
     errors = resp.json()["errors"]
-    assert errors["title"] == ["Thiếu tiêu đề tin."] and errors["category"] == ["Hãy chọn chuyên mục của tin."]
+    assert errors["title"] == ["Thiếu tiêu đề tin."] and errors["category"] == [
+        "Hãy chọn chuyên mục của tin."
+    ]
     entry = ordered_entries(Bulletin.objects.get(meeting=filled))[0]
     resp = call(world.secretary, "PATCH", f"/meetings/{filled.pk}/entries/{entry.pk}", {"move": "sideways"})
     assert resp.status_code == 422 and resp.json()["errors"]["move"] == ['Chỉ nhận "up" hoặc "down".']

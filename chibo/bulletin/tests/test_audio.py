@@ -33,10 +33,12 @@ def syllables(text: str) -> int:
 
 
 def window_rms(samples: np.ndarray, start: float, end: float) -> float:
-    return audiolib.rms(samples[int(start * RATE):int(end * RATE)])
+    return audiolib.rms(samples[int(start * RATE) : int(end * RATE)])
 
 
-def test_espeak_reads_the_bulletin_into_one_mp3_with_chapters(world, filled, django_capture_on_commit_callbacks):
+def test_espeak_reads_the_bulletin_into_one_mp3_with_chapters(
+    world, filled, django_capture_on_commit_callbacks
+):
     b = render(world, filled, django_capture_on_commit_callbacks)
     assert b.audio_status == AudioStatus.READY, b.audio_error
     assert b.audio_done == b.audio_total == 3 and b.audio_format == "mp3"
@@ -67,7 +69,9 @@ def test_espeak_reads_the_bulletin_into_one_mp3_with_chapters(world, filled, dja
         assert window_rms(samples, prev["end"] + 0.15, nxt["start"] - 0.15) < SILENCE_RMS
 
 
-def test_each_item_is_playable_as_soon_as_its_clip_is_ready(world, filled, django_capture_on_commit_callbacks):
+def test_each_item_is_playable_as_soon_as_its_clip_is_ready(
+    world, filled, django_capture_on_commit_callbacks
+):
     b = render(world, filled, django_capture_on_commit_callbacks)
     for e in ordered_entries(b):
         assert e.audio_status == AudioStatus.READY and e.audio_path.endswith(".wav")
@@ -76,17 +80,23 @@ def test_each_item_is_playable_as_soon_as_its_clip_is_ready(world, filled, djang
         assert audiolib.rms(samples) > SPEECH_RMS
 
 
-def test_rerendering_an_unchanged_bulletin_is_free(world, filled, django_capture_on_commit_callbacks, monkeypatch):
+def test_rerendering_an_unchanged_bulletin_is_free(
+    world, filled, django_capture_on_commit_callbacks, monkeypatch
+):
     first = render(world, filled, django_capture_on_commit_callbacks)
     calls = []
     real = engines.EspeakEngine.synthesize
-    monkeypatch.setattr(engines.EspeakEngine, "synthesize", lambda self, text: calls.append(text) or real(self, text))
+    monkeypatch.setattr(
+        engines.EspeakEngine, "synthesize", lambda self, text: calls.append(text) or real(self, text)
+    )
     second = render(world, filled, django_capture_on_commit_callbacks)
     assert calls == []
     assert second.audio_file.name == first.audio_file.name and second.audio_digest == first.audio_digest
     # Editing one item re-speaks that item only.
     entry = ordered_entries(second)[1]
-    services.update_entry(actor=world.secretary, entry=entry, title=entry.title, text=entry.text + " Thêm một câu.")
+    services.update_entry(
+        actor=world.secretary, entry=entry, title=entry.title, text=entry.text + " Thêm một câu."
+    )
     third = render(world, filled, django_capture_on_commit_callbacks)
     assert len(calls) == 1 and "thêm một câu" in calls[0]
     assert third.audio_digest != first.audio_digest
@@ -101,7 +111,9 @@ def test_ogg_is_available_by_setting(world, filled, settings, django_capture_on_
     assert samples.size / RATE == pytest.approx(b.chapters[-1]["end"], abs=0.15)
 
 
-def test_the_onnx_voice_runs_end_to_end(world, filled, settings, tmp_path, django_capture_on_commit_callbacks):
+def test_the_onnx_voice_runs_end_to_end(
+    world, filled, settings, tmp_path, django_capture_on_commit_callbacks
+):
     model = onnxvoice.build(tmp_path / "voices")
     settings.CHIBO_TTS_ENGINE = "onnx"
     settings.CHIBO_TTS_ONNX_MODEL = str(model)
@@ -111,14 +123,18 @@ def test_the_onnx_voice_runs_end_to_end(world, filled, settings, tmp_path, djang
     engine = engines.PiperOnnxEngine(str(model))
     for e in ordered_entries(b):
         ids = engine.phoneme_ids(engine.phonemes(normalise(f"{e.title}. {e.text}")))
-        assert e.audio_duration == pytest.approx(len(ids) * onnxvoice.SAMPLES_PER_ID / onnxvoice.SAMPLE_RATE, abs=0.01)
+        assert e.audio_duration == pytest.approx(
+            len(ids) * onnxvoice.SAMPLES_PER_ID / onnxvoice.SAMPLE_RATE, abs=0.01
+        )
     samples = audiolib.decode(Path(b.audio_file.path), RATE)
     assert audiolib.rms(samples) > SPEECH_RMS
     for prev, nxt in zip(b.chapters, b.chapters[1:], strict=False):
         assert window_rms(samples, prev["end"] + 0.15, nxt["start"] - 0.15) < SILENCE_RMS
 
 
-def test_a_missing_onnx_voice_fails_plainly_and_the_text_stays(world, filled, settings, client, django_capture_on_commit_callbacks):
+def test_a_missing_onnx_voice_fails_plainly_and_the_text_stays(
+    world, filled, settings, client, django_capture_on_commit_callbacks
+):
     settings.CHIBO_TTS_ENGINE = "onnx"
     settings.CHIBO_TTS_ONNX_MODEL = "/khong/co/giong.onnx"
     b = render(world, filled, django_capture_on_commit_callbacks)
@@ -130,7 +146,9 @@ def test_a_missing_onnx_voice_fails_plainly_and_the_text_stays(world, filled, se
     assert "15/16 chỉ tiêu đạt và vượt kế hoạch" in page
 
 
-def test_an_item_that_cannot_be_spoken_is_named(world, filled, monkeypatch, django_capture_on_commit_callbacks):
+def test_an_item_that_cannot_be_spoken_is_named(
+    world, filled, monkeypatch, django_capture_on_commit_callbacks
+):
     real = engines.EspeakEngine.synthesize
 
     def flaky(self, text):  # type: ignore[no-untyped-def]

@@ -25,11 +25,15 @@ def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
 def feeds():
     state, srv = fs.start()
     state.routes["/bai-viet"] = fs.Response(fs.ARTICLE_HTML.encode(), content_type="text/html; charset=utf-8")
-    state.routes["/rss"] = fs.Response(fs.rss([
-        ("Hội nghị Ban Chấp hành Đảng bộ tỉnh lần thứ 12", state.url("/bai-viet"), "Sáng 28/11..."),
-        ("Tỉnh đạt 27/30 xã nông thôn mới", state.url("/ntm"), SUMMARY),
-        ("Kinh tế tăng trưởng 7,09%", state.url("/kt"), SUMMARY),
-    ]).encode())
+    state.routes["/rss"] = fs.Response(
+        fs.rss(
+            [
+                ("Hội nghị Ban Chấp hành Đảng bộ tỉnh lần thứ 12", state.url("/bai-viet"), "Sáng 28/11..."),
+                ("Tỉnh đạt 27/30 xã nông thôn mới", state.url("/ntm"), SUMMARY),
+                ("Kinh tế tăng trưởng 7,09%", state.url("/kt"), SUMMARY),
+            ]
+        ).encode()
+    )
     state.routes["/hong"] = fs.Response(b"<html>bao tri</html>", content_type="text/html")
     yield state
     srv.shutdown()
@@ -37,8 +41,12 @@ def feeds():
 
 
 def test_secretary_builds_a_bulletin_and_the_newsreader_reads_it(browser, demo, feeds):  # noqa: F811
-    meeting = (Meeting.objects.filter(organisation__code="DEMO-AB-T1", scheduled_at__gt=timezone.now())
-               .exclude(status=MeetingStatus.APPROVED).order_by("scheduled_at").first())
+    meeting = (
+        Meeting.objects.filter(organisation__code="DEMO-AB-T1", scheduled_at__gt=timezone.now())
+        .exclude(status=MeetingStatus.APPROVED)
+        .order_by("scheduled_at")
+        .first()
+    )
     assert meeting is not None
     context = browser.new_context(viewport=LAPTOP)
     page = context.new_page()
@@ -70,15 +78,21 @@ def test_secretary_builds_a_bulletin_and_the_newsreader_reads_it(browser, demo, 
     page.click("summary:has-text('Nhập hoặc dán một tin')")
     page.select_option("#id_item-category", "the_gioi")
     page.fill("#id_item-title", "Hội nghị cấp cao ASEAN lần thứ 47")
-    page.fill("#id_item-text", "Hội nghị cấp cao ASEAN lần thứ 47 khai mạc ngày 26/10/2026, thông qua Tầm nhìn 2045.")
+    page.fill(
+        "#id_item-text",
+        "Hội nghị cấp cao ASEAN lần thứ 47 khai mạc ngày 26/10/2026, thông qua Tầm nhìn 2045.",
+    )
     page.click("button:has-text('Lưu tin')")
     page.wait_for_load_state()
     shot(page, "01-sources")
 
     # The bulletin of the next meeting: pick, edit, order.
     page.goto(f"{demo}/thoi-su/hop/{meeting.pk}/")
-    for title in ("Hội nghị Ban Chấp hành Đảng bộ tỉnh lần thứ 12", "Tỉnh đạt 27/30 xã nông thôn mới",
-                  "Hội nghị cấp cao ASEAN lần thứ 47"):
+    for title in (
+        "Hội nghị Ban Chấp hành Đảng bộ tỉnh lần thứ 12",
+        "Tỉnh đạt 27/30 xã nông thôn mới",
+        "Hội nghị cấp cao ASEAN lần thứ 47",
+    ):
         page.locator(f"#chon-tin li:has-text('{title}') button:has-text('Đưa vào')").click()
         page.wait_for_load_state()
     entries = page.locator("#entries li.entry")
@@ -88,7 +102,10 @@ def test_secretary_builds_a_bulletin_and_the_newsreader_reads_it(browser, demo, 
     second_title = entries.nth(1).locator("input[name$='-title']").input_value()
     entries.nth(1).locator("button:has-text('↑')").click()
     page.wait_for_load_state()
-    assert page.locator("#entries li.entry").nth(0).locator("input[name$='-title']").input_value() == second_title
+    assert (
+        page.locator("#entries li.entry").nth(0).locator("input[name$='-title']").input_value()
+        == second_title
+    )
     box = page.locator("#entries li.entry").nth(0)
     box.locator("textarea").fill("Toàn tỉnh có 27/30 xã đạt chuẩn nông thôn mới, tăng 3 xã so với năm 2025.")
     box.locator("button:has-text('Lưu')").click()
@@ -121,7 +138,10 @@ def test_secretary_builds_a_bulletin_and_the_newsreader_reads_it(browser, demo, 
     out.write_bytes(pdf.body())
     text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, check=True).stdout.decode()
     assert "BẢN TIN THỜI SỰ" in text and "27/30 xã đạt chuẩn" in text
-    subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(out), str(ARTIFACTS / "bulletin-04-pdf")], check=True)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(out), str(ARTIFACTS / "bulletin-04-pdf")],
+        check=True,
+    )
 
     # The meeting page shows it, for the current-affairs step.
     page.goto(f"{demo}/sinh-hoat/{meeting.pk}/")

@@ -30,15 +30,27 @@ def server(settings):
 
 def add(world, server, path, body, **kw):  # type: ignore[no-untyped-def]
     server.routes[path] = fs.Response(body if isinstance(body, bytes) else body.encode("utf-8"), **kw)
-    return services.add_feed(actor=world.secretary, organisation=world.cell1, name=f"Nguồn {path}",
-                             url=server.url(path), category=Category.PROVINCE)
+    return services.add_feed(
+        actor=world.secretary,
+        organisation=world.cell1,
+        name=f"Nguồn {path}",
+        url=server.url(path),
+        category=Category.PROVINCE,
+    )
 
 
 def test_a_valid_rss_feed_stores_its_items_and_marks_the_feed_healthy(world, server):
-    feed = add(world, server, "/rss.xml", fs.rss([
-        ("Tỉnh ủy họp phiên thường kỳ", server.url("/a1"), SUMMARY),
-        ("Khánh thành cầu Bến Mới", server.url("/a2"), SUMMARY),
-    ]))
+    feed = add(
+        world,
+        server,
+        "/rss.xml",
+        fs.rss(
+            [
+                ("Tỉnh ủy họp phiên thường kỳ", server.url("/a1"), SUMMARY),
+                ("Khánh thành cầu Bến Mới", server.url("/a2"), SUMMARY),
+            ]
+        ),
+    )
     result = fetch_feed.enqueue(feed.pk)
     assert result.return_value["new"] == 2
     feed.refresh_from_db()
@@ -51,15 +63,29 @@ def test_a_valid_rss_feed_stores_its_items_and_marks_the_feed_healthy(world, ser
 
 
 def test_an_atom_feed_is_read_too(world, server):
-    feed = add(world, server, "/atom.xml", fs.atom([("Tin đối ngoại", server.url("/b1"), SUMMARY)]),
-               content_type="application/atom+xml")
+    feed = add(
+        world,
+        server,
+        "/atom.xml",
+        fs.atom([("Tin đối ngoại", server.url("/b1"), SUMMARY)]),
+        content_type="application/atom+xml",
+    )
     fetch_one(feed.pk)
     assert NewsItem.objects.get(source=feed).title == "Tin đối ngoại"
 
 
 def test_a_short_summary_gets_the_article_text_from_its_page(world, server):
-    server.routes["/bai-viet"] = fs.Response(fs.ARTICLE_HTML.encode("utf-8"), content_type="text/html; charset=utf-8")
-    feed = add(world, server, "/short.xml", fs.rss([("Hội nghị Ban Chấp hành Đảng bộ tỉnh lần thứ 12", server.url("/bai-viet"), "Sáng 28/11...")]))
+    server.routes["/bai-viet"] = fs.Response(
+        fs.ARTICLE_HTML.encode("utf-8"), content_type="text/html; charset=utf-8"
+    )
+    feed = add(
+        world,
+        server,
+        "/short.xml",
+        fs.rss(
+            [("Hội nghị Ban Chấp hành Đảng bộ tỉnh lần thứ 12", server.url("/bai-viet"), "Sáng 28/11...")]
+        ),
+    )
     fetch_one(feed.pk)
     item = NewsItem.objects.get(source=feed)
     assert item.extract_status == ExtractStatus.OK
@@ -79,8 +105,11 @@ def test_an_article_page_that_fails_leaves_the_feed_summary(world, server):
 
 
 def test_duplicate_items_are_stored_once_even_across_fetches_and_feeds(world, server):
-    items = [("Tin A", server.url("/x1"), SUMMARY), ("Tin A (bản lặp)", server.url("/x1"), SUMMARY),
-             ("Tin B", server.url("/x2"), SUMMARY)]
+    items = [
+        ("Tin A", server.url("/x1"), SUMMARY),
+        ("Tin A (bản lặp)", server.url("/x1"), SUMMARY),
+        ("Tin B", server.url("/x2"), SUMMARY),
+    ]
     feed = add(world, server, "/dup.xml", fs.rss(items))
     assert fetch_one(feed.pk)["new"] == 2
     assert fetch_one(feed.pk)["new"] == 0
@@ -90,7 +119,9 @@ def test_duplicate_items_are_stored_once_even_across_fetches_and_feeds(world, se
 
 
 def test_a_malformed_feed_is_an_error_on_the_feed_and_the_page_still_renders(world, server, client):
-    feed = add(world, server, "/broken.xml", "<html><body>Trang bảo trì</body></html>", content_type="text/html")
+    feed = add(
+        world, server, "/broken.xml", "<html><body>Trang bảo trì</body></html>", content_type="text/html"
+    )
     result = fetch_one(feed.pk)
     assert result["error"] == "Nội dung tải về không phải RSS/Atom hợp lệ."
     feed.refresh_from_db()
@@ -102,7 +133,9 @@ def test_a_malformed_feed_is_an_error_on_the_feed_and_the_page_still_renders(wor
 
 
 def test_a_truncated_feed_keeps_what_can_be_read_with_a_warning(world, server):
-    body = fs.rss([("Tin còn đọc được", server.url("/ok"), SUMMARY)]).replace("</channel></rss>", "<item><title>Hỏng &")
+    body = fs.rss([("Tin còn đọc được", server.url("/ok"), SUMMARY)]).replace(
+        "</channel></rss>", "<item><title>Hỏng &"
+    )
     feed = add(world, server, "/truncated.xml", body)
     fetch_one(feed.pk)
     feed.refresh_from_db()

@@ -51,7 +51,23 @@ def test_the_acronym_dictionary_is_data(tmp_path):
     path = tmp_path / "speech.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     assert n.normalise("CBX họp", n.load_data(str(path))) == "cán bộ xã họp"
-    for key in ("TW", "BCH", "BTV", "UVBTV", "BCT", "ĐU", "HĐND", "UBND", "MTTQ", "QĐ", "NQ", "CT", "KL", "HD", "đ/c"):
+    for key in (
+        "TW",
+        "BCH",
+        "BTV",
+        "UVBTV",
+        "BCT",
+        "ĐU",
+        "HĐND",
+        "UBND",
+        "MTTQ",
+        "QĐ",
+        "NQ",
+        "CT",
+        "KL",
+        "HD",
+        "đ/c",
+    ):
         assert key in data["acronyms"], key
 
 

@@ -38,14 +38,35 @@ def meeting_writes(w, m) -> dict[str, Callable[[], tuple[str, dict[str, Any]]]]:
     def entry() -> Entry:
         return ordered_entries(Bulletin.objects.get(meeting=m))[0]
 
-    services.add_typed_entry(actor=w.secretary, meeting=m, category=Category.PROVINCE,
-                             title="Tin tỉnh thứ hai", text="Nội dung thứ hai.")
-    spare = NewsItem.objects.create(organisation=w.cell1, origin=Origin.MANUAL, category=Category.SECTOR,
-                                    key="spare", title="Tin ngành giáo dục", summary="Ngành giáo dục khai giảng.")
+    services.add_typed_entry(
+        actor=w.secretary,
+        meeting=m,
+        category=Category.PROVINCE,
+        title="Tin tỉnh thứ hai",
+        text="Nội dung thứ hai.",
+    )
+    spare = NewsItem.objects.create(
+        organisation=w.cell1,
+        origin=Origin.MANUAL,
+        category=Category.SECTOR,
+        key="spare",
+        title="Tin ngành giáo dục",
+        summary="Ngành giáo dục khai giảng.",
+    )
     return {
         "entry_add": lambda: (f"/thoi-su/hop/{m.pk}/them/{spare.pk}/", {}),
-        "entry_typed": lambda: (f"/thoi-su/hop/{m.pk}/nhap-tay/", {"category": "nganh", "title": "Tin gõ tay", "text": "Nội dung gõ tay."}),
-        "entry_update": lambda: (f"/thoi-su/hop/{m.pk}/muc/{entry().pk}/", {f"e{entry().pk}-title": "Tiêu đề mới", f"e{entry().pk}-text": "Nội dung mới.", f"e{entry().pk}-category": "trong_tinh"}),
+        "entry_typed": lambda: (
+            f"/thoi-su/hop/{m.pk}/nhap-tay/",
+            {"category": "nganh", "title": "Tin gõ tay", "text": "Nội dung gõ tay."},
+        ),
+        "entry_update": lambda: (
+            f"/thoi-su/hop/{m.pk}/muc/{entry().pk}/",
+            {
+                f"e{entry().pk}-title": "Tiêu đề mới",
+                f"e{entry().pk}-text": "Nội dung mới.",
+                f"e{entry().pk}-category": "trong_tinh",
+            },
+        ),
         "entry_full": lambda: (f"/thoi-su/hop/{m.pk}/muc/{entry().pk}/toan-van/", {}),
         "entry_down": lambda: (f"/thoi-su/hop/{m.pk}/muc/{entry().pk}/xuong/", {}),
         "entry_remove": lambda: (f"/thoi-su/hop/{m.pk}/muc/{entry().pk}/xoa/", {}),
@@ -53,12 +74,22 @@ def meeting_writes(w, m) -> dict[str, Callable[[], tuple[str, dict[str, Any]]]]:
     }
 
 
-MEETING_WRITES = ["entry_add", "entry_typed", "entry_update", "entry_full", "entry_down", "entry_remove", "audio_request"]
+MEETING_WRITES = [
+    "entry_add",
+    "entry_typed",
+    "entry_update",
+    "entry_full",
+    "entry_down",
+    "entry_remove",
+    "audio_request",
+]
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
 @pytest.mark.parametrize("action", MEETING_WRITES)
-def test_bulletin_writes_are_scoped(world, filled, client, persona, action, django_capture_on_commit_callbacks):
+def test_bulletin_writes_are_scoped(
+    world, filled, client, persona, action, django_capture_on_commit_callbacks
+):
     url, data = meeting_writes(world, filled)[action]()
     before = state()
     client.force_login(getattr(world, persona))
@@ -113,7 +144,9 @@ def test_audio_files_are_scoped(world, filled, client, persona, suffix, django_c
     assert resp.status_code == READ[persona]
     if resp.status_code == 200 and suffix == "chuong.vtt":
         text = resp.content.decode()
-        assert text.startswith("WEBVTT") and "00:00:00.000 --> " in text and "Hội nghị thượng đỉnh ASEAN" in text
+        assert (
+            text.startswith("WEBVTT") and "00:00:00.000 --> " in text and "Hội nghị thượng đỉnh ASEAN" in text
+        )
 
 
 def test_the_audio_can_be_sought_by_byte_range(world, filled, client, django_capture_on_commit_callbacks):
@@ -121,7 +154,11 @@ def test_the_audio_can_be_sought_by_byte_range(world, filled, client, django_cap
         services.request_audio(actor=world.secretary, meeting=filled)
     client.force_login(world.member_same)
     whole = client.get(f"/thoi-su/hop/{filled.pk}/am-thanh/")
-    assert whole.status_code == 200 and whole["Accept-Ranges"] == "bytes" and whole["Content-Type"] == "audio/mpeg"
+    assert (
+        whole.status_code == 200
+        and whole["Accept-Ranges"] == "bytes"
+        and whole["Content-Type"] == "audio/mpeg"
+    )
     size = len(whole.content)
     part = client.get(f"/thoi-su/hop/{filled.pk}/am-thanh/", HTTP_RANGE="bytes=1000-1999")
     assert part.status_code == 206 and part["Content-Range"] == f"bytes 1000-1999/{size}"
@@ -148,9 +185,15 @@ def test_an_entry_of_another_meeting_is_not_found(world, filled, client):
 def test_the_builder_shows_entries_by_category_in_order_and_the_pick_list(world, filled, client):
     client.force_login(world.secretary)
     page = client.get(f"/thoi-su/hop/{filled.pk}/").content.decode()
-    positions = [page.index(label) for label in ("Trong tỉnh", "Trong nước", "Đối ngoại", "Thế giới", "Ngành, đơn vị")]
+    positions = [
+        page.index(label) for label in ("Trong tỉnh", "Trong nước", "Đối ngoại", "Thế giới", "Ngành, đơn vị")
+    ]
     assert positions == sorted(positions)
-    assert page.index("Tỉnh ủy sơ kết") < page.index("Triển khai Hướng dẫn 12-HD/BTCTW") < page.index("Hội nghị thượng đỉnh ASEAN")
+    assert (
+        page.index("Tỉnh ủy sơ kết")
+        < page.index("Triển khai Hướng dẫn 12-HD/BTCTW")
+        < page.index("Hội nghị thượng đỉnh ASEAN")
+    )
     assert "Tạo âm thanh" in page and "Tải DOCX" in page
 
 
@@ -165,11 +208,15 @@ def test_bad_input_gets_a_vietnamese_error_and_changes_nothing(world, filled, cl
     entry = ordered_entries(Bulletin.objects.get(meeting=filled))[0]
     client.force_login(world.secretary)
     before = state()
-    resp = client.post(f"/thoi-su/hop/{filled.pk}/muc/{entry.pk}/",
-                       {f"e{entry.pk}-title": "Tiêu đề", f"e{entry.pk}-text": "   ", f"e{entry.pk}-category": "trong_tinh"})
+    resp = client.post(
+        f"/thoi-su/hop/{filled.pk}/muc/{entry.pk}/",
+        {f"e{entry.pk}-title": "Tiêu đề", f"e{entry.pk}-text": "   ", f"e{entry.pk}-category": "trong_tinh"},
+    )
     assert resp.status_code == 400
     assert "Trường này là bắt buộc." in resp.content.decode()
-    resp = client.post(f"/thoi-su/hop/{filled.pk}/nhap-tay/", {"category": "xyz", "title": "Tiêu đề", "text": "Nội dung"})
+    resp = client.post(
+        f"/thoi-su/hop/{filled.pk}/nhap-tay/", {"category": "xyz", "title": "Tiêu đề", "text": "Nội dung"}
+    )
     assert resp.status_code == 400
     assert "Hãy chọn một lựa chọn hợp lệ" in resp.content.decode()
     assert state() == before
@@ -183,15 +230,30 @@ def test_bad_input_gets_a_vietnamese_error_and_changes_nothing(world, filled, cl
 
 def test_moving_and_editing_keeps_the_reading_order(world, filled):
     b = Bulletin.objects.get(meeting=filled)
-    extra = services.add_typed_entry(actor=world.secretary, meeting=filled, category=Category.PROVINCE,
-                                     title="Tin tỉnh thứ hai", text="Nội dung.")
-    assert [e.title for e in ordered_entries(b)][:2] == ["Tỉnh ủy sơ kết công tác xây dựng Đảng", "Tin tỉnh thứ hai"]
+    extra = services.add_typed_entry(
+        actor=world.secretary,
+        meeting=filled,
+        category=Category.PROVINCE,
+        title="Tin tỉnh thứ hai",
+        text="Nội dung.",
+    )
+    assert [e.title for e in ordered_entries(b)][:2] == [
+        "Tỉnh ủy sơ kết công tác xây dựng Đảng",
+        "Tin tỉnh thứ hai",
+    ]
     services.move_entry(actor=world.secretary, entry=extra, up=True)
-    assert [e.title for e in ordered_entries(b)][:2] == ["Tin tỉnh thứ hai", "Tỉnh ủy sơ kết công tác xây dựng Đảng"]
-    services.update_entry(actor=world.secretary, entry=extra, title="Tin thế giới", text="Nội dung.", category=Category.WORLD)
+    assert [e.title for e in ordered_entries(b)][:2] == [
+        "Tin tỉnh thứ hai",
+        "Tỉnh ủy sơ kết công tác xây dựng Đảng",
+    ]
+    services.update_entry(
+        actor=world.secretary, entry=extra, title="Tin thế giới", text="Nội dung.", category=Category.WORLD
+    )
     assert titles_for_meeting(filled) == [
-        "Tỉnh ủy sơ kết công tác xây dựng Đảng", "Triển khai Hướng dẫn 12-HD/BTCTW",
-        "Hội nghị thượng đỉnh ASEAN", "Tin thế giới",
+        "Tỉnh ủy sơ kết công tác xây dựng Đảng",
+        "Triển khai Hướng dẫn 12-HD/BTCTW",
+        "Hội nghị thượng đỉnh ASEAN",
+        "Tin thế giới",
     ]
 
 
@@ -203,9 +265,16 @@ def test_an_item_cannot_be_added_twice(world, filled, items):
 
 
 def test_the_summary_can_be_accepted_or_replaced_by_the_full_text(world, meeting):
-    long_text = " ".join(f"Câu thứ {i} nói về công tác xây dựng Đảng ở cơ sở và sinh hoạt chi bộ." for i in range(1, 30))
-    item = services.add_item(actor=world.secretary, organisation=world.cell1, category=Category.PROVINCE,
-                             title="Bài dài", text=long_text)
+    long_text = " ".join(
+        f"Câu thứ {i} nói về công tác xây dựng Đảng ở cơ sở và sinh hoạt chi bộ." for i in range(1, 30)
+    )
+    item = services.add_item(
+        actor=world.secretary,
+        organisation=world.cell1,
+        category=Category.PROVINCE,
+        title="Bài dài",
+        text=long_text,
+    )
     assert item.suggested and len(item.suggested) < len(long_text)
     entry = services.add_entry(actor=world.secretary, meeting=meeting, item=item)
     assert entry.text == item.suggested
@@ -234,7 +303,7 @@ def test_the_meeting_pages_show_the_bulletin(world, filled, client, django_captu
     live = client.get(f"/sinh-hoat/{filled.pk}/dieu-hanh/").content.decode()
     step = live.index("Thông tin thời sự")
     assert live.index('id="bulletin-step"', step) > step
-    assert f'/thoi-su/hop/{filled.pk}/am-thanh/' in live and "data-device-voice" in live
+    assert f"/thoi-su/hop/{filled.pk}/am-thanh/" in live and "data-device-voice" in live
     assert "Hội nghị thượng đỉnh ASEAN" in live
 
 
@@ -243,15 +312,28 @@ def org_writes(w) -> dict[str, Callable[[], tuple[str, dict[str, Any]]]]:  # typ
     org = w.cell1.pk
 
     def feed() -> FeedSource:
-        return FeedSource.objects.get_or_create(organisation=w.cell1, url="http://127.0.0.1:9/rss",
-                                                defaults={"name": "Báo tỉnh", "category": "trong_tinh"})[0]
+        return FeedSource.objects.get_or_create(
+            organisation=w.cell1,
+            url="http://127.0.0.1:9/rss",
+            defaults={"name": "Báo tỉnh", "category": "trong_tinh"},
+        )[0]
 
     return {
-        "feed_add": lambda: (f"/thoi-su/to-chuc/{org}/nguon/them/", {"feed-name": "Cổng TTĐT tỉnh", "feed-url": "http://127.0.0.1:9/tin.rss", "feed-category": "trong_tinh"}),
+        "feed_add": lambda: (
+            f"/thoi-su/to-chuc/{org}/nguon/them/",
+            {
+                "feed-name": "Cổng TTĐT tỉnh",
+                "feed-url": "http://127.0.0.1:9/tin.rss",
+                "feed-category": "trong_tinh",
+            },
+        ),
         "feed_fetch": lambda: (f"/thoi-su/to-chuc/{org}/nguon/{feed().pk}/lay-tin/", {}),
         "feed_toggle": lambda: (f"/thoi-su/to-chuc/{org}/nguon/{feed().pk}/bat-tat/", {}),
         "feed_remove": lambda: (f"/thoi-su/to-chuc/{org}/nguon/{feed().pk}/xoa/", {}),
-        "item_add": lambda: (f"/thoi-su/to-chuc/{org}/tin/them/", {"item-category": "nganh", "item-title": "Tin ngành", "item-text": "Nội dung."}),
+        "item_add": lambda: (
+            f"/thoi-su/to-chuc/{org}/tin/them/",
+            {"item-category": "nganh", "item-title": "Tin ngành", "item-text": "Nội dung."},
+        ),
     }
 
 
@@ -272,12 +354,21 @@ def test_source_writes_are_scoped(world, client, persona, action, settings):
 
 def test_a_feed_that_cannot_be_reached_is_reported_on_the_page(world, client, settings):
     settings.CHIBO_BULLETIN_FEED_TIMEOUT = 0.5
-    feed = services.add_feed(actor=world.secretary, organisation=world.cell1, name="Báo tỉnh",
-                             url="http://127.0.0.1:9/rss", category="trong_tinh")
+    feed = services.add_feed(
+        actor=world.secretary,
+        organisation=world.cell1,
+        name="Báo tỉnh",
+        url="http://127.0.0.1:9/rss",
+        category="trong_tinh",
+    )
     client.force_login(world.secretary)
     resp = client.post(f"/thoi-su/to-chuc/{world.cell1.pk}/nguon/{feed.pk}/lay-tin/", follow=True)
     page = resp.content.decode()
-    assert resp.status_code == 200 and "Không lấy được tin từ “Báo tỉnh”" in page and "Không kết nối được nguồn tin" in page
+    assert (
+        resp.status_code == 200
+        and "Không lấy được tin từ “Báo tỉnh”" in page
+        and "Không kết nối được nguồn tin" in page
+    )
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
@@ -306,15 +397,28 @@ def test_anonymous_users_are_sent_to_log_in(client, world, meeting, settings):
 
 def test_bad_feed_input_gets_vietnamese_errors(world, client):
     client.force_login(world.secretary)
-    resp = client.post(f"/thoi-su/to-chuc/{world.cell1.pk}/nguon/them/", {"feed-name": "X", "feed-url": "file:///etc/passwd", "feed-category": "trong_tinh"})
-    assert resp.status_code == 400 and "Địa chỉ phải bắt đầu bằng http:// hoặc https://." in resp.content.decode()
+    resp = client.post(
+        f"/thoi-su/to-chuc/{world.cell1.pk}/nguon/them/",
+        {"feed-name": "X", "feed-url": "file:///etc/passwd", "feed-category": "trong_tinh"},
+    )
+    assert (
+        resp.status_code == 400
+        and "Địa chỉ phải bắt đầu bằng http:// hoặc https://." in resp.content.decode()
+    )
     assert not FeedSource.objects.exists()
 
 
 def test_an_upper_committee_pushes_news_down_to_every_cell_below(world, client, meeting):
     client.force_login(world.admin)
-    resp = client.post(f"/thoi-su/to-chuc/{world.an_binh.pk}/tin/them/",
-                       {"item-category": "trong_tinh", "item-title": "Thông báo của Đảng ủy xã", "item-text": "Nội dung chuyển xuống.", "item-push": "on"})
+    resp = client.post(
+        f"/thoi-su/to-chuc/{world.an_binh.pk}/tin/them/",
+        {
+            "item-category": "trong_tinh",
+            "item-title": "Thông báo của Đảng ủy xã",
+            "item-text": "Nội dung chuyển xuống.",
+            "item-push": "on",
+        },
+    )
     assert resp.status_code == 302
     item = NewsItem.objects.get(title="Thông báo của Đảng ủy xã")
     assert item.origin == Origin.PUSHED
@@ -331,8 +435,12 @@ def test_an_upper_committee_pushes_news_down_to_every_cell_below(world, client, 
     from django.core.exceptions import ValidationError
 
     with pytest.raises(ValidationError, match="Chỉ cấp ủy cấp trên"):
-        services.add_item(actor=world.secretary, organisation=world.cell1, category="nganh", title="x", text="y", push=True)
-    foreign = services.add_item(actor=world.admin, organisation=world.cell2, category="nganh", title="Tin chi bộ 2", text="y")
+        services.add_item(
+            actor=world.secretary, organisation=world.cell1, category="nganh", title="x", text="y", push=True
+        )
+    foreign = services.add_item(
+        actor=world.admin, organisation=world.cell2, category="nganh", title="Tin chi bộ 2", text="y"
+    )
     assert client.post(f"/thoi-su/hop/{meeting.pk}/them/{foreign.pk}/").status_code == 404
 
 
@@ -348,7 +456,11 @@ def test_the_docx_reads_back_with_titles_by_category(world, filled, client):
     doc = Document(io.BytesIO(resp.content))
     text = [p.text for p in doc.paragraphs]
     assert "BẢN TIN THỜI SỰ" in text
-    assert text.index("Trong tỉnh") < text.index("1. Tỉnh ủy sơ kết công tác xây dựng Đảng") < text.index("Thế giới")
+    assert (
+        text.index("Trong tỉnh")
+        < text.index("1. Tỉnh ủy sơ kết công tác xây dựng Đảng")
+        < text.index("Thế giới")
+    )
     assert "3. Hội nghị thượng đỉnh ASEAN" in text
     assert doc.styles["Normal"].font.name == "Liberation Serif"
 
@@ -361,11 +473,15 @@ def test_the_pdf_reads_back_in_one_serif_font_with_vietnamese_letters(world, fil
     assert resp.status_code == 200 and resp.content[:4] == b"%PDF"
     pdf = tmp_path / "b.pdf"
     pdf.write_bytes(resp.content)
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, check=True).stdout.decode()
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, check=True
+    ).stdout.decode()
     assert "BẢN TIN THỜI SỰ" in text and "Tỉnh ủy sơ kết công tác xây dựng Đảng" in text
     assert "15/16 chỉ tiêu đạt và vượt kế hoạch" in text
     fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, check=True).stdout.decode()
-    families = {line.split()[0].split("+")[-1].split("-")[0] for line in fonts.splitlines()[2:] if line.strip()}
+    families = {
+        line.split()[0].split("+")[-1].split("-")[0] for line in fonts.splitlines()[2:] if line.strip()
+    }
     # One serif family for the whole document: Liberation Serif where the installed one has the
     # Vietnamese letters (fonts-liberation2), else DejaVu Serif; never a mix inside words.
     assert families == {documents.pdf_font().split()[0]}, fonts
@@ -376,13 +492,23 @@ def test_the_pdf_reads_back_in_one_serif_font_with_vietnamese_letters(world, fil
 def _grow(w, n: int) -> None:  # type: ignore[no-untyped-def]
     for i in range(n):
         m = make_meeting(w, days=10 + i)
-        item = services.add_item(actor=w.secretary, organisation=w.cell1, category="nganh", title=f"Tin {i}", text="Nội dung.")
+        item = services.add_item(
+            actor=w.secretary, organisation=w.cell1, category="nganh", title=f"Tin {i}", text="Nội dung."
+        )
         services.add_entry(actor=w.secretary, meeting=m, item=item)
-        services.add_feed(actor=w.secretary, organisation=w.cell1, name=f"Nguồn {i}", url=f"http://127.0.0.1:9/{i}", category="nganh")
+        services.add_feed(
+            actor=w.secretary,
+            organisation=w.cell1,
+            name=f"Nguồn {i}",
+            url=f"http://127.0.0.1:9/{i}",
+            category="nganh",
+        )
 
 
 @pytest.mark.parametrize("n", [1, 6])
-def test_the_overview_costs_the_same_whatever_the_number_of_meetings(world, client, django_assert_num_queries, n):
+def test_the_overview_costs_the_same_whatever_the_number_of_meetings(
+    world, client, django_assert_num_queries, n
+):
     _grow(world, n)
     client.force_login(world.secretary)
     client.get("/thoi-su/")
@@ -391,7 +517,9 @@ def test_the_overview_costs_the_same_whatever_the_number_of_meetings(world, clie
 
 
 @pytest.mark.parametrize("n", [1, 6])
-def test_the_sources_page_costs_the_same_whatever_the_number_of_items(world, client, django_assert_num_queries, n):
+def test_the_sources_page_costs_the_same_whatever_the_number_of_items(
+    world, client, django_assert_num_queries, n
+):
     _grow(world, n)
     client.force_login(world.secretary)
     with django_assert_num_queries(7):
@@ -399,10 +527,20 @@ def test_the_sources_page_costs_the_same_whatever_the_number_of_items(world, cli
 
 
 @pytest.mark.parametrize("n", [1, 6])
-def test_the_builder_costs_the_same_whatever_the_number_of_entries(world, meeting, client, django_assert_num_queries, n):
+def test_the_builder_costs_the_same_whatever_the_number_of_entries(
+    world, meeting, client, django_assert_num_queries, n
+):
     for i in range(n):
-        services.add_typed_entry(actor=world.secretary, meeting=meeting, category="nganh", title=f"Tin {i}", text="Nội dung.")
-        services.add_item(actor=world.secretary, organisation=world.cell1, category="nganh", title=f"Chờ {i}", text="Nội dung.")
+        services.add_typed_entry(
+            actor=world.secretary, meeting=meeting, category="nganh", title=f"Tin {i}", text="Nội dung."
+        )
+        services.add_item(
+            actor=world.secretary,
+            organisation=world.cell1,
+            category="nganh",
+            title=f"Chờ {i}",
+            text="Nội dung.",
+        )
     client.force_login(world.secretary)
     with django_assert_num_queries(7):
         assert client.get(f"/thoi-su/hop/{meeting.pk}/").status_code == 200
