@@ -17,7 +17,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -369,22 +369,31 @@ def audio_request(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def audio_panel(request: HttpRequest, pk: int) -> HttpResponse:
-    """The progress/player fragment (polled by htmx while the newsreader renders)."""
-    meeting, can_manage = meeting_for_user(request.user, pk, need=Perm.MEETING_VIEW)
+def audio_progress(request: HttpRequest, pk: int) -> JsonResponse:
+    """Progress of the newsreader, polled by newsreader.js while it renders: each item's clip is
+    added to the page as soon as it is ready, without replacing the ones already playing."""
+    meeting, _ = meeting_for_user(request.user, pk, need=Perm.MEETING_VIEW)
     bulletin = selectors.bulletin_of(meeting)
-    return render(
-        request,
-        "bulletin/_audio.html",
+    entries = selectors.ordered_entries(bulletin)
+    return JsonResponse(
         {
-            "m": meeting,
-            "bulletin": bulletin,
-            "entries": selectors.ordered_entries(bulletin),
-            "editable": can_manage and not meeting.is_locked,
-            "rendering": bool(
-                bulletin and bulletin.audio_status in (AudioStatus.QUEUED, AudioStatus.RENDERING)
-            ),
-        },
+            "status": bulletin.audio_status if bulletin else "",
+            "done": bulletin.audio_done if bulletin else 0,
+            "total": bulletin.audio_total if bulletin else 0,
+            "error": bulletin.audio_error if bulletin else "",
+            "entries": [
+                {
+                    "id": e.pk,
+                    "status": e.audio_status,
+                    "label": e.get_audio_status_display(),
+                    "error": e.audio_error,
+                    "url": reverse("bulletin:clip", args=[meeting.pk, e.pk])
+                    if e.audio_status == AudioStatus.READY
+                    else None,
+                }
+                for e in entries
+            ],
+        }
     )
 
 

@@ -9,6 +9,8 @@ import subprocess
 import pytest
 from django.utils import timezone
 
+from chibo.bulletin.models import AudioStatus, Bulletin, Entry
+from chibo.bulletin.selectors import ordered_entries
 from chibo.bulletin.tests import feedserver as fs
 from chibo.meetings.models import Meeting, MeetingStatus
 from chibo.meetings.tests.test_e2e_meeting import ARTIFACTS, LAPTOP, PHONE, browser, demo, login  # noqa: F401
@@ -130,6 +132,25 @@ def test_secretary_builds_a_bulletin_and_the_newsreader_reads_it(browser, demo, 
     device = page.locator("#audio [data-device-voice]")
     assert device.is_visible()  # enabled only where the device has a Vietnamese voice
     page.locator("#audio").screenshot(path=ARTIFACTS / "bulletin-03-audio.png")
+
+    # While a re-render runs, each item's player appears as soon as its clip is ready, without
+    # replacing the players already on the page; when all are done the page shows the joined audio.
+    bulletin = Bulletin.objects.get(meeting=meeting)
+    last = ordered_entries(bulletin)[-1]
+    clip_path = last.audio_path
+    Bulletin.objects.filter(pk=bulletin.pk).update(
+        audio_status=AudioStatus.RENDERING, audio_done=2, audio_total=3
+    )
+    Entry.objects.filter(pk=last.pk).update(audio_status=AudioStatus.QUEUED, audio_path="")
+    page.goto(f"{demo}/thoi-su/hop/{meeting.pk}/")
+    assert page.locator(f"#clip-{last.pk} audio").count() == 0
+    assert page.locator(f"#clip-{last.pk}").inner_text().endswith("Đang chờ")
+    first_player = page.locator("#audio ol.clips audio").first.element_handle()
+    Entry.objects.filter(pk=last.pk).update(audio_status=AudioStatus.READY, audio_path=clip_path)
+    page.wait_for_selector(f"#clip-{last.pk} audio", timeout=10000)
+    assert page.evaluate("el => el.isConnected", first_player)  # not re-rendered
+    Bulletin.objects.filter(pk=bulletin.pk).update(audio_status=AudioStatus.READY, audio_done=3)
+    page.wait_for_selector("#audio audio[data-player]", timeout=10000)
 
     # The PDF, read back and rendered for a look.
     pdf = page.request.get(f"{demo}/thoi-su/hop/{meeting.pk}/tai/pdf/")

@@ -169,6 +169,31 @@ def test_the_audio_can_be_sought_by_byte_range(world, filled, client, django_cap
     assert beyond.status_code == 416
 
 
+def test_the_progress_lists_each_item_with_its_clip_once_ready(
+    world, filled, client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.request_audio(actor=world.secretary, meeting=filled)
+    b = Bulletin.objects.get(meeting=filled)
+    first, *rest = ordered_entries(b)
+    Bulletin.objects.filter(pk=b.pk).update(audio_status="rendering", audio_done=1)
+    Entry.objects.filter(pk__in=[e.pk for e in rest]).update(audio_status="queued")
+    client.force_login(world.member_same)
+    data = client.get(f"/thoi-su/hop/{filled.pk}/doc/tien-do/").json()
+    assert (data["status"], data["done"], data["total"]) == ("rendering", 1, 3)
+    assert data["entries"][0] == {
+        "id": first.pk,
+        "status": "ready",
+        "label": "Đã có âm thanh",
+        "error": "",
+        "url": f"/thoi-su/hop/{filled.pk}/am-thanh/{first.pk}/",
+    }
+    assert [e["url"] for e in data["entries"][1:]] == [None, None]
+    assert [e["label"] for e in data["entries"][1:]] == ["Đang chờ", "Đang chờ"]
+    page = client.get(f"/thoi-su/hop/{filled.pk}/").content.decode()
+    assert f'data-progress-url="/thoi-su/hop/{filled.pk}/doc/tien-do/"' in page
+
+
 def test_no_audio_yet_is_a_404_not_an_error(world, filled, client):
     client.force_login(world.secretary)
     assert client.get(f"/thoi-su/hop/{filled.pk}/am-thanh/").status_code == 404

@@ -68,6 +68,47 @@
     });
   }, true);
 
+  // While the newsreader renders: add each item's player as soon as its clip is ready (players
+  // already on the page keep playing), then reload once for the joined audio and its chapters.
+  function poll() {
+    var panel = document.querySelector("[data-progress-url]");
+    if (!panel || panel.dataset.polling) return;
+    panel.dataset.polling = "1";
+    function tick() {
+      fetch(panel.dataset.progressUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+        .then(function (data) {
+          var done = panel.querySelector("[data-done]");
+          if (done) done.textContent = data.done;
+          var bar = panel.querySelector("progress");
+          if (bar) bar.value = data.done;
+          data.entries.forEach(function (e) {
+            var li = document.getElementById("clip-" + e.id);
+            if (!li) return;
+            var state = li.querySelector("[data-state]");
+            if (e.url && !li.querySelector("audio")) {
+              if (state) state.remove();
+              var a = document.createElement("audio");
+              a.controls = true; a.preload = "none"; a.src = e.url;
+              li.appendChild(a);
+            } else if (!e.url && state) {
+              state.textContent = e.status === "failed" ? "Lỗi: " + e.error : e.label;
+            }
+          });
+          if (data.status === "ready" || data.status === "failed") {
+            var playing = Array.prototype.some.call(panel.querySelectorAll("audio"), function (a) { return !a.paused; });
+            if (!playing) { window.location.reload(); return; }
+          }
+          setTimeout(tick, 2000);
+        })
+        .catch(function () { setTimeout(tick, 5000); });
+    }
+    setTimeout(tick, 1500);
+  }
+
+  document.addEventListener("DOMContentLoaded", poll);
+  poll();
+
   if (synth && "onvoiceschanged" in synth) synth.addEventListener("voiceschanged", scan);
   document.addEventListener("htmx:afterSwap", scan);
   document.addEventListener("DOMContentLoaded", scan);
