@@ -122,13 +122,16 @@ def test_secretary_builds_a_bulletin_and_the_newsreader_reads_it(browser, demo, 
     assert page.locator("#audio ol.clips audio").count() == 3
     chapters = page.locator("#audio .chapters button")
     assert chapters.count() == 3 and chapters.nth(0).inner_text() == "Tỉnh đạt 27/30 xã nông thôn mới"
-    duration = page.locator("#audio audio[data-player]").evaluate(
-        "a => new Promise(r => a.readyState >= 1 ? r(a.duration) : a.addEventListener('loadedmetadata', () => r(a.duration)))"
+    page.locator("#audio audio[data-player]").evaluate("a => { a.preload = 'auto'; a.load(); }")
+    page.wait_for_function(
+        "document.querySelector('#audio audio[data-player]').readyState >= 1", timeout=20000
     )
-    assert duration > 10
+    assert page.locator("#audio audio[data-player]").evaluate("a => a.duration") > 10
     chapters.nth(2).click()
     start = float(chapters.nth(2).get_attribute("data-start"))
-    assert page.locator("#audio audio[data-player]").evaluate("a => a.currentTime") >= start - 0.5
+    page.wait_for_function(
+        f"document.querySelector('#audio audio[data-player]').currentTime >= {start - 0.5}", timeout=10000
+    )
     device = page.locator("#audio [data-device-voice]")
     assert device.is_visible()  # enabled only where the device has a Vietnamese voice
     page.locator("#audio").screenshot(path=ARTIFACTS / "bulletin-03-audio.png")
