@@ -247,11 +247,8 @@ def add_item(
         errors["push"] = "Chỉ cấp ủy cấp trên mới chuyển tin xuống các chi bộ."
     if errors:
         raise ValidationError(errors)
-    key = (
-        feedlib.entry_key(link, "", f"{title}\n{timezone.now().isoformat()}")
-        if link
-        else feedlib.entry_key("", "", f"{title}\n{text[:200]}")
-    )
+    # The same article (by link), or the same title and opening, is not stored twice.
+    key = feedlib.entry_key(link, "", f"{title}\n{text[:200]}")
     if NewsItem.objects.filter(organisation=organisation, key=key).exists():
         raise ValidationError({"title": "Tin này đã có trong danh sách."})
     item = NewsItem.objects.create(

@@ -569,3 +569,32 @@ def test_the_builder_costs_the_same_whatever_the_number_of_entries(
     client.force_login(world.secretary)
     with django_assert_num_queries(7):
         assert client.get(f"/thoi-su/hop/{meeting.pk}/").status_code == 200
+
+
+def test_the_same_news_typed_twice_is_refused(world):
+    from django.core.exceptions import ValidationError
+
+    services.add_item(
+        actor=world.secretary, organisation=world.cell1, category="nganh", title="Tin A", text="Nội dung A."
+    )
+    with pytest.raises(ValidationError, match="Tin này đã có trong danh sách."):
+        services.add_item(
+            actor=world.secretary,
+            organisation=world.cell1,
+            category="nganh",
+            title="Tin A",
+            text="Nội dung A.",
+        )
+    link = "https://baotinh.vn/bai-1"
+    services.add_item(
+        actor=world.secretary, organisation=world.cell1, category="nganh", title="Bài 1", text="X.", link=link
+    )
+    with pytest.raises(ValidationError, match="Tin này đã có trong danh sách."):
+        services.add_item(
+            actor=world.secretary,
+            organisation=world.cell1,
+            category="nganh",
+            title="Bài 1 (sửa)",
+            text="Y.",
+            link=link,
+        )
