@@ -172,6 +172,26 @@ def test_secretary_builds_a_bulletin_and_the_newsreader_reads_it(browser, demo, 
     assert "Bản tin thời sự (3 mục, có âm thanh)" in page.locator("#thoi-su").inner_text()
     page.locator("#thoi-su").screenshot(path=ARTIFACTS / "bulletin-05-meeting.png")
 
+    # Once the meeting runs, the live screen plays it at the current-affairs step.
+    from chibo.accounts.models import User
+    from chibo.meetings import services as meeting_services
+
+    secretary = User.objects.get(username="bithu.thon1")
+    meeting_services.publish(actor=secretary, meeting=meeting)
+    meeting_services.start(actor=secretary, meeting=meeting)
+    page.goto(f"{demo}/sinh-hoat/{meeting.pk}/dieu-hanh/")
+    step = page.locator("li.step:has(#bulletin-step)")
+    assert "Thông tin thời sự" in step.locator(".step-title").inner_text()
+    assert step.locator("audio[data-player]").count() == 1
+    page.add_style_tag(content=".live-summary { position: static !important; }")
+    step.screenshot(path=ARTIFACTS / "bulletin-07-live-step.png")
+    # The bulletin plays on while the secretary works the live screen (htmx re-renders the board).
+    player = step.locator("audio[data-player]").element_handle()
+    player.evaluate("a => { a.muted = true; return a.play(); }")
+    step.locator("button:has-text('Bắt đầu')").click()
+    page.wait_for_selector("li.step.running:has(#bulletin-step)", timeout=15000)
+    assert page.evaluate("a => a.isConnected && !a.paused", player)
+
     # A member reads it on a phone.
     member = browser.new_context(viewport=PHONE).new_page()
     login(member, demo, "dangvien.thon1")
