@@ -19,6 +19,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.tasks import TaskResultStatus
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
@@ -149,10 +150,10 @@ def feed_fetch(request: HttpRequest, org_id: int, feed_id: int) -> HttpResponse:
     feed = _feed(org, feed_id)
     from chibo.bulletin.tasks import fetch_feed
 
-    fetch_feed.enqueue(feed.pk)
+    result = fetch_feed.enqueue(feed.pk)
     feed.refresh_from_db()
-    if feed.fetching:
-        messages.info(request, f"Đang lấy tin từ “{feed.name}”; trạng thái sẽ cập nhật khi xong.")
+    if result.status != TaskResultStatus.SUCCESSFUL or feed.fetching:  # queued for the worker
+        messages.info(request, f"Đã gửi yêu cầu lấy tin từ “{feed.name}”; trạng thái sẽ cập nhật khi xong.")
     elif feed.healthy:
         messages.success(request, f"Đã lấy tin từ “{feed.name}”: {feed.last_new_items} tin mới.")
     else:

@@ -598,3 +598,21 @@ def test_the_same_news_typed_twice_is_refused(world):
             text="Y.",
             link=link,
         )
+
+
+def test_with_a_worker_the_fetch_is_queued_and_the_page_says_so(world, client, settings):
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+    feed = services.add_feed(
+        actor=world.secretary,
+        organisation=world.cell1,
+        name="Báo tỉnh",
+        url="http://127.0.0.1:9/rss",
+        category="trong_tinh",
+    )
+    client.force_login(world.secretary)
+    page = client.post(
+        f"/thoi-su/to-chuc/{world.cell1.pk}/nguon/{feed.pk}/lay-tin/", follow=True
+    ).content.decode()
+    assert "Đã gửi yêu cầu lấy tin từ “Báo tỉnh”" in page
+    feed.refresh_from_db()
+    assert feed.last_fetched_at is None
