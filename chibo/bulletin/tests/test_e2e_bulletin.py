@@ -55,6 +55,9 @@ def test_secretary_builds_a_bulletin_and_the_newsreader_reads_it(browser, demo, 
     page.on("dialog", lambda d: d.accept())
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    # The test server shares one in-memory SQLite connection between its threads: keep the
+    # browser from sending a stray concurrent request (favicon) that races the audio request.
+    page.route("**/favicon.ico", lambda route: route.abort())
     login(page, demo, "bithu.thon1")
 
     page.goto(f"{demo}/thoi-su/")
