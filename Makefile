@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HF_HUB_OFFLINE := 1
 
-.PHONY: run test setup venv system lint typecheck bench lock clean
+.PHONY: run test setup venv system lint typecheck bench bench-documents bench-newsreader fetch-feeds lock clean
 # Domain code that mypy (with django-stubs) must pass: models, services, selectors, rules, access, text.
 TYPED := $(filter-out chibo/rules/%,$(wildcard chibo/*/models.py chibo/*/services.py chibo/*/selectors.py)) \
 	chibo/rules chibo/accounts/access.py chibo/core/vntext.py
@@ -50,6 +50,18 @@ lint: venv
 ## (BENCH_ARGS="--cells 200 --seconds 5" for a quick run; --report docs/bench.md to rewrite the report).
 bench: venv
 	$(PY) scripts/bench.py $(BENCH_ARGS)
+
+## Milliseconds per minutes DOCX and PDF for a 20-member meeting.
+bench-documents: venv
+	$(PY) scripts/bench_documents.py
+
+## Real-time factor and time to first audio of the newsreader for a 5-minute bulletin.
+bench-newsreader: venv
+	$(PY) scripts/bench_newsreader.py
+
+## Queue a fetch of every news feed (run from cron or a systemd timer, e.g. every 30 minutes).
+fetch-feeds: venv
+	$(PY) manage.py fetch_feeds --queue
 
 lock:
 	uv pip compile --python-version 3.12 --generate-hashes requirements/dev.in -o requirements/dev.lock

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from chibo.api import auth, errors, meetings, members, organisations
+from chibo.api import auth, bulletins, errors, meetings, members, organisations
 from chibo.documents import api as documents_api
 from chibo.oversight import api as oversight_api
 
@@ -34,3 +34,4 @@ api.add_router("", meetings.router)
 api.add_router("", documents_api.router)
 api.add_router("", "chibo.api.annual.router")  # the member's year (chibo.annual)
 api.add_router("/oversight", oversight_api.router)
+api.add_router("", bulletins.router)

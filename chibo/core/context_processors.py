@@ -9,6 +9,7 @@ NAV = [
     ("members", "Đảng viên", "members:list"),
     ("meetings", "Sinh hoạt", "meetings:list"),
     ("tasks", "Nhiệm vụ", "meetings:tasks"),
+    ("bulletin", "Thời sự", "bulletin:index"),
     ("annual", "Kiểm điểm, đảng phí", "annual:index"),
     ("oversight", "Cấp trên", "oversight:index"),
 ]

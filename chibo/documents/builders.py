@@ -134,6 +134,10 @@ def minutes(rec: Record) -> Document:
         doc.para(f"Chuyên đề: “{rec.topic_title}”" + (f"; người trình bày: {rec.presenter}." if rec.presenter else "."))
     for n, item in enumerate(rec.items, start=1):
         doc.para(Run(f"{n}. {item.title}", bold=True), align="left", indent=False, keep_with_next=True)
+        if item.code == "current_affairs" and rec.news_titles:
+            doc.para("Chi bộ nghe điểm tin thời sự:")
+            for title in rec.news_titles:
+                doc.para(f"- {title}")
         for s in item.speeches:
             who = f"Đồng chí {s.speaker}" + (f" ({s.position})" if s.guest and s.position else "")
             doc.para(Run(f"{who}: ", bold=True), s.summary)

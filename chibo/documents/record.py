@@ -167,6 +167,7 @@ class Record:
     secretary: str = ""
     cell_secretary: str = ""  # the cell's bí thư (signs T/M CHI BỘ when not chairing)
     items: list[ItemLine] = field(default_factory=list)
+    news_titles: list[str] = field(default_factory=list)  # the bulletin read at current affairs
     tasks: list[TaskLine] = field(default_factory=list)
     reports: list[ReportLine] = field(default_factory=list)
     votes: list[VoteLine] = field(default_factory=list)
@@ -343,6 +344,9 @@ def build(meeting: Meeting | int) -> Record:
     ]
     if by_item.get(None):
         rec.items.append(ItemLine(len(items) + 1, "other", "Ý kiến khác", tuple(by_item[None]), ""))
+    from chibo.bulletin.selectors import titles_for_meeting
+
+    rec.news_titles = titles_for_meeting(m)
 
     def owner(task: Any) -> str:
         return name_of(task.assignee) if task.assignee else (task.assignee_group.name if task.assignee_group else "")
