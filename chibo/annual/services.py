@@ -705,14 +705,14 @@ def return_round(*, actor: Any, round: ReviewRound, note: str) -> ReviewRound:
 
 
 # --- dues -----------------------------------------------------------------------------------
-def _first_locked_month(cell: Organisation, start: dt.date, until: dt.date | None) -> Remittance | None:
-    """The first month in [start, until) whose remittance the upper level has confirmed."""
+def _locked_months(cell: Organisation, start: dt.date, until: dt.date | None) -> list[Remittance]:
+    """The months in [start, until) whose remittance the upper level has confirmed, in order."""
     locked = Remittance.objects.filter(organisation=cell, confirmed_at__isnull=False).filter(
         Q(year__gt=start.year) | Q(year=start.year, month__gte=start.month)
     )
     if until is not None:
         locked = locked.filter(Q(year__lt=until.year) | Q(year=until.year, month__lt=until.month))
-    return locked.order_by("year", "month").first()
+    return list(locked.order_by("year", "month"))
 
 
 @transaction.atomic
@@ -757,14 +757,16 @@ def set_dues_profile(
     start = (valid_from or timezone.localdate()).replace(day=1)
     versions = list(DuesProfile.objects.select_for_update().filter(member=member).order_by("valid_from"))
     later = next((p.valid_from for p in versions if p.valid_from > start), None)
-    first_locked = _first_locked_month(member.organisation, start, later)
-    if first_locked is not None:
+    locked = _locked_months(member.organisation, start, later)
+    if locked:
+        first, last = locked[0], locked[-1]
         raise ValidationError(
             {
                 "valid_from": (
-                    f"Đảng phí tháng {first_locked.month:02d}/{first_locked.year} đã được cấp trên xác nhận "
+                    f"Đảng phí tháng {first.month:02d}/{first.year} đã được cấp trên xác nhận "
                     f"nhận nên không thể tính lại mức đóng từ tháng {start:%m/%Y}. Hãy chọn tháng áp dụng "
-                    f"sau tháng {first_locked.month:02d}/{first_locked.year}."
+                    f"sau tháng {last.month:02d}/{last.year}"
+                    + (" (tháng cuối cùng đã khóa)." if last is not first else ".")
                 )
             }
         )
@@ -831,8 +833,9 @@ def approve_voluntary(*, actor: Any, profile: DuesProfile) -> DuesProfile:
         .values_list("valid_from", flat=True)
         .first()
     )
-    locked = _first_locked_month(p.member.organisation, p.valid_from, later)
-    if locked is not None:
+    locked_months = _locked_months(p.member.organisation, p.valid_from, later)
+    if locked_months:
+        locked = locked_months[0]
         raise ValidationError(
             f"Mức đóng này áp dụng cả tháng {locked.month:02d}/{locked.year}, tháng đã được cấp trên xác "
             "nhận nhận đảng phí. Hãy ghi lại mức đóng tự nguyện áp dụng từ tháng sau rồi đồng ý."

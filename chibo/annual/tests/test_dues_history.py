@@ -98,6 +98,13 @@ def test_a_change_into_a_confirmed_month_is_refused_and_changes_nothing(world):
     assert _dues(world) == [50_000] * 12
     _salary(world, 8_000_000, 9)  # after the locked month: allowed
     assert _dues(world) == [50_000] * 8 + [80_000] * 4
+    _locked_month(world, 10)
+    _locked_month(world, 11)
+    with pytest.raises(ValidationError) as exc:  # several locked months: the advice names the last one
+        _salary(world, 9_000_000, 9)
+    msg = exc.value.message_dict["valid_from"][0]
+    assert msg.startswith("Đảng phí tháng 10/2025") and "sau tháng 11/2025 (tháng cuối cùng đã khóa)" in msg
+    assert _dues(world) == [50_000] * 8 + [80_000] * 4
 
 
 def test_a_change_before_a_later_version_ignores_locks_the_later_version_covers(world):
