@@ -114,6 +114,9 @@ def _dues(
 ) -> int:
     created = 0
     amounts = PAID[code]
+    # Profiles valid from the start of the year before, so every month of the meeting history is priced.
+    since = dt.date(year - 1, 1, 1)
+    retired = False
     for name, member in people.items():
         if DuesProfile.objects.filter(member=member).exists():
             continue
@@ -121,17 +124,42 @@ def _dues(
         outside = _outside(member, rules, today)
         if name == "Lê Văn Tâm":  # pays more than the rate, with the chi ủy's consent
             profile = services.set_dues_profile(
-                actor=actor, member=member, category="khac", fixed_amount=10_000, voluntary_amount=paid
+                actor=actor,
+                member=member,
+                category="khac",
+                fixed_amount=10_000,
+                voluntary_amount=paid,
+                valid_from=since,
             )
             services.approve_voluntary(actor=actor, profile=profile)
         elif paid <= rules.dues.fixed_max and not outside:
-            services.set_dues_profile(actor=actor, member=member, category="khac", fixed_amount=paid)
+            services.set_dues_profile(
+                actor=actor, member=member, category="khac", fixed_amount=paid, valid_from=since
+            )
         elif outside and paid * 2 <= rules.dues.fixed_max:  # outside working age: half the fixed amount
-            services.set_dues_profile(actor=actor, member=member, category="khac", fixed_amount=paid * 2)
+            services.set_dues_profile(
+                actor=actor, member=member, category="khac", fixed_amount=paid * 2, valid_from=since
+            )
         elif paid <= rules.dues.fixed_max:
-            services.set_dues_profile(actor=actor, member=member, category="huu_tri", base_income=paid * 200)
+            services.set_dues_profile(
+                actor=actor, member=member, category="huu_tri", base_income=paid * 200, valid_from=since
+            )
         else:
-            services.set_dues_profile(actor=actor, member=member, category="luong", base_income=paid * 100)
+            services.set_dues_profile(
+                actor=actor, member=member, category="luong", base_income=paid * 100, valid_from=since
+            )
+            if not retired and today >= dt.date(year, 7, 1):
+                # Retired in July: a pension at twice the base, 0.5% instead of 1% — the history shows
+                # the change from July while January–June keep the salary-based profile.
+                services.set_dues_profile(
+                    actor=actor,
+                    member=member,
+                    category="huu_tri",
+                    base_income=paid * 200,
+                    valid_from=dt.date(year, 7, 1),
+                )
+                retired = True
+                created += 1
         created += 1
     # One late payment: the first month someone in the cell did not pay at the meeting.
     ledger = selectors.dues_ledger(cell, year, today=today)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from typing import Any
 
 from django import forms
@@ -153,7 +155,21 @@ class PlanForm(forms.Form):
     due = VNDateField(label="Hạn khắc phục")
 
 
+class MonthField(forms.CharField):
+    """A month written mm/yyyy (or m/yyyy); cleaned to the 1st of that month."""
+
+    def clean(self, value: Any) -> Any:
+        value = super().clean(value)
+        if not value:
+            return None
+        m = re.fullmatch(r"\s*(\d{1,2})\s*[/.-]\s*(\d{4})\s*", value)
+        if not m or not 1 <= int(m.group(1)) <= 12 or not 1900 < int(m.group(2)) < 2200:
+            raise forms.ValidationError("Hãy ghi tháng theo dạng tháng/năm, ví dụ 07/2026.")
+        return dt.date(int(m.group(2)), int(m.group(1)), 1)
+
+
 class DuesProfileForm(forms.Form):
+    valid_from = MonthField(label="Áp dụng từ tháng (tháng/năm)", required=False)
     category = forms.ChoiceField(label="Đối tượng")
     base_income = forms.IntegerField(label="Thu nhập làm căn cứ (đồng/tháng)", min_value=0, required=False)
     fixed_amount = forms.IntegerField(label="Mức cố định (đồng/tháng)", min_value=0, required=False)

@@ -8,6 +8,8 @@ decided year.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -269,9 +271,14 @@ class Review(models.Model):
 
 
 class DuesProfile(models.Model):
-    """A member's dues category and base (QĐ 342); the rate comes from the rulebook."""
+    """A member's dues category and base (QĐ 342) from a month on; the rate comes from the rulebook.
 
-    member = models.OneToOneField(Member, on_delete=models.CASCADE, related_name="dues_profile")
+    Effective-dated: the version in force for a month is the one with the latest ``valid_from``
+    (always the 1st of a month) not after it, so a change of income re-prices only the months from
+    the chosen month on and the months before keep the amount due under the version then in force."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="dues_profiles")
+    valid_from = models.DateField("áp dụng từ tháng", default=dt.date(1930, 2, 1))
     category = models.CharField("đối tượng", max_length=20)
     base_income = models.PositiveIntegerField("thu nhập làm căn cứ (đồng/tháng)", default=0)
     fixed_amount = models.PositiveIntegerField("mức cố định (đồng/tháng)", null=True, blank=True)
@@ -282,8 +289,14 @@ class DuesProfile(models.Model):
     )
     updated_at = models.DateTimeField(default=timezone.now)
 
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["member", "valid_from"], name="one_dues_profile_per_month")
+        ]
+        ordering = ["member_id", "valid_from"]
+
     def __str__(self) -> str:
-        return f"Đảng phí — {self.member}"
+        return f"Đảng phí — {self.member} (từ {self.valid_from:%m/%Y})"
 
 
 class DuesPayment(models.Model):

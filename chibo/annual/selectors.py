@@ -113,10 +113,12 @@ class LedgerCell:
 @dataclass
 class LedgerRow:
     member: Member
-    profile: DuesProfile | None
+    profile: DuesProfile | None  # the version in force at the last month shown (else the first)
     due_text: str
     months: list[LedgerCell]
     halved: bool = False
+    # versions that took effect during the year (after the first month), oldest first
+    changes: list[DuesProfile] = field(default_factory=list)
 
     @property
     def paid_total(self) -> int:
@@ -193,6 +195,34 @@ def paid_by_member_month(
     return paid
 
 
+def dues_profiles(member_ids: list[int], *, upto: dt.date) -> dict[int, list[DuesProfile]]:
+    """Every member's dues profile versions valid from ``upto`` or earlier, oldest first: one query."""
+    out: dict[int, list[DuesProfile]] = defaultdict(list)
+    for p in DuesProfile.objects.filter(member_id__in=member_ids, valid_from__lte=upto).order_by(
+        "member_id", "valid_from"
+    ):
+        out[p.member_id].append(p)
+    return out
+
+
+def in_force(versions: list[DuesProfile], on: dt.date) -> DuesProfile | None:
+    """The version in force on ``on``: the latest valid from that month or earlier."""
+    found = None
+    for p in versions:
+        if p.valid_from <= on:
+            found = p
+        else:
+            break
+    return found
+
+
+def profile_in_force(member: Member, on: dt.date | None = None) -> DuesProfile | None:
+    """The member's dues profile in force on ``on`` (default today); the earliest future one if none."""
+    on = on or timezone.localdate()
+    qs = DuesProfile.objects.filter(member=member)
+    return qs.filter(valid_from__lte=on).order_by("-valid_from").first() or qs.order_by("valid_from").first()
+
+
 def due_for(
     rule: loader.DuesRule, member: Member, profile: DuesProfile | None, on: dt.date
 ) -> engine.DuesDue | None:
@@ -219,8 +249,9 @@ def dues_ledger(
     """Every member's twelve months: due, paid, flagged. Six queries whatever the size."""
     today = today or timezone.localdate()
     rule = rules_for_cell(cell).dues
-    members = list(members_in_year(cell, year).select_related("dues_profile")) if only is None else [only]
+    members = list(members_in_year(cell, year)) if only is None else [only]
     ids = [m.pk for m in members]
+    versions = dues_profiles(ids, upto=dt.date(year, 12, 1))
     joined = joined_cell_on(cell, ids)
     paid = paid_by_member_month(cell, year, ids)
     remittances = {r.month: r for r in Remittance.objects.filter(organisation=cell, year=year)}
@@ -229,11 +260,7 @@ def dues_ledger(
     month_paid: dict[int, int] = defaultdict(int)
     month_due: dict[int, int] = defaultdict(int)
     for member in members:
-        profile = (
-            getattr(member, "dues_profile", None)
-            if only is None
-            else DuesProfile.objects.filter(member=member).first()
-        )
+        mine = versions.get(member.pk, [])
         first = joined.get(member.pk)
         cells: list[LedgerCell] = []
         due_text, halved = "", False
@@ -246,7 +273,7 @@ def dues_ledger(
             if month > last_due or before_joining or left:
                 cells.append(LedgerCell(month, None, got, "not_due"))
                 continue
-            due = due_for(rule, member, profile, on)
+            due = due_for(rule, member, in_force(mine, on), on)
             if due is None:
                 cells.append(LedgerCell(month, None, got, "no_profile"))
                 continue
@@ -254,7 +281,10 @@ def dues_ledger(
             month_due[month] += due.amount
             status = "paid" if got >= due.amount else ("short" if got else "unpaid")
             cells.append(LedgerCell(month, due.amount, got, status))
-        rows.append(LedgerRow(member, profile, due_text, cells, halved))
+        shown = dt.date(year, max(last_due, 1), 1)
+        profile = in_force(mine, shown) or (mine[0] if mine else None)
+        changes = [p for p in mine if p.valid_from > dt.date(year, 1, 1)]
+        rows.append(LedgerRow(member, profile, due_text, cells, halved, changes))
     return Ledger(cell, year, rows, dict(month_paid), dict(month_due), remittances, rule, last_due)
 
 
@@ -489,13 +519,15 @@ def meeting_dues(meeting: Meeting) -> dict[str, Any]:
     cell = meeting.organisation
     rule = rules_for_cell(cell).dues
     rows = list(
-        meeting.attendance.select_related("member", "member__dues_profile").order_by("member__sort_key")
+        meeting.attendance.select_related("member").order_by("member__sort_key")
     )
     ids = [a.member_id for a in rows]
+    month_start = when.replace(day=1)
+    versions = dues_profiles(ids, upto=month_start)
     paid = paid_by_member_month(cell, when.year, ids)
     due_total, short = 0, []
     for a in rows:
-        due = due_for(rule, a.member, getattr(a.member, "dues_profile", None), when.replace(day=1))
+        due = due_for(rule, a.member, in_force(versions.get(a.member_id, []), month_start), month_start)
         if due is None:
             continue
         due_total += due.amount

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from chibo.annual import engine, selectors
@@ -704,6 +705,16 @@ def return_round(*, actor: Any, round: ReviewRound, note: str) -> ReviewRound:
 
 
 # --- dues -----------------------------------------------------------------------------------
+def _locked_months(cell: Organisation, start: dt.date, until: dt.date | None) -> list[Remittance]:
+    """The months in [start, until) whose remittance the upper level has confirmed, in order."""
+    locked = Remittance.objects.filter(organisation=cell, confirmed_at__isnull=False).filter(
+        Q(year__gt=start.year) | Q(year=start.year, month__gte=start.month)
+    )
+    if until is not None:
+        locked = locked.filter(Q(year__lt=until.year) | Q(year=until.year, month__lt=until.month))
+    return list(locked.order_by("year", "month"))
+
+
 @transaction.atomic
 def set_dues_profile(
     *,
@@ -713,7 +724,13 @@ def set_dues_profile(
     base_income: int = 0,
     fixed_amount: int | None = None,
     voluntary_amount: int | None = None,
+    valid_from: dt.date | None = None,
 ) -> DuesProfile:
+    """Set the member's dues category and base from a month on (default: the current month).
+
+    Months before it keep the amount due under the version then in force; a version already
+    starting that month is replaced. Refused when a month it would re-price — from ``valid_from``
+    up to the next later version — has been confirmed as remitted by the upper level."""
     rule = selectors.rules_for_cell(member.organisation).dues
     cat = rule.category(category)
     errors: dict[str, str] = {}
@@ -732,11 +749,30 @@ def set_dues_profile(
         isinstance(voluntary_amount, int) and 0 < voluntary_amount <= MAX_AMOUNT
     ):
         errors["voluntary_amount"] = "Mức tự nguyện không hợp lệ."
+    if valid_from is not None and not isinstance(valid_from, dt.date):
+        errors["valid_from"] = "Tháng bắt đầu áp dụng không hợp lệ."
     if errors:
         raise ValidationError(errors)
     assert cat is not None
-    profile = DuesProfile.objects.select_for_update().filter(member=member).first() or DuesProfile(
-        member=member
+    start = (valid_from or timezone.localdate()).replace(day=1)
+    versions = list(DuesProfile.objects.select_for_update().filter(member=member).order_by("valid_from"))
+    later = next((p.valid_from for p in versions if p.valid_from > start), None)
+    locked = _locked_months(member.organisation, start, later)
+    if locked:
+        first, last = locked[0], locked[-1]
+        raise ValidationError(
+            {
+                "valid_from": (
+                    f"Đảng phí tháng {first.month:02d}/{first.year} đã được cấp trên xác nhận "
+                    f"nhận nên không thể tính lại mức đóng từ tháng {start:%m/%Y}. Hãy chọn tháng áp dụng "
+                    f"sau tháng {last.month:02d}/{last.year}"
+                    + (" (tháng cuối cùng đã khóa)." if last is not first else ".")
+                )
+            }
+        )
+    previous = selectors.in_force(versions, start)
+    profile = next((p for p in versions if p.valid_from == start), None) or DuesProfile(
+        member=member, valid_from=start
     )
     before = (profile.category, profile.base_income, profile.fixed_amount, profile.voluntary_amount)
     profile.category = category
@@ -748,7 +784,7 @@ def set_dues_profile(
         base=profile.base_income,
         fixed=profile.fixed_amount,
         outside_age=engine.outside_working_age(
-            rule, birth=member.birth_date, gender=member.gender, on=timezone.localdate()
+            rule, birth=member.birth_date, gender=member.gender, on=start
         ),
     )
     if voluntary_amount is not None and voluntary_amount <= due.amount:
@@ -759,14 +795,25 @@ def set_dues_profile(
                 )
             }
         )
-    if voluntary_amount != profile.voluntary_amount:
+    if profile.pk is None and previous is not None and previous.voluntary_amount == voluntary_amount:
+        # the chi ủy's consent to the same voluntary amount carries over to the new version
+        profile.voluntary_approved_at = previous.voluntary_approved_at
+        profile.voluntary_approved_by = previous.voluntary_approved_by
+    elif voluntary_amount != profile.voluntary_amount:
         profile.voluntary_approved_at = profile.voluntary_approved_by = None
     profile.voluntary_amount = voluntary_amount
     profile.updated_at = timezone.now()
+    created = profile.pk is None
     profile.save()
+    if created and previous is not None:
+        before = (previous.category, previous.base_income, previous.fixed_amount, previous.voluntary_amount)
     after = (profile.category, profile.base_income, profile.fixed_amount, profile.voluntary_amount)
     _audit(
-        actor, AuditAction.UPDATE, profile, member.organisation, {"dues_profile": [list(before), list(after)]}
+        actor,
+        AuditAction.CREATE if created else AuditAction.UPDATE,
+        profile,
+        member.organisation,
+        {"dues_profile": [list(before), list(after)], "valid_from": ["", f"{start:%m/%Y}"]},
     )
     return profile
 
@@ -780,6 +827,19 @@ def approve_voluntary(*, actor: Any, profile: DuesProfile) -> DuesProfile:
     )
     if not p.voluntary_amount:
         raise ValidationError("Đảng viên chưa đăng ký mức đóng tự nguyện.")
+    later = (
+        DuesProfile.objects.filter(member=p.member, valid_from__gt=p.valid_from)
+        .order_by("valid_from")
+        .values_list("valid_from", flat=True)
+        .first()
+    )
+    locked_months = _locked_months(p.member.organisation, p.valid_from, later)
+    if locked_months:
+        locked = locked_months[0]
+        raise ValidationError(
+            f"Mức đóng này áp dụng cả tháng {locked.month:02d}/{locked.year}, tháng đã được cấp trên xác "
+            "nhận nhận đảng phí. Hãy ghi lại mức đóng tự nguyện áp dụng từ tháng sau rồi đồng ý."
+        )
     p.voluntary_approved_at, p.voluntary_approved_by = timezone.now(), actor
     p.save(update_fields=["voluntary_approved_at", "voluntary_approved_by"])
     _audit(

@@ -27,7 +27,6 @@ from chibo.annual import forms as af
 from chibo.annual.models import (
     Commitment,
     CommitmentStatus,
-    DuesProfile,
     Remittance,
     ReviewRound,
     ReviewStatus,
@@ -694,8 +693,10 @@ def dues_profile(request: HttpRequest, pk: int) -> HttpResponse:
             base_income=d["base_income"] or 0,
             fixed_amount=d["fixed_amount"],
             voluntary_amount=d["voluntary_amount"],
+            valid_from=d["valid_from"],
         ),
-        f"Đã lưu mức đóng đảng phí của {member.full_name}.",
+        f"Đã lưu mức đóng đảng phí của {member.full_name}, áp dụng từ tháng "
+        f"{(d['valid_from'] or timezone.localdate()):%m/%Y}.",
     )
 
 
@@ -705,7 +706,7 @@ def dues_profile(request: HttpRequest, pk: int) -> HttpResponse:
 def dues_voluntary(request: HttpRequest, pk: int) -> HttpResponse:
     member, _ = access.member_year_for_user(request.user, pk)
     access.cell_for_user(request.user, member.organisation_id, need=Perm.ANNUAL_MANAGE)
-    profile = DuesProfile.objects.filter(member=member).first()
+    profile = selectors.profile_in_force(member)
     if profile is None:
         raise Http404("Đảng viên chưa có mức đóng đảng phí.")
     back = _safe_back(

@@ -163,6 +163,7 @@ class LedgerOut(Schema):
 
 class DuesProfileOut(Schema):
     member_id: int
+    valid_from: dt.date = Field(description="Áp dụng từ tháng (ngày 1 của tháng).")
     category: str
     base_income: int
     fixed_amount: int | None
@@ -255,6 +256,9 @@ class PlanIn(InputSchema):
 
 
 class DuesProfileIn(InputSchema):
+    valid_from: dt.date | None = Field(
+        None, description="Áp dụng từ tháng của ngày này (mặc định: tháng hiện tại); các tháng trước giữ mức cũ."
+    )
     category: str
     base_income: int = 0
     fixed_amount: int | None = None
@@ -619,7 +623,7 @@ def dues_profile(request: HttpRequest, member_id: int, payload: DuesProfileIn) -
 def approve_voluntary(request: HttpRequest, member_id: int) -> Any:
     member, _ = access.member_year_for_user(request.user, member_id)
     access.cell_for_user(request.user, member.organisation_id, need=Perm.ANNUAL_MANAGE)
-    profile = DuesProfile.objects.filter(member=member).first()
+    profile = selectors.profile_in_force(member)
     if profile is None:
         raise Http404("Đảng viên chưa có mức đóng đảng phí.")
     return services.approve_voluntary(actor=request.user, profile=profile)

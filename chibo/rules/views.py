@@ -67,6 +67,19 @@ AUTO_LABELS = {
     "thematic_draft_ready": "có dự thảo chuyên đề và đã công bố",
     "presented_by_assignee": "người được phân công trình bày chuyên đề",
 }
+CONDITION_LABELS = {  # the annual rating's conditions (loader.RATING_CONDITIONS), as the rule states them
+    "done_percent": "hoàn thành {v}% nhiệm vụ",
+    "exceeding_percent": "ít nhất {v}% nhiệm vụ vượt yêu cầu",
+    "shortcomings_remedied_percent": "khắc phục {v}% hạn chế đã được chỉ ra trước đó",
+    "max_late_percent": "không quá {v}% nhiệm vụ chậm tiến độ",
+    "no_discipline": "không có tổ chức, cá nhân bị kỷ luật",
+}
+SECTION_HEADINGS = {
+    "meetings": "Sinh hoạt chi bộ",
+    "annual": "Kiểm điểm, xếp loại cuối năm và đảng phí",
+    "oversight": "Cấp ủy cấp trên theo dõi",
+}
+SUBJECT_LABELS = {"member": "đảng viên", "cell": "chi bộ"}
 VARIANT_LABELS = {"regular": "Phiếu chấm buổi thường kỳ", "thematic": "Phiếu chấm buổi chuyên đề"}
 ISSUER_LIMIT = 300
 _NAME_LINE = re.compile(r'^(name[ \t]*:[ \t]*)"([^"\n]*)"[ \t]*$', re.MULTILINE)
@@ -86,6 +99,174 @@ class Rule:
     topic: str
     text: str
     source: str
+    section: str = "meetings"  # "meetings", "annual" (year-end review, dues) or "oversight"
+
+    @property
+    def section_label(self) -> str:
+        return SECTION_HEADINGS.get(self.section, "")
+
+
+def _money(amount: int) -> str:
+    return f"{amount:,}".replace(",", ".")
+
+
+def _fraction(value: Fraction) -> str:
+    return _num(value) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+
+
+def _age(months: int) -> str:
+    years, rest = divmod(months, 12)
+    return f"{years} tuổi" + (f" {rest} tháng" if rest else "")
+
+
+def _rating_text(rating: loader.AnnualRatingRule, subject: str) -> str:
+    parts = []
+    levels = list(rating.levels)
+    for i, lv in enumerate(levels):
+        conds = [
+            CONDITION_LABELS.get(name, name).format(v=_num(Fraction(str(value))) if value is not True else "")
+            for name, value in lv.conditions.get(subject, {}).items()
+            if value not in (None, False)
+        ]
+        if lv.min > 0:
+            head = f"{lv.label}: từ {lv.min} điểm"
+        else:
+            above = levels[i - 1].min if i else 0
+            head = f"{lv.label}: dưới {above} điểm" if above else f"{lv.label}"
+        parts.append(head + (" và " + ", ".join(conds) if conds else ""))
+    frame = "; ".join(f"{c.title} {c.points} điểm" for c in rating.frames.get(subject, ()))
+    return (
+        f"Thang 100 điểm, {len(levels)} mức. "
+        + "; ".join(parts)
+        + "."
+        + (f" Khung điểm: {frame}." if frame else "")
+    )
+
+
+def annual_rules_shown(book: loader.Rulebook) -> list[Rule]:
+    """The year-end review (QĐ 366) and dues (QĐ 342) sections, as plain rows. A rulebook without
+    them uses the default rulebook's (as chibo.annual.selectors.annual_rules does): said in the text."""
+    annual = book.annual
+    inherited = annual is None
+    if annual is None:
+        annual = loader.get(None).annual
+    if annual is None:  # pragma: no cover - the shipped default always has them
+        return []
+    note = " (theo bộ quy tắc mặc định, bộ này không quy định riêng)" if inherited else ""
+    rt, cap, vote, cy, du = annual.rating, annual.cap, annual.vote, annual.cell_year, annual.dues
+    level = {lv.level: lv.label for lv in rt.levels}
+    bands = {b.grade: b.label for b in book.scorecard.bands}
+    top = book.scorecard.bands[0].label if book.scorecard.bands else ""
+    rows = [
+        Rule(f"Xếp loại {SUBJECT_LABELS[s]} cuối năm", _rating_text(rt, s) + note, rt.source, "annual")
+        for s in ("member", "cell")
+    ]
+    if cap.max_percent is None:
+        cap_text = "Không giới hạn tỷ lệ xếp loại cao nhất."
+    else:
+        cap_text = (
+            f"Số được xếp “{rt.levels[0].label}” không quá {_num(cap.max_percent)}% số được xếp "
+            + " hoặc ".join(f"“{level.get(code, code)}”" for code in cap.base_levels)
+            + " trong chi bộ."
+        )
+    rows.append(Rule("Tỷ lệ xếp loại cao nhất", cap_text + note, cap.source, "annual"))
+    vote_parts = [
+        f"“{level.get(code, code)}” cần {'ít nhất' if t.at_least else 'trên'} {_fraction(t.fraction)} số đảng viên "
+        "chính thức của chi bộ tán thành"
+        for code, t in vote.thresholds.items()
+    ]
+    rows.append(
+        Rule(
+            "Biểu quyết xếp loại",
+            (
+                "; ".join(vote_parts) + " (tính trên tổng số đảng viên chính thức, không chỉ số có mặt)."
+                if vote_parts
+                else "Không cần biểu quyết."
+            )
+            + note,
+            vote.source,
+            "annual",
+        )
+    )
+    grade_parts = []
+    for g in cy.grades:
+        conds = []
+        if g.all_at_least:
+            conds.append(f"mọi kỳ từ mức {bands.get(g.all_at_least, g.all_at_least)} trở lên")
+        if g.min_top:
+            conds.append(f"ít nhất {g.min_top} kỳ mức {top}")
+        grade_parts.append(f"{g.label}: " + (" và ".join(conds) if conds else "các trường hợp còn lại"))
+    rows.append(
+        Rule(
+            "Chất lượng sinh hoạt chi bộ cả năm",
+            "Từ kết quả 12 kỳ sinh hoạt thường kỳ: "
+            + "; ".join(grade_parts)
+            + f". Tháng không có buổi sinh hoạt được xếp loại tính là mức "
+            f"{bands.get(cy.missing_month_counts_as, cy.missing_month_counts_as)}." + note,
+            cy.source,
+            "annual",
+        )
+    )
+    rates = "; ".join(
+        f"{c.label}"
+        if c.fixed or c.percent is None or f"{_num(c.percent)}%" in c.label
+        else f"{c.label}: {_num(c.percent)}%"
+        for c in du.categories
+    )
+    rows.append(Rule("Mức đóng đảng phí", f"Theo đối tượng: {rates}." + note, du.source, "annual"))
+    halved = any(c.halved_outside_working_age for c in du.categories)
+    rows.append(
+        Rule(
+            "Mức đóng cố định",
+            f"Từ {_money(du.fixed_min)} đến {_money(du.fixed_max)} đồng/tháng"
+            + (
+                f"; đảng viên ngoài độ tuổi lao động đóng {_num(du.outside_working_age_factor * 100)}% mức đó"
+                if halved
+                else ""
+            )
+            + ". "
+            + (
+                "Đảng viên tự nguyện đóng cao hơn mức quy định khi chi ủy đồng ý."
+                if du.voluntary_needs_approval
+                else "Đảng viên được tự nguyện đóng cao hơn mức quy định."
+            )
+            + note,
+            du.source,
+            "annual",
+        )
+    )
+    gender = {"nam": "nam", "nu": "nữ"}
+    roadmap = "; ".join(
+        f"{gender.get(g, g)} {_age(r.base_months)} năm {r.base_year}, mỗi năm thêm {r.step_months} tháng, "
+        f"đến {_age(r.max_months)}"
+        for g, r in du.retirement.items()
+    )
+    rows.append(
+        Rule(
+            "Độ tuổi lao động (tính đảng phí)",
+            f"Từ {du.min_working_age_years} tuổi đến tuổi nghỉ hưu theo lộ trình: {roadmap}." + note,
+            du.working_age_source,
+            "annual",
+        )
+    )
+    return rows
+
+
+def oversight_rules_shown(book: loader.Rulebook) -> list[Rule]:
+    ov = book.oversight
+    edges = list(ov.attendance_buckets)
+    buckets = [f"dưới {edges[0]}%"] if edges else []
+    buckets += [f"{a}–{b}%" for a, b in zip(edges, edges[1:], strict=False)]
+    buckets += [f"từ {edges[-1]}%"] if edges else []
+    return [
+        Rule(
+            "Bảng theo dõi của cấp ủy cấp trên",
+            f"Tỷ lệ dự họp của các chi bộ chia theo các mức: {', '.join(buckets)}. Mỗi nhóm tiêu chí nêu "
+            f"{ov.weak_cells_shown} chi bộ cần giúp đỡ nhất.",
+            ov.source,
+            "oversight",
+        )
+    ]
 
 
 @dataclass
@@ -177,6 +358,7 @@ def present(book: loader.Rulebook) -> BookView:
             book.scorecard.source,
         ),
     ]
+    rules += annual_rules_shown(book) + oversight_rules_shown(book)
     agenda = [
         {
             "kind": KIND_LABELS.get(kind, kind),

@@ -16,6 +16,8 @@ from chibo.annual import services
 from chibo.annual.models import Commitment, Review, ReviewRound, RoundStatus
 from chibo.annual.tests.helpers import PRESENT, held_meeting
 
+JAN_2025 = dt.date(2025, 1, 1)  # dues profiles in force for the whole of 2025
+
 pytestmark = pytest.mark.django_db
 BASE = "/api/v1"
 Call = Callable[..., Any]
@@ -82,7 +84,10 @@ def test_a_whole_year_end_review_through_the_api(world, call):
     )
     assert (
         call(
-            sec, "PUT", f"/annual/members/{lan.pk}/dues-profile", {"category": "khac", "fixed_amount": 10_000}
+            sec,
+            "PUT",
+            f"/annual/members/{lan.pk}/dues-profile",
+            {"category": "khac", "fixed_amount": 10_000, "valid_from": "2025-01-01"},
         ).status_code
         == 200
     )
@@ -212,7 +217,9 @@ def test_deciding_needs_the_upper_committee_and_a_decided_round_is_locked(world,
 
 def test_the_ledger_and_a_remittance_lock_through_the_api(world, call):
     lan = world.m_same
-    services.set_dues_profile(actor=world.secretary, member=lan, category="khac", fixed_amount=10_000)
+    services.set_dues_profile(
+        actor=world.secretary, member=lan, category="khac", fixed_amount=10_000, valid_from=JAN_2025
+    )
     held_meeting(world.cell1, 2025, 1, attendance={lan: PRESENT}, dues={lan: 10_000})
     rem = call(
         world.secretary,

@@ -14,6 +14,8 @@ from openpyxl import load_workbook
 from chibo.annual import documents, services
 from chibo.annual.tests.helpers import PRESENT, assessed_round, held_meeting
 
+JAN_2025 = dt.date(2025, 1, 1)  # dues profiles in force for the whole of 2025
+
 pytestmark = pytest.mark.django_db
 ARTIFACTS = Path("test-artifacts/annual")
 
@@ -120,7 +122,9 @@ def test_the_names_in_the_proposal_list_are_sorted_by_given_name(world, decided)
 
 def test_the_receipts_workbook_lists_every_payment_and_the_unpaid_months(world):
     lan = world.m_same
-    services.set_dues_profile(actor=world.secretary, member=lan, category="khac", fixed_amount=10_000)
+    services.set_dues_profile(
+        actor=world.secretary, member=lan, category="khac", fixed_amount=10_000, valid_from=JAN_2025
+    )
     held_meeting(world.cell1, 2025, 1, attendance={lan: PRESENT}, dues={lan: 10_000})
     services.record_payment(
         actor=world.secretary,

@@ -24,6 +24,8 @@ from chibo.meetings.models import MeetingStatus
 from chibo.meetings.services import MeetingLocked
 from chibo.members.models import Member
 
+JAN_2025 = dt.date(2025, 1, 1)  # dues profiles in force for the whole of 2025
+
 pytestmark = pytest.mark.django_db
 
 
@@ -148,7 +150,9 @@ def test_shortcomings_of_earlier_years_count_in_this_years_review_remedied_or_no
 # --- the review -------------------------------------------------------------------------------
 def test_opening_the_year_gathers_attendance_tasks_and_dues_for_each_member(world):
     cell, lan = world.cell1, world.m_same
-    services.set_dues_profile(actor=world.secretary, member=lan, category="khac", fixed_amount=10_000)
+    services.set_dues_profile(
+        actor=world.secretary, member=lan, category="khac", fixed_amount=10_000, valid_from=JAN_2025
+    )
     for month in range(1, 13):
         status = PRESENT if month != 4 else (EXCUSED if month < 12 else UNEXCUSED)
         held_meeting(
@@ -296,6 +300,7 @@ def test_the_dues_profile_is_checked_against_the_rulebook(world):
         category="luong",
         base_income=9_000_000,
         voluntary_amount=100_000,
+        valid_from=JAN_2025,
     )
     assert p.voluntary_approved_at is None
     ledger = selectors.dues_ledger(world.cell1, 2025, today=dt.date(2025, 12, 31), only=world.m_same)
@@ -307,7 +312,9 @@ def test_the_dues_profile_is_checked_against_the_rulebook(world):
 
 def test_the_ledger_counts_meeting_collections_and_manual_payments_and_flags_unpaid_months(world):
     lan = world.m_same
-    services.set_dues_profile(actor=world.secretary, member=lan, category="khac", fixed_amount=5_000)
+    services.set_dues_profile(
+        actor=world.secretary, member=lan, category="khac", fixed_amount=5_000, valid_from=JAN_2025
+    )
     held_meeting(world.cell1, 2025, 1, attendance={lan: PRESENT}, dues={lan: 5_000})
     services.record_payment(
         actor=world.secretary, member=lan, year=2025, month=2, amount=3_000, paid_on=dt.date(2025, 2, 20)
@@ -353,7 +360,9 @@ def test_a_member_outside_working_age_in_the_fixed_category_owes_half(world):
     old = Member.objects.get(pk=world.m_same.pk)
     old.birth_date, old.gender = dt.date(1950, 1, 1), "nam"
     old.save()
-    services.set_dues_profile(actor=world.secretary, member=old, category="khac", fixed_amount=10_000)
+    services.set_dues_profile(
+        actor=world.secretary, member=old, category="khac", fixed_amount=10_000, valid_from=JAN_2025
+    )
     row = selectors.dues_ledger(world.cell1, 2025, today=dt.date(2025, 3, 1), only=old).rows[0]
     assert row.months[0].due == 5_000 and row.halved
 

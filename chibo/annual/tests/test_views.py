@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 from django.utils import timezone
 
-from chibo.annual import services
+from chibo.annual import selectors, services
 from chibo.annual.models import (
     Commitment,
     CommitmentStatus,
@@ -28,10 +28,12 @@ from chibo.annual.tests.helpers import PRESENT, assessed_round, held_meeting
 from chibo.audit.models import AuditEntry
 from chibo.meetings.models import MeetingStatus
 
+JAN_2025 = dt.date(2025, 1, 1)  # dues profiles in force for the whole of 2025
+
 pytestmark = pytest.mark.django_db
 
 LEDGER_QUERIES = (
-    13  # session, user, scope, cell, rulebook, members+profiles, memberships, payments, remittances…
+    14  # session, user, scope, cell, rulebook, members, dues profile versions, memberships, payments…
 )
 CELL_YEAR_QUERIES = 11
 PERSONAS = ("secretary", "member_same", "officer", "member_other", "officer_other")
@@ -54,7 +56,9 @@ def y(world):  # type: ignore[no-untyped-def]
     """Lan (member_same) with a dues profile, a meeting in progress, a shortcoming, a submitted
     commitment; last year's review round opened with every review assessed."""
     lan = world.m_same
-    services.set_dues_profile(actor=world.secretary, member=lan, category="khac", fixed_amount=10_000)
+    services.set_dues_profile(
+        actor=world.secretary, member=lan, category="khac", fixed_amount=10_000, valid_from=JAN_2025
+    )
     meeting = held_meeting(
         world.cell1, 2025, 3, attendance={lan: PRESENT}, dues={lan: 10_000}, status=MeetingStatus.CLOSED
     )
@@ -277,7 +281,7 @@ def _cell_ops(world, y):  # type: ignore[no-untyped-def]
         (
             f"/hang-nam/dang-vien/{y.lan.pk}/dang-phi/",
             {"category": "khac", "fixed_amount": 20_000},
-            lambda: DuesProfile.objects.get(member=y.lan).fixed_amount == 20_000,
+            lambda: selectors.profile_in_force(y.lan).fixed_amount == 20_000,
         ),
         (
             f"/hang-nam/chi-bo/{world.cell1.pk}/2025/dang-phi/nop/",
@@ -308,7 +312,7 @@ def test_voluntary_dues_approval_needs_the_chi_uy(world, y, client):
     for persona in ("member_same", "officer", "member_other", "officer_other", "secretary"):
         resp = as_(client, world, persona).post(f"/hang-nam/dang-vien/{y.lan.pk}/dang-phi/tu-nguyen/")
         assert resp.status_code == CELL_WRITE[persona]
-        assert (DuesProfile.objects.get(member=y.lan).voluntary_approved_by == world.secretary) is (
+        assert (selectors.profile_in_force(y.lan).voluntary_approved_by == world.secretary) is (
             persona == "secretary"
         )
 
@@ -494,7 +498,17 @@ def _grow(world, n: int) -> None:  # type: ignore[no-untyped-def]
     names = ["An", "Bảo", "Cường", "Dung", "Giang", "Hà", "Khánh", "Linh"]
     for k in range(n):
         m = add_member(world.cell1, f"Đảng viên {names[k]}")
-        services.set_dues_profile(actor=None, member=m, category="luong", base_income=5_000_000 + k)
+        services.set_dues_profile(
+            actor=None, member=m, category="luong", base_income=5_000_000 + k, valid_from=JAN_2025
+        )
+        for month in (4, 7):  # income changes during the year: the ledger reads every version at once
+            services.set_dues_profile(
+                actor=None,
+                member=m,
+                category="luong",
+                base_income=5_000_000 + k + month * 100_000,
+                valid_from=dt.date(2025, month, 1),
+            )
         services.record_payment(
             actor=None, member=m, year=2025, month=1, amount=50_000, paid_on=dt.date(2025, 1, 5)
         )
