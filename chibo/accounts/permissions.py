@@ -28,6 +28,7 @@ class Perm(StrEnum):
     ANNUAL_VIEW = "annual.view"  # every member's commitment, review and dues in the subtree
     ANNUAL_MANAGE = "annual.manage"  # the cell's side: approve, assess, propose, dues ledger
     ANNUAL_DECIDE = "annual.decide"  # the upper committee: decide ratings, confirm remittances
+    NEWS_MANAGE = "news.manage"  # news sources and items of an organisation; pushing news down
     OVERSIGHT_MANAGE = "oversight.manage"  # upper committee: guidance, officer rota, inspection, peers, model meetings
 
 
@@ -41,7 +42,10 @@ class Role(models.TextChoices):
 
 
 _READ = {Perm.ORG_VIEW, Perm.MEMBER_VIEW, Perm.MEETING_VIEW}
-_CELL_MANAGER = _READ | {Perm.ORG_MANAGE, Perm.MEMBER_MANAGE, Perm.MEETING_MANAGE, Perm.ANNUAL_VIEW, Perm.ANNUAL_MANAGE}
+_CELL_MANAGER = _READ | {
+    Perm.ORG_MANAGE, Perm.MEMBER_MANAGE, Perm.MEETING_MANAGE, Perm.ANNUAL_VIEW, Perm.ANNUAL_MANAGE,
+    Perm.NEWS_MANAGE,
+}
 
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.SECRETARY: frozenset(_CELL_MANAGER | {Perm.MEMBER_VIEW_SENSITIVE}),
@@ -49,7 +53,10 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.COMMITTEE: frozenset(_CELL_MANAGER),
     Role.MEMBER: frozenset(_READ),
     Role.OFFICER: frozenset(
-        _READ | {Perm.MEETING_SCORE_UPPER, Perm.ANNUAL_VIEW, Perm.ANNUAL_DECIDE, Perm.OVERSIGHT_MANAGE}
+        _READ | {
+            Perm.MEETING_SCORE_UPPER, Perm.ANNUAL_VIEW, Perm.ANNUAL_DECIDE, Perm.OVERSIGHT_MANAGE,
+            Perm.NEWS_MANAGE,
+        }
     ),
     Role.ADMIN: frozenset(Perm),
 }
@@ -57,6 +64,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
 WRITE_PERMS = frozenset({
     Perm.ORG_MANAGE, Perm.ORG_ADMIN, Perm.MEMBER_MANAGE, Perm.ROLE_MANAGE, Perm.MEETING_MANAGE,
     Perm.RULEBOOK_MANAGE, Perm.ANNUAL_MANAGE, Perm.ANNUAL_DECIDE, Perm.OVERSIGHT_MANAGE,
+    Perm.NEWS_MANAGE,
 })
 
 # Roles that write or oversee: two-factor required (settings.CHIBO_2FA_REQUIRED).

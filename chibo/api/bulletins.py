@@ -1,6 +1,6 @@
 """/bulletins: news sources and items of an organisation, the bulletin of a meeting, its audio.
 
-Same scoping as the pages: org_for_user (ORG_VIEW to read, ORG_MANAGE to write) for sources and
+Same scoping as the pages: org_for_user (ORG_VIEW to read, NEWS_MANAGE to write) for sources and
 items; meeting_for_user (MEETING_VIEW / MEETING_MANAGE) for bulletins. An approved meeting's
 bulletin refuses every write (403, MeetingLocked). Every write goes through chibo.bulletin.services.
 """
@@ -209,7 +209,7 @@ def list_items(request: HttpRequest, org_id: int, category: str = "", limit: int
     summary="Thêm tin nhập tay hoặc chuyển tin xuống chi bộ",
 )
 def add_item(request: HttpRequest, org_id: int, payload: ItemIn) -> Any:
-    org, _ = org_for_user(request.user, org_id, need=Perm.ORG_MANAGE)
+    org, _ = org_for_user(request.user, org_id, need=Perm.NEWS_MANAGE)
     item = services.add_item(actor=request.user, organisation=org, **payload.model_dump())
     return Status(201, _item_out(item))
 
@@ -220,7 +220,7 @@ def add_item(request: HttpRequest, org_id: int, payload: ItemIn) -> Any:
     summary="Lấy tin ngay từ một nguồn",
 )
 def fetch(request: HttpRequest, org_id: int, feed_id: int) -> Any:
-    org, _ = org_for_user(request.user, org_id, need=Perm.ORG_MANAGE)
+    org, _ = org_for_user(request.user, org_id, need=Perm.NEWS_MANAGE)
     try:
         feed = FeedSource.objects.get(pk=feed_id, organisation=org)
     except FeedSource.DoesNotExist:

@@ -114,7 +114,7 @@ def _news_page(
 @login_required
 def news(request: HttpRequest, org_id: int) -> HttpResponse:
     org, _ = org_for_user(request.user, org_id, need=Perm.ORG_VIEW)
-    can_manage = Perm.ORG_MANAGE in get_scope(request.user).perms_at(org.path)
+    can_manage = Perm.NEWS_MANAGE in get_scope(request.user).perms_at(org.path)
     return _news_page(request, org, can_manage)
 
 
@@ -122,7 +122,7 @@ def news(request: HttpRequest, org_id: int) -> HttpResponse:
 @login_required
 @explain_refusals
 def feed_add(request: HttpRequest, org_id: int) -> HttpResponse:
-    org, _ = org_for_user(request.user, org_id, need=Perm.ORG_MANAGE)
+    org, _ = org_for_user(request.user, org_id, need=Perm.NEWS_MANAGE)
     form = FeedForm(request.POST, prefix="feed")
     if form.is_valid():
         try:
@@ -146,7 +146,7 @@ def _feed(org: Organisation, feed_id: int) -> FeedSource:
 @login_required
 @explain_refusals
 def feed_fetch(request: HttpRequest, org_id: int, feed_id: int) -> HttpResponse:
-    org, _ = org_for_user(request.user, org_id, need=Perm.ORG_MANAGE)
+    org, _ = org_for_user(request.user, org_id, need=Perm.NEWS_MANAGE)
     feed = _feed(org, feed_id)
     from chibo.bulletin.tasks import fetch_feed
 
@@ -165,7 +165,7 @@ def feed_fetch(request: HttpRequest, org_id: int, feed_id: int) -> HttpResponse:
 @login_required
 @explain_refusals
 def feed_toggle(request: HttpRequest, org_id: int, feed_id: int) -> HttpResponse:
-    org, _ = org_for_user(request.user, org_id, need=Perm.ORG_MANAGE)
+    org, _ = org_for_user(request.user, org_id, need=Perm.NEWS_MANAGE)
     feed = _feed(org, feed_id)
     services.set_feed_active(actor=request.user, feed=feed, active=not feed.active)
     messages.success(request, f"Đã {'bật' if feed.active else 'tắt'} nguồn tin “{feed.name}”.")
@@ -176,7 +176,7 @@ def feed_toggle(request: HttpRequest, org_id: int, feed_id: int) -> HttpResponse
 @login_required
 @explain_refusals
 def feed_remove(request: HttpRequest, org_id: int, feed_id: int) -> HttpResponse:
-    org, _ = org_for_user(request.user, org_id, need=Perm.ORG_MANAGE)
+    org, _ = org_for_user(request.user, org_id, need=Perm.NEWS_MANAGE)
     feed = _feed(org, feed_id)
     services.remove_feed(actor=request.user, feed=feed)
     messages.success(request, f"Đã xóa nguồn tin “{feed.name}”; các tin đã lấy vẫn được giữ.")
@@ -187,7 +187,7 @@ def feed_remove(request: HttpRequest, org_id: int, feed_id: int) -> HttpResponse
 @login_required
 @explain_refusals
 def item_add(request: HttpRequest, org_id: int) -> HttpResponse:
-    org, _ = org_for_user(request.user, org_id, need=Perm.ORG_MANAGE)
+    org, _ = org_for_user(request.user, org_id, need=Perm.NEWS_MANAGE)
     form = ItemForm(request.POST, prefix="item")
     if form.is_valid():
         try:
