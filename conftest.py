@@ -18,6 +18,7 @@ import pytest
 
 from chibo.accounts.models import RoleAssignment, User
 from chibo.accounts.permissions import Role
+from chibo.core.tests.e2e import browser, demo  # noqa: F401  (end-to-end fixtures)
 from chibo.members import services as member_services
 from chibo.members.models import MemberStatus
 from chibo.organisations import services as org_services

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from chibo.annual.tests.test_e2e_year import ARTIFACTS, LAPTOP, browser, demo, login  # noqa: F401
+from chibo.core.tests.e2e import ARTIFACTS, LAPTOP, login
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -17,7 +17,7 @@ def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
     page.screenshot(path=ARTIFACTS / f"dues-{name}.png", full_page=True)
 
 
-def test_a_dues_change_from_a_month_through_the_pages(browser, demo):  # type: ignore[no-untyped-def]  # noqa: F811
+def test_a_dues_change_from_a_month_through_the_pages(browser, demo):  # type: ignore[no-untyped-def]
     from chibo.annual import selectors
     from chibo.annual.models import Remittance
     from chibo.members.models import Member

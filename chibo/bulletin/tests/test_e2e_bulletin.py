@@ -12,8 +12,8 @@ from django.utils import timezone
 from chibo.bulletin.models import AudioStatus, Bulletin, Entry
 from chibo.bulletin.selectors import ordered_entries
 from chibo.bulletin.tests import feedserver as fs
+from chibo.core.tests.e2e import ARTIFACTS, LAPTOP, PHONE, login
 from chibo.meetings.models import Meeting, MeetingStatus
-from chibo.meetings.tests.test_e2e_meeting import ARTIFACTS, LAPTOP, PHONE, browser, demo, login  # noqa: F401
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 SUMMARY = "Tóm tắt đủ dài của bài báo để không cần lấy toàn văn từ trang gốc. " * 7
@@ -42,7 +42,7 @@ def feeds():
     srv.server_close()
 
 
-def test_secretary_builds_a_bulletin_and_the_newsreader_reads_it(browser, demo, feeds):  # noqa: F811
+def test_secretary_builds_a_bulletin_and_the_newsreader_reads_it(browser, demo, feeds):
     meeting = (
         Meeting.objects.filter(organisation__code="DEMO-AB-T1", scheduled_at__gt=timezone.now())
         .exclude(status=MeetingStatus.APPROVED)

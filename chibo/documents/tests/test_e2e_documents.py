@@ -9,14 +9,14 @@ import zipfile
 import pytest
 from django.utils import timezone
 
+from chibo.core.tests.e2e import ARTIFACTS, LAPTOP, login
 from chibo.documents.tests.helpers import flat, pdf_text
 from chibo.meetings.models import Meeting, MeetingStatus
-from chibo.meetings.tests.test_e2e_meeting import ARTIFACTS, LAPTOP, browser, demo, login  # noqa: F401
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_secretary_downloads_the_papers_and_a_year_zip(browser, demo):  # noqa: F811
+def test_secretary_downloads_the_papers_and_a_year_zip(browser, demo):
     meeting = (Meeting.objects.filter(organisation__code="DEMO-AB-T1", status=MeetingStatus.APPROVED)
                .order_by("-scheduled_at").first())
     page = browser.new_context(viewport=LAPTOP, accept_downloads=True).new_page()
