@@ -30,7 +30,7 @@ setup: system venv
 ## Set everything up (venv, locked dependencies, Debian packages, database, demo data) and serve.
 run: setup
 	@echo "chibo: http://$(HOST):$(PORT)/  (tài khoản: admin, bithu.thon1, ... / mật khẩu chibo-demo)"
-	@CHIBO_DEBUG=1 $(PY) manage.py db_worker --no-startup-delay >var/worker.log 2>&1 & \
+	@CHIBO_DEBUG=1 $(PY) manage.py worker --no-startup-delay >var/worker.log 2>&1 & \
 	  trap "kill $$! 2>/dev/null" EXIT; \
 	  CHIBO_DEBUG=1 CHIBO_HTTPS=0 $(PY) manage.py runserver $(HOST):$(PORT)
 

@@ -237,6 +237,23 @@ WHITENOISE_USE_FINDERS = True
 
 # Uploads: small, never executed.
 CHIBO_MAX_UPLOAD_BYTES = env_int("CHIBO_MAX_UPLOAD_MB", 20, minimum=1) * 1024 * 1024
+
+# Current-affairs bulletin and newsreader (chibo.bulletin).
+CHIBO_BULLETIN_FEED_TIMEOUT = env_int("CHIBO_BULLETIN_FEED_TIMEOUT", 10, minimum=1)  # seconds
+CHIBO_BULLETIN_FEED_MAX_BYTES = env_int("CHIBO_BULLETIN_FEED_MAX_KB", 2048, minimum=16) * 1024
+CHIBO_BULLETIN_FEED_MAX_ITEMS = env_int("CHIBO_BULLETIN_FEED_MAX_ITEMS", 50, minimum=1)
+CHIBO_BULLETIN_EXTRACT_PER_FETCH = env_int("CHIBO_BULLETIN_EXTRACT_PER_FETCH", 10, minimum=0)
+CHIBO_TTS_ENGINE = env_str("CHIBO_TTS_ENGINE", "espeak")
+if CHIBO_TTS_ENGINE not in ("espeak", "onnx"):
+    raise ImproperlyConfigured(f"CHIBO_TTS_ENGINE={CHIBO_TTS_ENGINE!r}: chỉ nhận espeak hoặc onnx.")
+CHIBO_TTS_ONNX_MODEL = env_str("CHIBO_TTS_ONNX_MODEL", "")  # path to a piper .onnx (+ .onnx.json beside it)
+if CHIBO_TTS_ENGINE == "onnx" and not CHIBO_TTS_ONNX_MODEL:
+    raise ImproperlyConfigured("CHIBO_TTS_ENGINE=onnx cần CHIBO_TTS_ONNX_MODEL (đường dẫn tệp .onnx).")
+CHIBO_TTS_ESPEAK_VOICE = env_str("CHIBO_TTS_ESPEAK_VOICE", "vi")
+CHIBO_TTS_ESPEAK_SPEED = env_int("CHIBO_TTS_ESPEAK_SPEED", 150, minimum=80)  # words per minute
+CHIBO_TTS_FORMAT = env_str("CHIBO_TTS_FORMAT", "mp3")
+if CHIBO_TTS_FORMAT not in ("mp3", "ogg"):
+    raise ImproperlyConfigured(f"CHIBO_TTS_FORMAT={CHIBO_TTS_FORMAT!r}: chỉ nhận mp3 hoặc ogg.")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
