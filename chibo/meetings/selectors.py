@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Case, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
 from chibo.accounts.access import get_scope
@@ -19,6 +19,7 @@ from chibo.meetings.models import (
     MeetingStatus,
     ScoreColumn,
     Task,
+    TaskReport,
     TaskStatus,
 )
 from chibo.meetings.services import rulebook_of
@@ -272,10 +273,6 @@ def visible_tasks(
 ) -> QuerySet[Task]:
     """Tasks of the cells USER may read, filtered by STATE (a TASK_FILTERS key), with the latest
     report's text and date annotated so the list costs the same number of queries at any size."""
-    from django.db.models import OuterRef, Subquery
-
-    from chibo.meetings.models import TaskReport
-
     today = today or timezone.localdate()
     qs = Task.objects.filter(get_scope(user).q(Perm.MEETING_VIEW, "organisation__path"))
     if org is not None:
@@ -289,8 +286,6 @@ def visible_tasks(
         qs = qs.filter(status=TaskStatus.OPEN, due_date__lt=today)
     elif state == "xong":
         qs = qs.filter(status=TaskStatus.DONE)
-    from django.db.models import Case, IntegerField, Value, When
-
     latest = TaskReport.objects.filter(task=OuterRef("pk")).order_by(
         "-meeting__scheduled_at", "-id"
     )
