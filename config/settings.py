@@ -243,6 +243,9 @@ CHIBO_BULLETIN_FEED_TIMEOUT = env_int("CHIBO_BULLETIN_FEED_TIMEOUT", 10, minimum
 CHIBO_BULLETIN_FEED_MAX_BYTES = env_int("CHIBO_BULLETIN_FEED_MAX_KB", 2048, minimum=16) * 1024
 CHIBO_BULLETIN_FEED_MAX_ITEMS = env_int("CHIBO_BULLETIN_FEED_MAX_ITEMS", 50, minimum=1)
 CHIBO_BULLETIN_EXTRACT_PER_FETCH = env_int("CHIBO_BULLETIN_EXTRACT_PER_FETCH", 10, minimum=0)
+# Feeds may not reach the server's own networks (loopback, private, link-local) except these hosts
+# or networks (comma-separated names or CIDRs, e.g. "tin.tinhuy.local,10.20.0.0/16").
+CHIBO_BULLETIN_PRIVATE_HOSTS = env_list("CHIBO_BULLETIN_PRIVATE_HOSTS", [])
 CHIBO_TTS_ENGINE = env_str("CHIBO_TTS_ENGINE", "espeak")
 if CHIBO_TTS_ENGINE not in ("espeak", "onnx"):
     raise ImproperlyConfigured(f"CHIBO_TTS_ENGINE={CHIBO_TTS_ENGINE!r}: chỉ nhận espeak hoặc onnx.")

@@ -1,7 +1,10 @@
 """Fetching feeds and article pages: bounded in time and size, never trusted.
 
 download() refuses non-HTTP schemes, stops at a byte limit and at a wall-clock deadline (a
-server that trickles one byte a second cannot hold a worker), and reports every failure as
+server that trickles one byte a second cannot hold a worker), refuses to connect to the
+server's own networks (loopback, private, link-local, reserved addresses: checked on the address
+actually connected to, so a redirect or a DNS answer that changes cannot reach them) unless the
+host is listed in CHIBO_BULLETIN_PRIVATE_HOSTS, and reports every failure as
 FetchError with a Vietnamese message that is stored on the feed's status. parse() turns bytes
 into plain entries (feedparser); extract() gets an article's text from its page (trafilatura).
 """
@@ -11,7 +14,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import html
+import http.client
+import ipaddress
 import re
+import socket
 import time
 import unicodedata
 import urllib.error
@@ -62,7 +68,92 @@ def check_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise FetchError("Địa chỉ phải bắt đầu bằng http:// hoặc https://.")
+    host = parts.hostname or ""
+    try:
+        literal = ipaddress.ip_address(host)
+    except ValueError:
+        literal = None
+    if (literal is not None or host.lower() == "localhost") and not _may_reach(host, literal):
+        raise FetchError(_INTERNAL)
     return url
+
+
+_INTERNAL = (
+    "Không được lấy tin từ địa chỉ trong mạng nội bộ của máy chủ. Nếu đây là nguồn tin nội bộ "
+    "hợp lệ, quản trị viên thêm máy chủ đó vào CHIBO_BULLETIN_PRIVATE_HOSTS."
+)
+
+
+def _allowed_private() -> tuple[set[str], list[ipaddress.IPv4Network | ipaddress.IPv6Network]]:
+    """Hosts and networks an administrator allowed although they are internal (an intranet feed)."""
+    names: set[str] = set()
+    networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+    for raw in getattr(settings, "CHIBO_BULLETIN_PRIVATE_HOSTS", ()) or ():
+        entry = raw.strip().lower()
+        if not entry:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            names.add(entry)
+    return names, networks
+
+
+def _public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_global and not address.is_multicast
+
+
+def _may_reach(host: str, address: ipaddress.IPv4Address | ipaddress.IPv6Address | None) -> bool:
+    if address is not None and _public(address):
+        return True
+    names, networks = _allowed_private()
+    if host.lower() in names:
+        return True
+    return address is not None and any(address in net for net in networks)
+
+
+def _check_peer(sock: socket.socket | None, host: str) -> None:
+    """After connecting: the address really connected to must be public or allowed."""
+    if sock is None:
+        return
+    peer = sock.getpeername()[0]
+    address = ipaddress.ip_address(peer.split("%", 1)[0])
+    if not _may_reach(host, address):
+        sock.close()
+        raise FetchError(_INTERNAL)
+
+
+class _GuardedHTTPConnection(http.client.HTTPConnection):
+    def connect(self) -> None:
+        super().connect()
+        _check_peer(self.sock, self.host)
+
+
+class _GuardedHTTPSConnection(http.client.HTTPSConnection):
+    def connect(self) -> None:
+        super().connect()
+        _check_peer(self.sock, self.host)
+
+
+class _GuardedHTTPHandler(urllib.request.HTTPHandler):
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_GuardedHTTPConnection, req)
+
+
+class _GuardedHTTPSHandler(urllib.request.HTTPSHandler):
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_GuardedHTTPSConnection, req, context=self._context)  # type: ignore[attr-defined]
+
+
+class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+        check_url(newurl)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+_OPENER = urllib.request.build_opener(_GuardedHTTPHandler, _GuardedHTTPSHandler, _CheckedRedirects)
 
 
 def download(
@@ -77,7 +168,7 @@ def download(
     request = urllib.request.Request(url, headers=headers)
     deadline = time.monotonic() + limits.timeout
     try:
-        with urllib.request.urlopen(request, timeout=limits.timeout) as resp:  # noqa: S310 (scheme checked)
+        with _OPENER.open(request, timeout=limits.timeout) as resp:
             declared = resp.headers.get("Content-Length")
             if declared and declared.isdigit() and int(declared) > limits.max_bytes:
                 raise FetchError(_too_big(limits))
@@ -100,6 +191,8 @@ def download(
                 etag=resp.headers.get("ETag", "") or "",
                 modified=resp.headers.get("Last-Modified", "") or "",
             )
+    except FetchError:
+        raise
     except urllib.error.HTTPError as exc:
         if exc.code == 304:
             return Download(b"", "", url, etag, modified, not_modified=True)

@@ -30,6 +30,7 @@ class Response:
     chunk: int = 65536
     send_length: bool = True
     etag: str = ""
+    location: str = ""
 
 
 @dataclass
@@ -64,6 +65,8 @@ def start() -> tuple[FeedServer, ThreadingHTTPServer]:
             self.send_header("Content-Type", resp.content_type)
             if resp.etag:
                 self.send_header("ETag", resp.etag)
+            if resp.location:
+                self.send_header("Location", resp.location)
             if resp.send_length:
                 self.send_header("Content-Length", str(len(resp.body)))
             self.end_headers()

@@ -24,7 +24,8 @@ def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def feeds():
+def feeds(settings):
+    settings.CHIBO_BULLETIN_PRIVATE_HOSTS = ["127.0.0.1"]  # the test feed server is on loopback
     state, srv = fs.start()
     state.routes["/bai-viet"] = fs.Response(fs.ARTICLE_HTML.encode(), content_type="text/html; charset=utf-8")
     state.routes["/rss"] = fs.Response(

@@ -4,6 +4,7 @@ items, wrong encoding. A broken feed is recorded on its row and never breaks the
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
 from chibo.audit.models import AuditEntry
@@ -22,6 +23,7 @@ SUMMARY = "Tóm tắt đầy đủ của bài báo, đủ dài để không cầ
 def server(settings):
     settings.CHIBO_BULLETIN_FEED_TIMEOUT = 1.5
     settings.CHIBO_BULLETIN_FEED_MAX_BYTES = 64 * 1024
+    settings.CHIBO_BULLETIN_PRIVATE_HOSTS = ["127.0.0.1"]  # the test feed server is on loopback
     state, srv = fs.start()
     yield state
     srv.shutdown()
@@ -221,3 +223,61 @@ def test_a_feed_being_fetched_is_not_fetched_twice(world, server):
     assert services.claim_feed(feed.pk) is not None
     assert fetch_one(feed.pk) == {"feed": feed.pk, "skipped": True}
     assert FeedSource.objects.get(pk=feed.pk).fetching is True
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:9/rss",
+        "http://localhost/rss",
+        "http://10.0.0.5/rss",
+        "http://192.168.1.1/rss",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]/rss",
+        "http://[::ffff:127.0.0.1]/rss",
+    ],
+)
+def test_a_feed_on_the_servers_own_network_is_refused_when_added(world, url):
+    with pytest.raises(ValidationError, match="mạng nội bộ"):
+        services.add_feed(actor=world.secretary, organisation=world.cell1, name="Nội bộ", url=url,
+                          category=Category.PROVINCE)
+    assert not FeedSource.objects.exists()
+
+
+def test_a_name_that_resolves_to_loopback_is_refused_at_connection(world, settings):
+    """A public-looking name that resolves inside (DNS rebinding) is caught on the connected socket."""
+    settings.CHIBO_BULLETIN_PRIVATE_HOSTS = []
+    state, srv = fs.start()
+    try:
+        state.routes["/rss"] = fs.Response(fs.rss([("Tin", state.url("/a"), SUMMARY)]).encode())
+        url = state.url("/rss").replace("127.0.0.1", "localtest.invalid")
+        import socket
+
+        real = socket.getaddrinfo
+
+        def fake(host, *a, **kw):  # type: ignore[no-untyped-def]
+            return real("127.0.0.1" if host == "localtest.invalid" else host, *a, **kw)
+
+        import unittest.mock
+
+        with unittest.mock.patch("socket.getaddrinfo", fake):
+            with pytest.raises(feedlib.FetchError, match="mạng nội bộ"):
+                feedlib.download(url, feedlib.Limits.from_settings())
+        assert state.hits.get("/rss", 0) == 0
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
+def test_a_redirect_to_the_servers_own_network_is_refused(world, server, settings):
+    settings.CHIBO_BULLETIN_PRIVATE_HOSTS = ["127.0.0.1"]
+    server.routes["/di"] = fs.Response(b"", status=302, location="http://169.254.169.254/x")
+    with pytest.raises(feedlib.FetchError, match="mạng nội bộ"):
+        feedlib.download(server.url("/di"), feedlib.Limits.from_settings())
+
+
+def test_an_allowed_intranet_network_may_be_used(world, settings):
+    settings.CHIBO_BULLETIN_PRIVATE_HOSTS = ["10.20.0.0/16", "tin.tinhuy.local"]
+    assert feedlib.check_url("http://10.20.3.4/rss") == "http://10.20.3.4/rss"
+    with pytest.raises(feedlib.FetchError):
+        feedlib.check_url("http://10.21.3.4/rss")

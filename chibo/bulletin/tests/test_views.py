@@ -17,6 +17,12 @@ from chibo.bulletin.selectors import ordered_entries, titles_for_meeting
 from chibo.bulletin.tests.conftest import NEWS, lock, make_meeting
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _loopback_feeds(settings):
+    """Placeholder feeds here live on 127.0.0.1:9 (nothing listens): allow loopback as an intranet."""
+    settings.CHIBO_BULLETIN_PRIVATE_HOSTS = ["127.0.0.1"]
 PERSONAS = ["secretary", "member_same", "officer", "member_other", "officer_other"]
 WRITE = {"secretary": 302, "member_same": 403, "officer": 403, "member_other": 404, "officer_other": 404}
 READ = {"secretary": 200, "member_same": 200, "officer": 200, "member_other": 404, "officer_other": 404}
