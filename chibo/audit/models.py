@@ -13,6 +13,7 @@ class AuditAction(models.TextChoices):
     DELETE = "delete", "Xóa"
     MOVE = "move", "Chuyển"
     IMPORT = "import", "Nhập dữ liệu"
+    EXPORT = "export", "Xuất dữ liệu"
 
 
 class AuditEntryQuerySet(models.QuerySet):

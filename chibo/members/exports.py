@@ -167,3 +167,28 @@ def xlsx_file(members: QuerySet[Member], user: Any) -> IO[bytes]:
         target.close()
         raise
     return target
+
+
+def record_export(user: Any, organisation: Any, fmt: str, rows: int) -> None:
+    """Personal data left the system: who exported which subtree, in which format, how many rows.
+
+    Written to the audit log under the exported organisation (else the user's widest scope, so the
+    committee that can read the log sees it)."""
+    from chibo.accounts.access import get_scope
+    from chibo.accounts.permissions import Perm
+    from chibo.audit.models import AuditAction
+    from chibo.audit.services import record
+
+    if organisation is not None:
+        obj, path, label = organisation, organisation.path, str(organisation)
+    else:
+        roots = get_scope(user).paths_with(Perm.MEMBER_VIEW)
+        obj, path, label = user, (roots[0] if len(roots) == 1 else ""), "toàn bộ phạm vi"
+    record(
+        actor=user,
+        action=AuditAction.EXPORT,
+        obj=obj,
+        org_path=path,
+        changes={"định dạng": fmt, "số dòng": rows},
+        object_repr=f"Danh sách đảng viên — {label}",
+    )

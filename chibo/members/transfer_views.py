@@ -179,6 +179,7 @@ def export(request: HttpRequest) -> HttpResponse:
     if request.GET.get("to_chuc"):
         org, _ = org_for_user(request.user, request.GET["to_chuc"])
     members = selectors.member_list(request.user, organisation=org)
+    exports.record_export(request.user, org, fmt, members.count())
     filename = exports.export_filename(org, fmt)
     response: HttpResponse | StreamingHttpResponse
     if fmt == "csv":

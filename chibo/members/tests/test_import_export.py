@@ -761,3 +761,20 @@ def test_ten_thousand_rows_import(world):
     assert Membership.objects.filter(note="Nhập từ tệp lon.csv").count() == ROWS_AT_SCALE
     assert Member.objects.filter(party_group=world.group1).count() >= ROWS_AT_SCALE // 2
     assert AuditEntry.objects.filter(action=AuditAction.IMPORT).count() == 1
+
+
+def test_every_export_is_written_to_the_audit_log(client, world):
+    from chibo.audit.models import AuditAction, AuditEntry
+
+    client.force_login(world.secretary)
+    client.get(EXPORT_URL, {"dinh_dang": "csv", "to_chuc": world.cell1.pk})
+    entry = AuditEntry.objects.get(action=AuditAction.EXPORT)
+    assert entry.actor == world.secretary and entry.org_path == world.cell1.path
+    assert entry.changes == {"định dạng": "csv", "số dòng": 4}
+    client.force_login(world.officer)
+    client.get(EXPORT_URL, {"dinh_dang": "xlsx"})
+    entry = AuditEntry.objects.filter(action=AuditAction.EXPORT).latest("pk")
+    assert entry.actor == world.officer and entry.changes["định dạng"] == "xlsx"
+    assert world.cell1.path.startswith(entry.org_path) and entry.org_path
+    client.get(EXPORT_URL, {"dinh_dang": "pdf"})  # refused: nothing left, nothing logged
+    assert AuditEntry.objects.filter(action=AuditAction.EXPORT).count() == 2
