@@ -243,6 +243,10 @@ CHIBO_BULLETIN_FEED_TIMEOUT = env_int("CHIBO_BULLETIN_FEED_TIMEOUT", 10, minimum
 CHIBO_BULLETIN_FEED_MAX_BYTES = env_int("CHIBO_BULLETIN_FEED_MAX_KB", 2048, minimum=16) * 1024
 CHIBO_BULLETIN_FEED_MAX_ITEMS = env_int("CHIBO_BULLETIN_FEED_MAX_ITEMS", 50, minimum=1)
 CHIBO_BULLETIN_EXTRACT_PER_FETCH = env_int("CHIBO_BULLETIN_EXTRACT_PER_FETCH", 10, minimum=0)
+# `manage.py prune_imports` (daily): pending import previews older than this are cancelled (their
+# CCCD tokens dropped); finished batches older than CHIBO_IMPORT_KEEP_DAYS lose their rows.
+CHIBO_IMPORT_PREVIEW_HOURS = env_int("CHIBO_IMPORT_PREVIEW_HOURS", 24, minimum=1)
+CHIBO_IMPORT_KEEP_DAYS = env_int("CHIBO_IMPORT_KEEP_DAYS", 30, minimum=1)
 # Feeds may not reach the server's own networks (loopback, private, link-local) except these hosts
 # or networks (comma-separated names or CIDRs, e.g. "tin.tinhuy.local,10.20.0.0/16").
 CHIBO_BULLETIN_PRIVATE_HOSTS = env_list("CHIBO_BULLETIN_PRIVATE_HOSTS", [])
