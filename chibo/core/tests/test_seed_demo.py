@@ -82,6 +82,22 @@ def test_seed_demo_builds_the_demo_and_is_idempotent(settings):
     for name in ["admin", "bithu.thon1", "dangvien.thon1", "bithu.thon2", "danguy.anbinh", "danguy.hoalac"]:
         assert User.objects.get(username=name).check_password("chibo-demo")
     assert_history(timezone.localdate())
+    assert_bulletin(thon1, thon2)
+
+
+def assert_bulletin(thon1: Organisation, thon2: Organisation) -> None:
+    """News pushed by the commune reaches both cells; thôn 1's next meeting has a 5-item bulletin."""
+    from chibo.bulletin import selectors as news
+    from chibo.bulletin.demo import LOCAL, PUSHED
+    from chibo.bulletin.models import Entry
+
+    nxt = Meeting.objects.filter(organisation=thon1, status=MeetingStatus.PUBLISHED).order_by("scheduled_at").first()
+    assert nxt is not None
+    titles = list(Entry.objects.filter(bulletin__meeting=nxt).values_list("title", flat=True))
+    assert sorted(titles) == sorted(t for _, t, _ in PUSHED + LOCAL)
+    assert Entry.objects.filter(bulletin__meeting__organisation=thon2).count() == 0
+    pushed = {t for _, t, _ in PUSHED}
+    assert pushed <= set(news.items_for_cell(thon2).values_list("title", flat=True))
 
 
 def assert_history(today: dt.date) -> None:  # noqa: C901 - one assertion per item of the demo's list

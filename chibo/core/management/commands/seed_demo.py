@@ -19,6 +19,7 @@ from django.utils import timezone
 from chibo.accounts.models import RoleAssignment, User
 from chibo.accounts.permissions import Role
 from chibo.annual import demo as annual_demo
+from chibo.bulletin import demo as bulletin_demo
 from chibo.core import demo_history
 from chibo.members import services as member_services
 from chibo.members.models import Gender, Member, MemberStatus, PartyPosition
@@ -253,5 +254,8 @@ class Command(BaseCommand):
         self.created += annual_demo.build(cells={c.code: c for c in (thon1, thon2, truong)}, members={thon1.code: m1, thon2.code: m2, truong.code: m3}, users=users)  # noqa: E501
         self.created += oversight_demo.build(
             commune=an_binh, thon1=thon1, thon2=thon2, officer=users["danguy.anbinh"]
+        )
+        self.created += bulletin_demo.build(
+            commune=an_binh, thon1=thon1, officer=users["danguy.anbinh"], secretary=users["bithu.thon1"]
         )
         return self.created
