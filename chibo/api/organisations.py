@@ -1,5 +1,6 @@
 """/organisations: the Party organisation tree, scoped to the caller's subtree."""
 
+import datetime as dt
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -33,6 +34,7 @@ class OrganisationOut(Schema):
     supervisor_id: int | None = Field(description="Cấp ủy cấp trên theo dõi; null là cấp trên trực tiếp.")
     rulebook_code: str = Field(description="Bộ quy tắc; rỗng là dùng bộ quy tắc của cấp trên.")
     address: str
+    founded_on: dt.date | None = Field(description="Ngày thành lập; null là không rõ (coi như có từ trước).")
     is_active: bool
 
     @staticmethod
@@ -53,6 +55,7 @@ class OrganisationCreateIn(InputSchema):
     supervisor: int | None = Field(None, description="Một cấp trên của tổ chức; null là cấp trên trực tiếp.")
     rulebook_code: str = Field("", max_length=60)
     address: str = Field("", max_length=255)
+    founded_on: dt.date | None = None
 
 
 class OrganisationPatchIn(InputSchema):
@@ -64,6 +67,7 @@ class OrganisationPatchIn(InputSchema):
     supervisor: int | None = Field(None, description="Một cấp trên của tổ chức; null là cấp trên trực tiếp.")
     rulebook_code: str = Field(None, max_length=60)
     address: str = Field(None, max_length=255)
+    founded_on: dt.date | None = Field(None)
     is_active: bool = Field(None)
 
 

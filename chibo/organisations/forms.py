@@ -16,6 +16,10 @@ class OrganisationForm(forms.Form):
     kind = forms.ChoiceField(label="Loại", choices=OrgKind.choices)
     code = forms.CharField(label="Mã (không bắt buộc)", max_length=40, required=False)
     address = forms.CharField(label="Địa điểm sinh hoạt", max_length=255, required=False)
+    founded_on = VNDateField(
+        label="Ngày thành lập (không bắt buộc)", required=False,
+        help_text="Chi bộ mới thành lập chỉ bị tính số buổi phải họp từ tháng thành lập.",
+    )
     rulebook_code = forms.ChoiceField(label="Bộ quy tắc", required=False)
     supervisor = forms.ModelChoiceField(
         label="Cấp ủy cấp trên theo dõi", queryset=Organisation.objects.none(), required=False,

@@ -53,6 +53,9 @@ class Organisation(models.Model):
         help_text="Để trống: dùng bộ quy tắc của cấp trên.",
     )
     address = models.CharField("địa điểm sinh hoạt", max_length=255, blank=True)
+    # Unknown (blank) = existed before any period looked at. Oversight counts meetings a cell
+    # owed only from its founding month.
+    founded_on = models.DateField("ngày thành lập", null=True, blank=True)
     sort_key = models.CharField(max_length=255, editable=False, default="")
     search_ascii = models.CharField(max_length=255, editable=False, default="", db_index=True)
     search_folded = models.CharField(max_length=255, editable=False, default="")

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
+from django.utils import timezone
 
 from chibo.audit.models import AuditAction
 from chibo.audit.services import diff, record, snapshot
@@ -22,7 +23,7 @@ from chibo.organisations.models import (
 )
 from chibo.rules import loader as rules
 
-ORG_FIELDS = ("name", "kind", "code", "parent", "supervisor", "rulebook_code", "address", "is_active")
+ORG_FIELDS = ("name", "kind", "code", "parent", "supervisor", "rulebook_code", "address", "founded_on", "is_active")
 ROOT_KINDS = frozenset({OrgKind.PROVINCE, OrgKind.OTHER})
 
 
@@ -58,6 +59,11 @@ def _validate_fields(*, name: str, code: str | None, rulebook_code: str, exclude
         raise ValidationError(errors)
 
 
+def _validate_founding(day: Any) -> None:
+    if day is not None and day > timezone.localdate():
+        raise ValidationError({"founded_on": "Ngày thành lập không thể ở tương lai."})
+
+
 @transaction.atomic
 def create_organisation(
     *,
@@ -69,8 +75,10 @@ def create_organisation(
     supervisor: Organisation | None = None,
     rulebook_code: str = "",
     address: str = "",
+    founded_on: Any = None,
 ) -> Organisation:
     validate_placement(kind, parent)
+    _validate_founding(founded_on)
     code = (code or "").strip() or None
     _validate_fields(name=name, code=code, rulebook_code=rulebook_code, exclude_pk=None)
     org = Organisation(
@@ -81,6 +89,7 @@ def create_organisation(
         supervisor=supervisor,
         rulebook_code=rulebook_code,
         address=vntext.clean(address),
+        founded_on=founded_on,
     )
     org.save()
     record(
@@ -106,6 +115,8 @@ def update_organisation(*, actor: Any, org: Organisation, **fields: Any) -> Orga
         fields["code"] = (fields["code"] or "").strip() or None
     if "address" in fields:
         fields["address"] = vntext.clean(fields["address"] or "")
+    if "founded_on" in fields:
+        _validate_founding(fields["founded_on"])
     for key, value in fields.items():
         setattr(org, key, value)
     if "kind" in fields:

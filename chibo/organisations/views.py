@@ -89,7 +89,7 @@ def org_edit(request: HttpRequest, pk: int) -> HttpResponse:
     ancestors = selectors.ancestors(org)
     initial = {
         "name": org.name, "kind": org.kind, "code": org.code or "", "address": org.address,
-        "rulebook_code": org.rulebook_code, "supervisor": org.supervisor_id,
+        "founded_on": org.founded_on, "rulebook_code": org.rulebook_code, "supervisor": org.supervisor_id,
     }
     form = OrganisationForm(request.POST or None, ancestors=ancestors, initial=initial)
     if Perm.ORG_ADMIN not in perms_for(request.user, org.parent or org):

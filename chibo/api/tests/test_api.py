@@ -372,6 +372,7 @@ def test_organisation_detail_fields(world, call):
         "supervisor_id": None,
         "rulebook_code": "",
         "address": "",
+        "founded_on": None,
         "is_active": True,
     }
 

@@ -115,3 +115,27 @@ def test_search_ignores_diacritics_and_tone_placement(world):
     assert [o.name for o in selectors.search(world.admin, "hoa lac")] == ["Đảng ủy xã Hòa Lạc"]
     assert [o.name for o in selectors.search(world.admin, "Hoà Lạc")] == ["Đảng ủy xã Hòa Lạc"]
     assert selectors.search(world.officer_other, "thon") == []
+
+
+def test_a_founding_date_is_kept_audited_and_never_in_the_future(world, client):
+    day = dt.date(2026, 3, 15)
+    services.update_organisation(actor=world.admin, org=world.cell2, founded_on=day)
+    world.cell2.refresh_from_db()
+    assert world.cell2.founded_on == day
+    entry = AuditEntry.objects.filter(object_id=str(world.cell2.pk), action=AuditAction.UPDATE).get()
+    assert entry.changes["founded_on"] == [None, "15/03/2026"]
+    with pytest.raises(ValidationError, match="tương lai"):
+        services.update_organisation(actor=world.admin, org=world.cell2, founded_on=dt.date(2999, 1, 1))
+    world.cell2.refresh_from_db()
+    assert world.cell2.founded_on == day
+    # The edit form takes dd/mm/yyyy and the detail page shows it the same way.
+    client.force_login(world.admin)
+    resp = client.post(
+        f"/to-chuc/{world.cell1.pk}/sua/",
+        {"name": world.cell1.name, "kind": world.cell1.kind, "code": world.cell1.code or "",
+         "founded_on": "01/02/2025", "rulebook_code": "", "address": ""},
+    )
+    assert resp.status_code == 302, resp.content.decode()[:2000]
+    world.cell1.refresh_from_db()
+    assert world.cell1.founded_on == dt.date(2025, 2, 1)
+    assert "01/02/2025" in client.get(f"/to-chuc/{world.cell1.pk}/").content.decode()
