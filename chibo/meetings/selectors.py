@@ -175,6 +175,10 @@ class Verdict:
     upper_grade: engine.Grade | None
     minutes_missing: list[str]
 
+    @property
+    def speakers(self) -> int:
+        return self.facts.speakers
+
 
 def judge(meeting: Meeting) -> Verdict:
     book = rulebook_of(meeting)
@@ -199,6 +203,52 @@ def judge(meeting: Meeting) -> Verdict:
         cell_grade=graded(ScoreColumn.CELL),
         upper_grade=graded(ScoreColumn.UPPER),
         minutes_missing=minutes_missing(meeting),
+    )
+
+
+@dataclass(frozen=True)
+class Record:
+    """What an approved meeting's snapshot froze, in the shape the record page reads.
+
+    Approval stores the verdict (`snapshot`, `fig_*`); the page shows that, not a re-judgement
+    with today's data (tasks closed since, later meetings): it is what the minutes say was judged.
+    """
+
+    book: loader.Rulebook
+    speakers: int
+    breaches: list[engine.Breach]
+    auto: dict[str, int | None]
+    cell_grade: engine.Grade | None
+    upper_grade: engine.Grade | None
+    minutes_missing: list[str]
+
+
+def recorded(meeting: Meeting, book: loader.Rulebook) -> Record:
+    """The frozen verdict of an approved MEETING (no queries: reads `snapshot` and `fig_*`)."""
+    snap = meeting.snapshot or {}
+    criteria = book.scorecard.criteria_for(meeting.kind)
+    codes = {c.code for c in criteria}
+    scores = snap.get("scores", {})
+
+    def graded(column: str) -> engine.Grade | None:
+        sheet = scores.get(column)
+        if not sheet:
+            return None
+        return engine.grade(
+            {k: v for k, v in sheet.get("entries", {}).items() if k in codes}, criteria, book.scorecard
+        )
+
+    # Approval refreshes the cell column's data-proved criteria, so its entries are the auto values.
+    cell_entries = scores.get(ScoreColumn.CELL, {}).get("entries", {})
+    return Record(
+        book=book,
+        speakers=meeting.fig_speakers if meeting.fig_speakers is not None
+        else snap.get("figures", {}).get("speakers", 0),
+        breaches=[engine.Breach(b.get("code", ""), b.get("message", "")) for b in snap.get("breaches", [])],
+        auto={c.code: cell_entries.get(c.code, 0) if c.auto is not None else None for c in criteria},
+        cell_grade=graded(ScoreColumn.CELL),
+        upper_grade=graded(ScoreColumn.UPPER),
+        minutes_missing=[],
     )
 
 
@@ -242,15 +292,20 @@ def upcoming_for_cell(cell: Organisation, *, now: dt.datetime | None = None) -> 
 
 def live_screen(meeting: Meeting) -> Meeting:
     """One meeting with everything the live screen shows, in a fixed number of queries."""
-    from chibo.meetings.models import Attendance, Speech
+    from chibo.meetings.models import Amendment, Attendance, MeetingDocument, Speech
 
     return (
-        Meeting.objects.select_related("organisation", "chair", "secretary", "preparer", "topic")
+        Meeting.objects.select_related(
+            "organisation", "organisation__parent", "chair", "secretary", "preparer", "topic"
+        )
         .prefetch_related(
             "items",
             Prefetch("attendance", queryset=Attendance.objects.select_related("member").order_by("member__sort_key")),
             Prefetch("speeches", queryset=Speech.objects.select_related("member", "guest", "item")),
-            "guests", "votes", "scores", "documents", "tasks_assigned__assignee", "amendments",
+            "guests", "votes", "scores",
+            Prefetch("documents", queryset=MeetingDocument.objects.select_related("uploaded_by").order_by("uploaded_at")),
+            Prefetch("tasks_assigned", queryset=Task.objects.select_related("assignee", "assignee_group")),
+            Prefetch("amendments", queryset=Amendment.objects.select_related("author")),
         )
         .get(pk=meeting.pk)
     )

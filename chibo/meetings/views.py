@@ -382,15 +382,26 @@ def _detail_context(request: HttpRequest, meeting: Meeting, **forms_: Any) -> di
     perms = perms_for(request.user, meeting.organisation)
     can_manage = Perm.MEETING_MANAGE in perms
     editable = can_manage and not meeting.is_locked
+    if meeting.is_locked:
+        # The record shows everything the live screen does: load it once, with its documents,
+        # people and amendments, and judge nothing again (the snapshot is the verdict).
+        meeting = selectors.live_screen(meeting)
+        documents = list(meeting.documents.all())
+    else:
+        documents = list(meeting.documents.select_related("uploaded_by").order_by("uploaded_at"))
     book = services.rulebook_of(meeting)
-    documents = list(meeting.documents.select_related("uploaded_by").order_by("uploaded_at"))
-    members = (
-        Member.objects.filter(
-            Q(organisation=meeting.organisation, left_at__isnull=True) | Q(attendance__meeting=meeting)
-        )
-        .distinct()
-        .order_by("sort_key", "id")
-    )
+    # The cell's members and whoever is on the roll: a subquery, not a join + DISTINCT (which
+    # scanned every attendance row of the cell's members, three times: one per select).
+    members = Member.objects.filter(
+        Q(organisation=meeting.organisation, left_at__isnull=True)
+        | Q(pk__in=Attendance.objects.filter(meeting=meeting).values("member_id"))
+    ).order_by("sort_key", "id")
+    if not meeting.is_locked:  # (the record's people came with live_screen) one query, not three
+        ids = {meeting.preparer_id, meeting.chair_id, meeting.secretary_id} - {None}
+        people = {p.pk: p for p in Member.objects.filter(pk__in=ids)} if ids else {}
+        for field in ("preparer", "chair", "secretary"):
+            if getattr(meeting, f"{field}_id") in people:
+                setattr(meeting, field, people[getattr(meeting, f"{field}_id")])
     context: dict[str, Any] = {
         "m": meeting,
         "book": book,
@@ -412,8 +423,8 @@ def _detail_context(request: HttpRequest, meeting: Meeting, **forms_: Any) -> di
         )
         context["document_form"] = forms_.get("document") or mf.DocumentForm()
     if meeting.is_locked:
-        context.update(_board(request, meeting, editable=False), record=True)
-        context["amendments"] = list(meeting.amendments.select_related("author"))
+        context.update(_board(request, meeting, editable=False, book=book, loaded=True), record=True)
+        context["amendments"] = list(meeting.amendments.all())
         context["amendment_form"] = forms_.get("amendment") or mf.AmendmentForm()
         context["figures"] = meeting.snapshot.get("figures", {})
         context["grade_label"] = _grade_label(book, meeting.fig_grade) if meeting.fig_grade else ""
@@ -573,11 +584,25 @@ def _errors_of(form: forms.Form) -> list[str]:
 
 
 def _board(
-    request: HttpRequest, meeting: Meeting, *, editable: bool | None = None, failed: Failed | None = None
+    request: HttpRequest,
+    meeting: Meeting,
+    *,
+    editable: bool | None = None,
+    failed: Failed | None = None,
+    book: Any = None,
+    loaded: bool = False,
 ) -> dict[str, Any]:
-    """Everything the live screen (and the approved record) shows, in a fixed number of queries."""
-    m = selectors.live_screen(meeting)
-    verdict = selectors.judge(m)
+    """Everything the live screen (and the approved record) shows, in a fixed number of queries.
+
+    LOADED: MEETING already comes from selectors.live_screen. An approved meeting shows the
+    verdict its approval froze (selectors.recorded), a running one is judged now.
+    """
+    m = meeting if loaded else selectors.live_screen(meeting)
+    verdict: selectors.Verdict | selectors.Record
+    if m.status == MeetingStatus.APPROVED and m.snapshot:
+        verdict = selectors.recorded(m, book or services.rulebook_of(m))
+    else:
+        verdict = selectors.judge(m)
     book = verdict.book
     perms = perms_for(request.user, m.organisation)
     if editable is None:
@@ -610,7 +635,7 @@ def _board(
         "rate_ok": engine.attendance_rate_ok(fig, book.attendance),
         "threshold": f"{'trên' if book.attendance.rate_must_exceed else 'từ'} {_pct(float(book.attendance.min_rate_percent)).removesuffix(',0')}%",
         "excluded": ", ".join(EXCLUSION_LABELS[x] for x in sorted(book.attendance.excluded_from_base)),
-        "speakers": verdict.facts.speakers,
+        "speakers": verdict.speakers,
         "present_total": fig.present_total,
         "dues_count": sum(1 for a in attendance if a.dues_collected),
         "dues_total": sum(a.dues_amount for a in attendance if a.dues_collected),
@@ -673,7 +698,7 @@ def _board(
         }
         for t in open_tasks
     ]
-    new_tasks = list(Task.objects.filter(meeting=m).select_related("assignee", "assignee_group"))
+    new_tasks = list(m.tasks_assigned.all())
     assignees = [
         (label, options)
         for label, options in (
