@@ -681,10 +681,14 @@ def _board(
     ]
     roster_choices = [(a.member_id, a.member.full_name) for a in attendance]
 
-    def form_for(key: str, default: forms.Form) -> forms.Form:
-        return failed.form if failed and failed.key == key and failed.form is not None else default
+    def form_for(key: str, make: Callable[[], forms.Form], shown: bool | None = None) -> forms.Form | None:
+        """The failed form for KEY, else a new one; None when the page shows no form (read-only
+        viewers and the approved record only see the values, so building forms there is waste)."""
+        if failed and failed.key == key and failed.form is not None:
+            return failed.form
+        return make() if (editable if shown is None else shown) else None
 
-    groups = list(_groups(m.organisation))
+    groups = list(_groups(m.organisation)) if editable else []  # only the task form lists them
     open_tasks = list(selectors.open_tasks_for(m))
     reports = {r.task_id: r for r in TaskReport.objects.filter(meeting=m)}
     task_rows = [
@@ -729,7 +733,7 @@ def _board(
                 ],
                 "cast": len(ballots.get(v.pk, {})),
                 "failed": failed if fail == f"vote-{v.pk}" else None,
-                "close_form": form_for(f"vote-{v.pk}", mf.VoteCloseForm(auto_id=f"v{v.pk}_%s")),
+                "close_form": form_for(f"vote-{v.pk}", lambda pk=v.pk: mf.VoteCloseForm(auto_id=f"v{pk}_%s")),
             }
         )
     open_vote = next((v for v in votes if v.closed_at is None), None)
@@ -740,7 +744,7 @@ def _board(
     manual = {c.code for c in criteria if verdict.auto.get(c.code) is None}
     cell_form = form_for(
         "score-cell",
-        mf.ScoreForm(
+        lambda: mf.ScoreForm(
             criteria=criteria,
             entered=manual,
             auto_id="cell_%s",
@@ -752,7 +756,7 @@ def _board(
     )
     upper_form = form_for(
         "score-upper",
-        mf.ScoreForm(
+        lambda: mf.ScoreForm(
             criteria=criteria,
             auto_id="upper_%s",
             initial={
@@ -765,8 +769,11 @@ def _board(
                 "note": upper_sheet.note if upper_sheet else "",
             },
         ),
+        shown=can_upper,
     )
     for f, form_id in ((cell_form, "score-cell"), (upper_form, "score-upper")):
+        if f is None:
+            continue
         for name in f.fields:
             f.fields[name].widget.attrs.update({"form": form_id})
             if name.startswith("c_"):
@@ -775,11 +782,11 @@ def _board(
         {
             "c": c,
             "auto": verdict.auto.get(c.code),
-            "cell_field": cell_form[f"c_{c.code}"] if c.code in manual else None,
+            "cell_field": cell_form[f"c_{c.code}"] if cell_form and c.code in manual else None,
             "cell_value": verdict.auto.get(c.code)
             if c.code not in manual
             else (cell_sheet.entries.get(c.code) if cell_sheet else None),
-            "upper_field": upper_form[f"c_{c.code}"],
+            "upper_field": upper_form[f"c_{c.code}"] if upper_form else None,
             "upper_value": upper_sheet.entries.get(c.code) if upper_sheet else None,
         }
         for c in criteria
@@ -822,16 +829,16 @@ def _board(
         "minutes_missing": verdict.minutes_missing,
         "people_form": form_for(
             "people",
-            mf.PeopleForm(
+            lambda: mf.PeopleForm(
                 members=roster_choices,
                 initial={"chair": m.chair_id, "secretary": m.secretary_id, "expected_version": m.version},
             ),
         ),
-        "guest_form": form_for("guest", mf.GuestForm(auto_id="guest_%s")),
-        "item_form": form_for("item", mf.ItemForm(items=item_choices, auto_id="item_%s")),
+        "guest_form": form_for("guest", lambda: mf.GuestForm(auto_id="guest_%s")),
+        "item_form": form_for("item", lambda: mf.ItemForm(items=item_choices, auto_id="item_%s")),
         "speech_form": form_for(
             "speech",
-            mf.SpeechForm(
+            lambda: mf.SpeechForm(
                 who=who_choices,
                 items=item_choices,
                 initial={"item": running.pk if running else None},
@@ -839,8 +846,8 @@ def _board(
             ),
         ),
         "who_choices": who_choices,
-        "task_form": form_for("task", mf.TaskForm(assignees=assignees, auto_id="task_%s")),
-        "vote_form": form_for("vote-open", mf.VoteOpenForm(auto_id="vote_%s")),
+        "task_form": form_for("task", lambda: mf.TaskForm(assignees=assignees, auto_id="task_%s")),
+        "vote_form": form_for("vote-open", lambda: mf.VoteOpenForm(auto_id="vote_%s")),
         "failed": failed,
         "ballot_choices": Choice.choices,
     }

@@ -833,10 +833,11 @@ def test_the_approved_record_shows_snapshot_figures_grade_and_breaches(client, w
     assert "Thêm đính chính" not in page  # read-only member
 
 
-# Session, user, meeting, role scope, the record in one load (meeting + 10 prefetches), rulebook,
-# excused runs, groups, tasks to review and their reports, then the panels other apps add
-# (oversight, documents, bulletin, annual). Pinned so a new per-page query is noticed.
-RECORD_QUERIES = 32
+# Session, user, meeting, role scope, the record in one load (meeting + 9 prefetches), rulebook,
+# excused runs, tasks to review and their reports, then the panels other apps add (oversight 4,
+# documents 1, bulletin 1, annual 6 — its dues reuse the loaded roll). Pinned so a new per-page
+# query is noticed (was 45 before the record read its frozen verdict).
+RECORD_QUERIES = 30
 
 
 def test_the_approved_record_reads_the_frozen_verdict_in_a_fixed_number_of_queries(
