@@ -518,9 +518,10 @@ def meeting_dues(meeting: Meeting) -> dict[str, Any]:
     when = timezone.localtime(meeting.scheduled_at).date()
     cell = meeting.organisation
     rule = rules_for_cell(cell).dues
-    rows = list(
-        meeting.attendance.select_related("member").order_by("member__sort_key")
-    )
+    if "attendance" in getattr(meeting, "_prefetched_objects_cache", {}):
+        rows = list(meeting.attendance.all())  # the meeting page's roll (same order), not a query
+    else:
+        rows = list(meeting.attendance.select_related("member").order_by("member__sort_key"))
     ids = [a.member_id for a in rows]
     month_start = when.replace(day=1)
     versions = dues_profiles(ids, upto=month_start)

@@ -60,6 +60,20 @@ class MemberChoiceField(forms.ModelChoiceField):
         return obj.full_name
 
 
+class _SharedChoices(forms.models.ModelChoiceIterator):
+    """Options from a list the form loads once for all its member selects (a ModelChoiceField
+    queries its queryset again for every select it renders)."""
+
+    def __iter__(self) -> Any:
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self.field.shared_rows():
+            yield self.choice(obj)
+
+    def __len__(self) -> int:
+        return len(self.field.shared_rows()) + (self.field.empty_label is not None)
+
+
 class VersionField(forms.IntegerField):
     """The meeting version the page was drawn from (optimistic concurrency)."""
 
@@ -201,8 +215,20 @@ class MeetingDetailsForm(forms.Form):
 
     def __init__(self, *args: Any, members: Any = None, kind_editable: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        loaded: list[Member] = []
+
+        def rows() -> list[Member]:  # the selects' options: one query, only when rendered
+            if not loaded and members is not None:
+                loaded.extend(members)
+            return loaded
+
         for name in ("preparer", "chair", "secretary"):
-            self.fields[name].queryset = members if members is not None else Member.objects.none()
+            field = self.fields[name]
+            field.shared_rows = rows  # type: ignore[attr-defined]
+            field.iterator = _SharedChoices  # type: ignore[attr-defined]
+            # Validation still looks the chosen member up in the queryset; setting it also
+            # hands the widget its choices (from the iterator above).
+            field.queryset = members if members is not None else Member.objects.none()
         if not kind_editable:
             del self.fields["kind"]
 

@@ -175,6 +175,10 @@ class Verdict:
     upper_grade: engine.Grade | None
     minutes_missing: list[str]
 
+    @property
+    def speakers(self) -> int:
+        return self.facts.speakers
+
 
 def judge(meeting: Meeting) -> Verdict:
     book = rulebook_of(meeting)
@@ -199,6 +203,52 @@ def judge(meeting: Meeting) -> Verdict:
         cell_grade=graded(ScoreColumn.CELL),
         upper_grade=graded(ScoreColumn.UPPER),
         minutes_missing=minutes_missing(meeting),
+    )
+
+
+@dataclass(frozen=True)
+class Record:
+    """What an approved meeting's snapshot froze, in the shape the record page reads.
+
+    Approval stores the verdict (`snapshot`, `fig_*`); the page shows that, not a re-judgement
+    with today's data (tasks closed since, later meetings): it is what the minutes say was judged.
+    """
+
+    book: loader.Rulebook
+    speakers: int
+    breaches: list[engine.Breach]
+    auto: dict[str, int | None]
+    cell_grade: engine.Grade | None
+    upper_grade: engine.Grade | None
+    minutes_missing: list[str]
+
+
+def recorded(meeting: Meeting, book: loader.Rulebook) -> Record:
+    """The frozen verdict of an approved MEETING (no queries: reads `snapshot` and `fig_*`)."""
+    snap = meeting.snapshot or {}
+    criteria = book.scorecard.criteria_for(meeting.kind)
+    codes = {c.code for c in criteria}
+    scores = snap.get("scores", {})
+
+    def graded(column: str) -> engine.Grade | None:
+        sheet = scores.get(column)
+        if not sheet:
+            return None
+        return engine.grade(
+            {k: v for k, v in sheet.get("entries", {}).items() if k in codes}, criteria, book.scorecard
+        )
+
+    # Approval refreshes the cell column's data-proved criteria, so its entries are the auto values.
+    cell_entries = scores.get(ScoreColumn.CELL, {}).get("entries", {})
+    return Record(
+        book=book,
+        speakers=meeting.fig_speakers if meeting.fig_speakers is not None
+        else snap.get("figures", {}).get("speakers", 0),
+        breaches=[engine.Breach(b.get("code", ""), b.get("message", "")) for b in snap.get("breaches", [])],
+        auto={c.code: cell_entries.get(c.code, 0) if c.auto is not None else None for c in criteria},
+        cell_grade=graded(ScoreColumn.CELL),
+        upper_grade=graded(ScoreColumn.UPPER),
+        minutes_missing=[],
     )
 
 
@@ -240,17 +290,34 @@ def upcoming_for_cell(cell: Organisation, *, now: dt.datetime | None = None) -> 
     )
 
 
+# What the screens read of a member joined to another row (a name, the group for the thematic
+# presenter check, birth date and gender for the dues panel): loading all ~30 member columns per
+# row was a large part of the page's time.
+MEMBER_BRIEF = ("full_name", "sort_key", "party_group_id", "organisation_id", "birth_date", "gender")
+
+
+def _brief(qs: QuerySet[Any], *members: str) -> QuerySet[Any]:
+    """QS with its own columns and only MEMBER_BRIEF of each related member in MEMBERS."""
+    own = [f.attname for f in qs.model._meta.concrete_fields]
+    return qs.select_related(*members).only(*own, *(f"{m}__{f}" for m in members for f in MEMBER_BRIEF))
+
+
 def live_screen(meeting: Meeting) -> Meeting:
     """One meeting with everything the live screen shows, in a fixed number of queries."""
-    from chibo.meetings.models import Attendance, Speech
+    from chibo.meetings.models import Amendment, Attendance, MeetingDocument, Speech
 
     return (
-        Meeting.objects.select_related("organisation", "chair", "secretary", "preparer", "topic")
+        Meeting.objects.select_related(
+            "organisation", "organisation__parent", "chair", "secretary", "preparer", "topic"
+        )
         .prefetch_related(
             "items",
-            Prefetch("attendance", queryset=Attendance.objects.select_related("member").order_by("member__sort_key")),
-            Prefetch("speeches", queryset=Speech.objects.select_related("member", "guest", "item")),
-            "guests", "votes", "scores", "documents", "tasks_assigned__assignee", "amendments",
+            Prefetch("attendance", queryset=_brief(Attendance.objects.order_by("member__sort_key"), "member")),
+            Prefetch("speeches", queryset=_brief(Speech.objects.select_related("guest"), "member")),
+            "guests", "votes", "scores",
+            Prefetch("documents", queryset=MeetingDocument.objects.select_related("uploaded_by").order_by("uploaded_at")),
+            Prefetch("tasks_assigned", queryset=_brief(Task.objects.select_related("assignee_group"), "assignee")),
+            Prefetch("amendments", queryset=Amendment.objects.select_related("author")),
         )
         .get(pk=meeting.pk)
     )

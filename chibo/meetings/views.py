@@ -382,15 +382,26 @@ def _detail_context(request: HttpRequest, meeting: Meeting, **forms_: Any) -> di
     perms = perms_for(request.user, meeting.organisation)
     can_manage = Perm.MEETING_MANAGE in perms
     editable = can_manage and not meeting.is_locked
+    if meeting.is_locked:
+        # The record shows everything the live screen does: load it once, with its documents,
+        # people and amendments, and judge nothing again (the snapshot is the verdict).
+        meeting = selectors.live_screen(meeting)
+        documents = list(meeting.documents.all())
+    else:
+        documents = list(meeting.documents.select_related("uploaded_by").order_by("uploaded_at"))
     book = services.rulebook_of(meeting)
-    documents = list(meeting.documents.select_related("uploaded_by").order_by("uploaded_at"))
-    members = (
-        Member.objects.filter(
-            Q(organisation=meeting.organisation, left_at__isnull=True) | Q(attendance__meeting=meeting)
-        )
-        .distinct()
-        .order_by("sort_key", "id")
-    )
+    # The cell's members and whoever is on the roll: a subquery, not a join + DISTINCT (which
+    # scanned every attendance row of the cell's members, three times: one per select).
+    members = Member.objects.filter(
+        Q(organisation=meeting.organisation, left_at__isnull=True)
+        | Q(pk__in=Attendance.objects.filter(meeting=meeting).values("member_id"))
+    ).order_by("sort_key", "id")
+    if not meeting.is_locked:  # (the record's people came with live_screen) one query, not three
+        ids = {meeting.preparer_id, meeting.chair_id, meeting.secretary_id} - {None}
+        people = {p.pk: p for p in Member.objects.filter(pk__in=ids)} if ids else {}
+        for field in ("preparer", "chair", "secretary"):
+            if getattr(meeting, f"{field}_id") in people:
+                setattr(meeting, field, people[getattr(meeting, f"{field}_id")])
     context: dict[str, Any] = {
         "m": meeting,
         "book": book,
@@ -412,8 +423,8 @@ def _detail_context(request: HttpRequest, meeting: Meeting, **forms_: Any) -> di
         )
         context["document_form"] = forms_.get("document") or mf.DocumentForm()
     if meeting.is_locked:
-        context.update(_board(request, meeting, editable=False), record=True)
-        context["amendments"] = list(meeting.amendments.select_related("author"))
+        context.update(_board(request, meeting, editable=False, book=book, loaded=True), record=True)
+        context["amendments"] = list(meeting.amendments.all())
         context["amendment_form"] = forms_.get("amendment") or mf.AmendmentForm()
         context["figures"] = meeting.snapshot.get("figures", {})
         context["grade_label"] = _grade_label(book, meeting.fig_grade) if meeting.fig_grade else ""
@@ -573,11 +584,25 @@ def _errors_of(form: forms.Form) -> list[str]:
 
 
 def _board(
-    request: HttpRequest, meeting: Meeting, *, editable: bool | None = None, failed: Failed | None = None
+    request: HttpRequest,
+    meeting: Meeting,
+    *,
+    editable: bool | None = None,
+    failed: Failed | None = None,
+    book: Any = None,
+    loaded: bool = False,
 ) -> dict[str, Any]:
-    """Everything the live screen (and the approved record) shows, in a fixed number of queries."""
-    m = selectors.live_screen(meeting)
-    verdict = selectors.judge(m)
+    """Everything the live screen (and the approved record) shows, in a fixed number of queries.
+
+    LOADED: MEETING already comes from selectors.live_screen. An approved meeting shows the
+    verdict its approval froze (selectors.recorded), a running one is judged now.
+    """
+    m = meeting if loaded else selectors.live_screen(meeting)
+    verdict: selectors.Verdict | selectors.Record
+    if m.status == MeetingStatus.APPROVED and m.snapshot:
+        verdict = selectors.recorded(m, book or services.rulebook_of(m))
+    else:
+        verdict = selectors.judge(m)
     book = verdict.book
     perms = perms_for(request.user, m.organisation)
     if editable is None:
@@ -610,7 +635,7 @@ def _board(
         "rate_ok": engine.attendance_rate_ok(fig, book.attendance),
         "threshold": f"{'trên' if book.attendance.rate_must_exceed else 'từ'} {_pct(float(book.attendance.min_rate_percent)).removesuffix(',0')}%",
         "excluded": ", ".join(EXCLUSION_LABELS[x] for x in sorted(book.attendance.excluded_from_base)),
-        "speakers": verdict.facts.speakers,
+        "speakers": verdict.speakers,
         "present_total": fig.present_total,
         "dues_count": sum(1 for a in attendance if a.dues_collected),
         "dues_total": sum(a.dues_amount for a in attendance if a.dues_collected),
@@ -656,10 +681,14 @@ def _board(
     ]
     roster_choices = [(a.member_id, a.member.full_name) for a in attendance]
 
-    def form_for(key: str, default: forms.Form) -> forms.Form:
-        return failed.form if failed and failed.key == key and failed.form is not None else default
+    def form_for(key: str, make: Callable[[], forms.Form], shown: bool | None = None) -> forms.Form | None:
+        """The failed form for KEY, else a new one; None when the page shows no form (read-only
+        viewers and the approved record only see the values, so building forms there is waste)."""
+        if failed and failed.key == key and failed.form is not None:
+            return failed.form
+        return make() if (editable if shown is None else shown) else None
 
-    groups = list(_groups(m.organisation))
+    groups = list(_groups(m.organisation)) if editable else []  # only the task form lists them
     open_tasks = list(selectors.open_tasks_for(m))
     reports = {r.task_id: r for r in TaskReport.objects.filter(meeting=m)}
     task_rows = [
@@ -673,7 +702,7 @@ def _board(
         }
         for t in open_tasks
     ]
-    new_tasks = list(Task.objects.filter(meeting=m).select_related("assignee", "assignee_group"))
+    new_tasks = list(m.tasks_assigned.all())
     assignees = [
         (label, options)
         for label, options in (
@@ -704,7 +733,7 @@ def _board(
                 ],
                 "cast": len(ballots.get(v.pk, {})),
                 "failed": failed if fail == f"vote-{v.pk}" else None,
-                "close_form": form_for(f"vote-{v.pk}", mf.VoteCloseForm(auto_id=f"v{v.pk}_%s")),
+                "close_form": form_for(f"vote-{v.pk}", lambda pk=v.pk: mf.VoteCloseForm(auto_id=f"v{pk}_%s")),
             }
         )
     open_vote = next((v for v in votes if v.closed_at is None), None)
@@ -715,7 +744,7 @@ def _board(
     manual = {c.code for c in criteria if verdict.auto.get(c.code) is None}
     cell_form = form_for(
         "score-cell",
-        mf.ScoreForm(
+        lambda: mf.ScoreForm(
             criteria=criteria,
             entered=manual,
             auto_id="cell_%s",
@@ -727,7 +756,7 @@ def _board(
     )
     upper_form = form_for(
         "score-upper",
-        mf.ScoreForm(
+        lambda: mf.ScoreForm(
             criteria=criteria,
             auto_id="upper_%s",
             initial={
@@ -740,8 +769,11 @@ def _board(
                 "note": upper_sheet.note if upper_sheet else "",
             },
         ),
+        shown=can_upper,
     )
     for f, form_id in ((cell_form, "score-cell"), (upper_form, "score-upper")):
+        if f is None:
+            continue
         for name in f.fields:
             f.fields[name].widget.attrs.update({"form": form_id})
             if name.startswith("c_"):
@@ -750,11 +782,11 @@ def _board(
         {
             "c": c,
             "auto": verdict.auto.get(c.code),
-            "cell_field": cell_form[f"c_{c.code}"] if c.code in manual else None,
+            "cell_field": cell_form[f"c_{c.code}"] if cell_form and c.code in manual else None,
             "cell_value": verdict.auto.get(c.code)
             if c.code not in manual
             else (cell_sheet.entries.get(c.code) if cell_sheet else None),
-            "upper_field": upper_form[f"c_{c.code}"],
+            "upper_field": upper_form[f"c_{c.code}"] if upper_form else None,
             "upper_value": upper_sheet.entries.get(c.code) if upper_sheet else None,
         }
         for c in criteria
@@ -797,16 +829,16 @@ def _board(
         "minutes_missing": verdict.minutes_missing,
         "people_form": form_for(
             "people",
-            mf.PeopleForm(
+            lambda: mf.PeopleForm(
                 members=roster_choices,
                 initial={"chair": m.chair_id, "secretary": m.secretary_id, "expected_version": m.version},
             ),
         ),
-        "guest_form": form_for("guest", mf.GuestForm(auto_id="guest_%s")),
-        "item_form": form_for("item", mf.ItemForm(items=item_choices, auto_id="item_%s")),
+        "guest_form": form_for("guest", lambda: mf.GuestForm(auto_id="guest_%s")),
+        "item_form": form_for("item", lambda: mf.ItemForm(items=item_choices, auto_id="item_%s")),
         "speech_form": form_for(
             "speech",
-            mf.SpeechForm(
+            lambda: mf.SpeechForm(
                 who=who_choices,
                 items=item_choices,
                 initial={"item": running.pk if running else None},
@@ -814,8 +846,8 @@ def _board(
             ),
         ),
         "who_choices": who_choices,
-        "task_form": form_for("task", mf.TaskForm(assignees=assignees, auto_id="task_%s")),
-        "vote_form": form_for("vote-open", mf.VoteOpenForm(auto_id="vote_%s")),
+        "task_form": form_for("task", lambda: mf.TaskForm(assignees=assignees, auto_id="task_%s")),
+        "vote_form": form_for("vote-open", lambda: mf.VoteOpenForm(auto_id="vote_%s")),
         "failed": failed,
         "ballot_choices": Choice.choices,
     }

@@ -162,15 +162,16 @@ class Member(models.Model):
     def is_full(self) -> bool:
         return self.status == MemberStatus.FULL
 
-    def flags(self) -> list[str]:
+    def flags(self, on: dt.date | None = None) -> list[str]:
+        on = on or timezone.localdate()
         out = []
-        if self.is_exempt():
+        if self.is_exempt(on):
             out.append("Miễn sinh hoạt")
         if self.temp_direction == TempDirection.INCOMING:
             out.append("Sinh hoạt tạm thời (đến)")
-        if self.is_temporarily_away():
+        if self.is_temporarily_away(on):
             out.append("Sinh hoạt tạm thời nơi khác")
-        if self.is_suspended():
+        if self.is_suspended(on):
             out.append("Đình chỉ sinh hoạt")
         if self.special_duty:
             out.append("LLVT nhiệm vụ đặc biệt")

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils import timezone
 
 from chibo.accounts.access import get_scope
 from chibo.accounts.permissions import Perm
 from chibo.core import vntext
-from chibo.members.models import Member
+from chibo.members.models import Member, MemberStatus, PartyPosition
 from chibo.organisations.models import Organisation
 
 
@@ -52,6 +55,36 @@ def member_list(
         qs = qs.filter(status=status)
     qs = search_filter(qs, query)
     return qs.select_related("organisation", "party_group").order_by("sort_key", "id")
+
+
+LIST_FIELDS = (
+    "id", "full_name", "birth_date", "status", "party_position", "exempt_from", "temp_direction",
+    "temp_from", "temp_to", "suspended_from", "special_duty", "organisation__name", "party_group__name",
+)
+POSITION_LABELS = dict(PartyPosition.choices)
+
+
+def member_rows(members: Iterable[Member], *, start: int = 1) -> list[dict[str, Any]]:
+    """The member list's rows with their display values worked out once, here, so the row
+    template only prints strings (100 rows × a dozen lookups, filters and `{% url %}`s was most
+    of the page's time). MEMBERS: `member_list(...).only(*LIST_FIELDS)`, a page of it."""
+    today = timezone.localdate()
+    # One reverse() for the page; the detail URL of member PK is PREFIX + PK + SUFFIX.
+    prefix, suffix = reverse("members:detail", kwargs={"pk": 0}).rsplit("0", 1)
+    rows = []
+    for n, m in enumerate(members, start=start):
+        group = m.party_group
+        rows.append({
+            "n": n,
+            "url": f"{prefix}{m.pk}{suffix}",
+            "name": m.full_name,
+            "flags": m.flags(today),
+            "birth": m.birth_date.strftime("%d/%m/%Y") if m.birth_date else "",
+            "place": f"{m.organisation.name} / {group.name}" if group else m.organisation.name,
+            "probation": m.status == MemberStatus.PROBATIONARY,
+            "position": POSITION_LABELS.get(m.party_position, m.party_position),
+        })
+    return rows
 
 
 def memberships(member: Member) -> QuerySet[Any]:

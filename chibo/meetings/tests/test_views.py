@@ -833,6 +833,39 @@ def test_the_approved_record_shows_snapshot_figures_grade_and_breaches(client, w
     assert "Thêm đính chính" not in page  # read-only member
 
 
+# Session, user, meeting, role scope, the record in one load (meeting + 9 prefetches), rulebook,
+# excused runs, tasks to review and their reports, then the panels other apps add (oversight 4,
+# documents 1, bulletin 1, annual 6 — its dues reuse the loaded roll). Pinned so a new per-page
+# query is noticed (was 45 before the record read its frozen verdict).
+RECORD_QUERIES = 30
+
+
+def test_the_approved_record_reads_the_frozen_verdict_in_a_fixed_number_of_queries(
+    client, world, monkeypatch, django_assert_num_queries
+):
+    m = approved(world)
+    client.force_login(world.secretary)
+    client.get(f"/sinh-hoat/{m.pk}/")
+
+    def no_judging(meeting):  # type: ignore[no-untyped-def]
+        raise AssertionError("the approved record must not be judged again")
+
+    monkeypatch.setattr("chibo.meetings.selectors.judge", no_judging)
+    with django_assert_num_queries(RECORD_QUERIES):
+        page = client.get(f"/sinh-hoat/{m.pk}/").content.decode()
+    assert f"{m.fig_present}/{m.fig_base} đảng viên" in page and "Thêm đính chính" in page
+    # What approval froze is what the page shows, even if the stored sheet changed since.
+    snap = m.snapshot
+    assert snap["scores"]["cell"]["total"] == m.fig_score
+    assert f"<b>{m.fig_score}</b>" in page
+    # More members on the roll: the same number of queries.
+    for name in ("Trần Văn An", "Lê Thị Bình", "Phạm Văn Cường", "Hoàng Thị Dung", "Vũ Văn Đức"):
+        member = add_member(world.cell1, name)
+        m.attendance.create(member=member, status=AttendanceStatus.PRESENT)
+    with django_assert_num_queries(RECORD_QUERIES):
+        client.get(f"/sinh-hoat/{m.pk}/")
+
+
 # --- notifications and the calendar -----------------------------------------------------------
 def test_notifications_list_and_mark_read(client, world):
     m = published(world)
