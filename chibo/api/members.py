@@ -11,7 +11,7 @@ from pydantic import Field
 
 from chibo.accounts.access import member_for_user, org_for_user, perms_for, require
 from chibo.accounts.permissions import Perm
-from chibo.api.schemas import READ_ERRORS, WRITE_ERRORS, InputSchema
+from chibo.api.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut, InputSchema
 from chibo.members import selectors, services
 from chibo.members.models import Member, MemberStatus, PartyPosition, TempDirection
 from chibo.organisations.models import Organisation
@@ -66,6 +66,11 @@ class MemberOut(Schema):
     organisation_id: int
     party_group_id: int | None
     flags: list[str] = Field(description="Các tình trạng đang áp dụng hôm nay (miễn, tạm, đình chỉ…).")
+    version: str = Field(description="Phiên bản hồ sơ; gửi lại trong expected_version khi sửa để tránh ghi đè.")
+
+    @staticmethod
+    def resolve_version(obj: Member) -> str:
+        return services.edit_version(obj)
 
     @staticmethod
     def resolve_cccd(obj: Member, context: dict[str, Any]) -> str:
@@ -113,6 +118,14 @@ class MemberFieldsIn(InputSchema):
     suspended_from: dt.date | None = Field(None, description=DATE)
     special_duty: bool = Field(None)
     left_at: dt.date | None = Field(None, description=DATE)
+
+
+class MemberPatchIn(MemberFieldsIn):
+    expected_version: str | None = Field(
+        None,
+        max_length=24,
+        description="Phiên bản (version) của hồ sơ khi bắt đầu sửa; hồ sơ đã được lưu sau đó thì trả 409, không ghi gì.",
+    )
 
 
 class MemberCreateIn(MemberFieldsIn):
@@ -173,12 +186,21 @@ def create_member(request: HttpRequest, payload: MemberCreateIn) -> Any:
     return Status(201, member)
 
 
-@router.patch("/{member_id}", response={200: MemberOut, **WRITE_ERRORS}, summary="Sửa đảng viên")
-def update_member(request: HttpRequest, member_id: int, payload: MemberFieldsIn) -> Any:
+@router.patch(
+    "/{member_id}", response={200: MemberOut, **WRITE_ERRORS, 409: ErrorOut}, summary="Sửa đảng viên"
+)
+def update_member(request: HttpRequest, member_id: int, payload: MemberPatchIn) -> Any:
+    """Only the fields sent change. With expected_version, a record saved since gives 409 and nothing is written."""
     member, _ = member_for_user(request.user, member_id, need=Perm.MEMBER_MANAGE)
     fields = payload.model_dump(exclude_unset=True)
     cccd = fields.pop("cccd", None)
-    return services.update_member(actor=request.user, member=member, cccd=cccd, **fields)
+    expected = fields.pop("expected_version", None)
+    try:
+        return services.update_member(
+            actor=request.user, member=member, cccd=cccd, expected_version=expected, **fields
+        )
+    except services.Conflict as exc:
+        return Status(409, {"detail": " ".join(exc.messages)})
 
 
 @router.post(

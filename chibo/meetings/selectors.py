@@ -368,3 +368,19 @@ def visible_tasks(
         )
         .order_by("open_first", "due_date", "id")
     )
+
+
+def roll_call_screen(meeting: Meeting) -> Meeting:
+    """One meeting with what a roll-call answer re-renders (the row, the figures, the warnings,
+    the speaker list, the data-proved scores): live_screen() without the tasks and amendments."""
+    from chibo.meetings.models import Attendance
+
+    return (
+        Meeting.objects.select_related("organisation", "topic")
+        .prefetch_related(
+            "items",
+            Prefetch("attendance", queryset=Attendance.objects.select_related("member").order_by("member__sort_key")),
+            "speeches", "guests", "votes", "scores", "documents",
+        )
+        .get(pk=meeting.pk)
+    )

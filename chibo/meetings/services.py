@@ -321,7 +321,7 @@ def set_attendance(
     m = _writable(meeting, expected_version)
     if status not in AttendanceStatus.values:
         raise ValidationError({"status": "Tình trạng điểm danh không hợp lệ."})
-    row = m.attendance.filter(member=member).first()
+    row = m.attendance.select_related("member").filter(member=member).first()  # member: the audit's label
     if row is None:
         raise ValidationError({"member": f"{member.full_name} không có trong danh sách của buổi sinh hoạt."})
     reason = vntext.clean(reason)
@@ -337,7 +337,7 @@ def set_attendance(
 @transaction.atomic
 def set_dues(*, actor: Any, meeting: Meeting, member: Member, collected: bool, amount: int = 0) -> Attendance:
     m = _writable(meeting)
-    row = m.attendance.filter(member=member).first()
+    row = m.attendance.select_related("member").filter(member=member).first()
     if row is None:
         raise ValidationError({"member": f"{member.full_name} không có trong danh sách."})
     if amount < 0 or amount > 10_000_000:
@@ -505,10 +505,11 @@ def open_vote(*, actor: Any, meeting: Meeting, subject: str, method: str = VoteM
     _require_running(m)
     if m.votes.filter(closed_at__isnull=True).exists():
         raise ValidationError("Đang có một biểu quyết chưa kết thúc.")
-    if m.attendance.filter(status="").exists():
+    roll = list(m.attendance.all())
+    if any(not a.status for a in roll):
         raise ValidationError("Hãy điểm danh xong trước khi biểu quyết.")
     book = rulebook_of(m)
-    eligible = engine.vote_eligible([a.facts() for a in m.attendance.all()], book.vote)
+    eligible = engine.vote_eligible([a.facts() for a in roll], book.vote)
     vote = Vote.objects.create(
         meeting=m, subject=vntext.clean(subject) or "Nghị quyết", method=method,
         eligible_count=len(eligible), eligible_ids=eligible,
@@ -546,6 +547,7 @@ def close_vote(
     """Record the tally (counted, or from ballots) and compute the result by the pass mark."""
     m = _writable(vote.meeting)
     vote = Vote.objects.select_for_update().get(pk=vote.pk)
+    vote.meeting = m  # locked above; not fetched again
     if vote.closed_at is not None:
         raise ValidationError("Biểu quyết đã kết thúc.")
     if vote.method == VoteMethod.BY_NAME:

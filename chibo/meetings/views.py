@@ -42,6 +42,7 @@ from chibo.meetings.models import (
     AttendanceStatus,
     Ballot,
     Choice,
+    Guest,
     Meeting,
     MeetingDocument,
     MeetingKind,
@@ -583,6 +584,93 @@ def _errors_of(form: forms.Form) -> list[str]:
     return [str(m) for errs in form.errors.values() for m in errs]
 
 
+def _roll_rows(m: Meeting, book: Any, failed: Failed | None) -> tuple[list[Attendance], list[dict[str, Any]]]:
+    """The roster (prefetched on M) and one row per member for the roll-call list."""
+    fail = failed.key if failed else ""
+    attendance = list(m.attendance.all())
+    runs = selectors.excused_runs(m)
+    rows = []
+    for a in attendance:
+        key = f"att-{a.member_id}"
+        row_failed = failed if fail in (key, f"dues-{a.member_id}") else None
+        rows.append(
+            {
+                "a": a,
+                "run": runs.get(a.member_id, 0),
+                "run_warn": runs.get(a.member_id, 0) > book.attendance.max_consecutive_excused,
+                "failed": row_failed,
+                "reason": failed.form.data.get("reason", "") if row_failed and failed and failed.form else a.reason,
+            }
+        )
+    return attendance, rows
+
+
+def _summary(m: Meeting, verdict: selectors.Verdict | selectors.Record, attendance: list[Attendance]) -> dict[str, Any]:
+    """The figures bar: on the whole roster (unmarked rows count as not present yet), by the rulebook's base."""
+    book = verdict.book
+    fig = engine.attendance([a.facts() for a in attendance], book.attendance)
+    return {
+        "fig": fig,
+        "unmarked": sum(1 for a in attendance if not a.status),
+        "rate": _pct(fig.rate_percent),
+        "rate_ok": engine.attendance_rate_ok(fig, book.attendance),
+        "threshold": f"{'trên' if book.attendance.rate_must_exceed else 'từ'} {_pct(float(book.attendance.min_rate_percent)).removesuffix(',0')}%",
+        "excluded": ", ".join(EXCLUSION_LABELS[x] for x in sorted(book.attendance.excluded_from_base)),
+        "speakers": verdict.speakers,
+        "present_total": fig.present_total,
+        "dues_count": sum(1 for a in attendance if a.dues_collected),
+        "dues_total": sum(a.dues_amount for a in attendance if a.dues_collected),
+        "duration": selectors.duration_minutes(m),
+        "min_duration": book.duration.minimum_for(m.kind),
+        "source": book.attendance.source,
+    }
+
+
+def _who_choices(present: list[Attendance], guests: list[Guest]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Who may be recorded as speaking: members present, then guests."""
+    return [
+        (label, options)
+        for label, options in (
+            ("Đảng viên có mặt", [(f"m{a.member_id}", a.member.full_name) for a in present]),
+            (
+                "Đại biểu",
+                [(f"g{g.pk}", f"{g.name}{' — ' + g.position if g.position else ''}") for g in guests],
+            ),
+        )
+        if options
+    ]
+
+
+def _breaches(verdict: selectors.Verdict | selectors.Record) -> list[dict[str, str]]:
+    return [{"rule": BREACH_RULES.get(b.code, b.code), "message": b.message} for b in verdict.breaches]
+
+
+def _row_board(request: HttpRequest, meeting: Meeting, *, failed: Failed | None = None) -> dict[str, Any]:
+    """What a roll-call or dues answer re-renders (meetings/live/_row_response.html): the row, the
+    figures, the warnings, the speaker list and the data-proved scores — not the whole board (its
+    forms, tasks and votes), which the roll call does not change."""
+    m = selectors.roll_call_screen(meeting)
+    verdict = selectors.judge(m)
+    attendance, rows = _roll_rows(m, verdict.book, failed)
+    present = [a for a in attendance if a.status == AttendanceStatus.PRESENT]
+    items = list(m.items.all())
+    return {
+        "m": m,
+        "book": verdict.book,
+        "verdict": verdict,
+        "editable": Perm.MEETING_MANAGE in perms_for(request.user, m.organisation) and not m.is_locked,
+        "rows": rows,
+        "summary": _summary(m, verdict, attendance),
+        "running": next((i for i in items if i.started_at and not i.ended_at), None),
+        "who_choices": _who_choices(present, list(m.guests.all())),
+        "score_rows": [
+            {"c": c, "auto": verdict.auto.get(c.code)} for c in verdict.book.scorecard.criteria_for(m.kind)
+        ],
+        "breaches": _breaches(verdict),
+        "failed": failed,
+    }
+
+
 def _board(
     request: HttpRequest,
     meeting: Meeting,
@@ -610,39 +698,9 @@ def _board(
     can_upper = Perm.MEETING_SCORE_UPPER in perms and m.status in RUNNING
     fail = failed.key if failed else ""
 
-    attendance = list(m.attendance.all())
-    runs = selectors.excused_runs(m)
-    rows = []
-    for a in attendance:
-        key = f"att-{a.member_id}"
-        row_failed = failed if fail in (key, f"dues-{a.member_id}") else None
-        rows.append(
-            {
-                "a": a,
-                "run": runs.get(a.member_id, 0),
-                "run_warn": runs.get(a.member_id, 0) > book.attendance.max_consecutive_excused,
-                "failed": row_failed,
-                "reason": failed.form.data.get("reason", "") if row_failed and row_failed.form else a.reason,
-            }
-        )
-    # On the whole roster (unmarked rows count as not present yet), by the rulebook's base.
-    fig = engine.attendance([a.facts() for a in attendance], book.attendance)
+    attendance, rows = _roll_rows(m, book, failed)
     present = [a for a in attendance if a.status == AttendanceStatus.PRESENT]
-    summary = {
-        "fig": fig,
-        "unmarked": sum(1 for a in attendance if not a.status),
-        "rate": _pct(fig.rate_percent),
-        "rate_ok": engine.attendance_rate_ok(fig, book.attendance),
-        "threshold": f"{'trên' if book.attendance.rate_must_exceed else 'từ'} {_pct(float(book.attendance.min_rate_percent)).removesuffix(',0')}%",
-        "excluded": ", ".join(EXCLUSION_LABELS[x] for x in sorted(book.attendance.excluded_from_base)),
-        "speakers": verdict.speakers,
-        "present_total": fig.present_total,
-        "dues_count": sum(1 for a in attendance if a.dues_collected),
-        "dues_total": sum(a.dues_amount for a in attendance if a.dues_collected),
-        "duration": selectors.duration_minutes(m),
-        "min_duration": book.duration.minimum_for(m.kind),
-        "source": book.attendance.source,
-    }
+    summary = _summary(m, verdict, attendance)
 
     items = list(m.items.all())
     speeches = list(m.speeches.all())
@@ -668,17 +726,7 @@ def _board(
     loose_speeches = [s for s in speeches if s.item_id is None]
     guests = list(m.guests.all())
     item_choices = [(i.pk, f"{n}. {i.title}") for n, i in enumerate(items, start=1)]
-    who_choices = [
-        (label, options)
-        for label, options in (
-            ("Đảng viên có mặt", [(f"m{a.member_id}", a.member.full_name) for a in present]),
-            (
-                "Đại biểu",
-                [(f"g{g.pk}", f"{g.name}{' — ' + g.position if g.position else ''}") for g in guests],
-            ),
-        )
-        if options
-    ]
+    who_choices = _who_choices(present, guests)
     roster_choices = [(a.member_id, a.member.full_name) for a in attendance]
 
     def form_for(key: str, make: Callable[[], forms.Form], shown: bool | None = None) -> forms.Form | None:
@@ -823,9 +871,7 @@ def _board(
         "upper_sheet": upper_sheet,
         "cell_grade": verdict.cell_grade,
         "upper_grade": verdict.upper_grade,
-        "breaches": [
-            {"rule": BREACH_RULES.get(b.code, b.code), "message": b.message} for b in verdict.breaches
-        ],
+        "breaches": _breaches(verdict),
         "minutes_missing": verdict.minutes_missing,
         "people_form": form_for(
             "people",
@@ -943,7 +989,7 @@ def _act(
             f"{reverse('meetings:live', args=[meeting.pk])}#{ANCHORS.get(key.split('-')[0], 'live')}"
         )
     if row is not None:
-        context = _board(request, meeting, failed=failed)
+        context = _row_board(request, meeting, failed=failed)
         context["row"] = next(r for r in context["rows"] if r["a"].member_id == row)
         return render(request, "meetings/live/_row_response.html", context)
     return _live_page(request, meeting, failed=failed)

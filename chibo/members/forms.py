@@ -33,9 +33,12 @@ class MemberForm(forms.Form):
     temp_to = VNDateField(label="Sinh hoạt tạm thời đến ngày")
     suspended_from = VNDateField(label="Đình chỉ sinh hoạt từ ngày")
     special_duty = forms.BooleanField(label="Lực lượng vũ trang làm nhiệm vụ đặc biệt", required=False)
+    # The record's version when the form was opened (editing only): a newer save is a conflict.
+    expected_version = forms.CharField(widget=forms.HiddenInput, required=False, max_length=24)
 
     def member_fields(self) -> dict:
         data = dict(self.cleaned_data)
+        data.pop("expected_version", None)
         data.pop("cccd", None)
         data.pop("organisation", None)
         data.pop("party_group", None)

@@ -179,15 +179,32 @@ def create_member(
     return member
 
 
+class Conflict(ValidationError):
+    def __init__(self) -> None:
+        super().__init__("Hồ sơ đảng viên vừa được người khác cập nhật. Hãy tải lại trang rồi thử lại.")
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def edit_version(member: Member) -> str:
+    """The version of MEMBER's record an editor saw: when it was last saved, in microseconds
+    (every write to a member goes through save(), which sets updated_at)."""
+    return str((member.updated_at - _EPOCH) // dt.timedelta(microseconds=1)) if member.updated_at else ""
+
+
 @transaction.atomic
 def update_member(
-    *, actor: Any, member: Member, cccd: str | None = None, **fields: Any
+    *, actor: Any, member: Member, cccd: str | None = None, expected_version: str | None = None, **fields: Any
 ) -> Member:
-    """Edit a member's record. cccd=None leaves it unchanged; "" clears it."""
+    """Edit a member's record. cccd=None leaves it unchanged; "" clears it. With EXPECTED_VERSION
+    (edit_version() of the record the editor saw), a record saved since then raises Conflict."""
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"Unknown fields: {sorted(unknown)}")
     member = Member.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=member.pk)
+    if expected_version and expected_version != edit_version(member):
+        raise Conflict()
     fields = normalise(fields)
     before = snapshot(member, AUDIT_FIELDS)
     before["cccd"] = member.cccd_hash or ""

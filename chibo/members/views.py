@@ -113,14 +113,21 @@ def member_create(request: HttpRequest) -> HttpResponse:
 def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
     member, _ = member_for_user(request.user, pk, need=Perm.MEMBER_MANAGE)
     fields = list(MemberForm.base_fields)
-    initial = {name: getattr(member, name) for name in fields if name != "cccd"}
+    initial = {name: getattr(member, name) for name in fields if name not in ("cccd", "expected_version")}
+    initial["expected_version"] = services.edit_version(member)
     form = MemberForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         cccd = form.cleaned_data["cccd"].strip() or None
         try:
-            services.update_member(actor=request.user, member=member, cccd=cccd, **form.member_fields())
+            services.update_member(
+                actor=request.user, member=member, cccd=cccd,
+                expected_version=form.cleaned_data["expected_version"] or None, **form.member_fields(),
+            )
         except ValidationError as exc:
             apply_service_errors(form, exc)
+            status = 409 if isinstance(exc, services.Conflict) else 200
+            context = {"form": form, "member": member, "title": f"Sửa: {member.full_name}"}
+            return render(request, "members/form.html", context, status=status)
         else:
             messages.success(request, "Đã lưu thay đổi.")
             return redirect("members:detail", pk=member.pk)

@@ -211,10 +211,12 @@ class ProvinceGenerator:
     def __init__(
         self, *, cells: int, years: int, seed: int, until: dt.date | None = None,
         accounts: bool = False, password: str = "", log: Callable[[str], None] | None = None,
-        batch_cells: int = CELLS_PER_COMMUNE, history: bool = True,
+        batch_cells: int = CELLS_PER_COMMUNE, history: bool = True, cell_size: int | None = None,
     ) -> None:
         if cells < 1 or years < 1:
             raise ValueError("Số chi bộ và số năm phải từ 1 trở lên.")
+        if cell_size is not None and not 5 <= cell_size <= 40:
+            raise ValueError("Số đảng viên trung bình mỗi chi bộ phải từ 5 đến 40.")
         self.cells, self.years, self.seed = cells, years, seed
         self.until = until or default_until()
         self.months = month_range(self.until, years)
@@ -222,6 +224,7 @@ class ProvinceGenerator:
         self.log = log or (lambda s: None)
         self.batch_cells = batch_cells
         self.history = history
+        self.cell_size = cell_size
         self.code = f"gp{seed}"
         self.stats = Stats()
         self.book = loader.get(None)
@@ -312,7 +315,10 @@ class ProvinceGenerator:
         _set_paths(cells)
         self.stats.cells += len(cells)
 
-        sizes = [max(5, min(40, int(rng.triangular(5, 40, 13)))) for _ in cells]
+        if self.cell_size is None:  # 5–40, mostly small: about 19 on average
+            sizes = [max(5, min(40, int(rng.triangular(5, 40, 13)))) for _ in cells]
+        else:  # the load test's evening: about CELL_SIZE members in every cell
+            sizes = [max(5, min(40, self.cell_size + rng.randint(-3, 3))) for _ in cells]
         groups: dict[int, list[Organisation]] = {}
         group_rows = []
         for ci, cell in enumerate(cells):

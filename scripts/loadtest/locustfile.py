@@ -3,7 +3,12 @@
 One locust user = one cell (plan from LOAD_PLAN, made by scripts/loadtest.py): start the meeting,
 check in every member (most present, some excused with a reason), record speeches of members
 present, open a vote, close it with the count of eligible members present. Think time between
-actions stands for the real meeting (compressed: a 30-minute evening in a few minutes).
+actions stands for the real meeting:
+- LOAD_EVENING (seconds, > 0): each cell's actions are spread evenly over the evening — the wait
+  after each action is EVENING / (number of actions − 1) × a random factor in [0.5, 1.5], so a
+  cell that starts at t finishes at about t + EVENING;
+- otherwise a fixed range, LOAD_THINK_MIN..LOAD_THINK_MAX seconds (the saturation test).
+FastHttpUser (geventhttpclient) keeps locust's own CPU small with thousands of users.
 Successful operations are counted per kind and written to LOAD_SENT when the test stops, so the
 runner can compare them with the rows in the database.
 """
@@ -16,13 +21,16 @@ import random
 import threading
 from collections import Counter
 
-from locust import HttpUser, between, events, task
+from locust import events, task
+from locust.contrib.fasthttp import FastHttpUser
 from locust.exception import StopUser
 
 PLAN = json.loads(open(os.environ["LOAD_PLAN"], encoding="utf-8").read())
 SENT: Counter[str] = Counter()
 LOCK = threading.Lock()
 NEXT = iter(range(len(PLAN["cells"])))
+EVENING = float(os.environ.get("LOAD_EVENING", "0"))
+THINK = (float(os.environ.get("LOAD_THINK_MIN", "0.5")), float(os.environ.get("LOAD_THINK_MAX", "2")))
 SPEECHES = [
     "Đề nghị chi bộ đẩy nhanh tiến độ làm đường bê tông xóm.",
     "Nhất trí với dự thảo nghị quyết; bổ sung chỉ tiêu phát triển đảng viên.",
@@ -42,8 +50,14 @@ def _dump(environment, **kwargs):  # type: ignore[no-untyped-def]
         json.dump(dict(SENT), fh)
 
 
-class Secretary(HttpUser):
-    wait_time = between(float(os.environ.get("LOAD_THINK_MIN", "0.5")), float(os.environ.get("LOAD_THINK_MAX", "2")))
+class Secretary(FastHttpUser):
+    # One connection per cell, as one secretary's phone; no retries (a failure is reported).
+    connection_timeout = 60.0
+    network_timeout = 120.0
+    max_retries = 0
+
+    def wait_time(self) -> float:
+        return self.think * self.rng.uniform(0.5, 1.5) if EVENING > 0 else self.rng.uniform(*THINK)
 
     def on_start(self) -> None:
         with LOCK:
@@ -53,6 +67,9 @@ class Secretary(HttpUser):
         self.cell = PLAN["cells"][index]
         self.headers = {"Authorization": f"Bearer {self.cell['token']}"}
         self.rng = random.Random(index)
+        self.speeches = self.rng.randint(3, 7)
+        actions = 1 + len(self.cell["members"]) + self.speeches + 2
+        self.think = EVENING / max(1, actions - 1)
         self.steps = self.script()
 
     def call(self, method: str, path: str, name: str, kind: str, **kw):  # type: ignore[no-untyped-def]
@@ -62,7 +79,7 @@ class Secretary(HttpUser):
                 r.success()
                 count(kind)
             else:
-                r.failure(f"{r.status_code}: {r.text[:200]}")
+                r.failure(f"{r.status_code}: {(r.text or '')[:200]}")
             return r
 
     def script(self):  # type: ignore[no-untyped-def]
@@ -76,7 +93,7 @@ class Secretary(HttpUser):
             if r.ok and not excused:
                 present.append(member)
             yield r
-        for member in self.rng.sample(present, k=min(len(present), self.rng.randint(3, 7))):
+        for member in self.rng.sample(present, k=min(len(present), self.speeches)):
             yield self.call("POST", f"/meetings/{m}/speeches", "ghi ý kiến", "speech",
                             json={"member": member, "summary": self.rng.choice(SPEECHES)})
         r = self.call("POST", f"/meetings/{m}/votes", "mở biểu quyết", "vote_open",

@@ -620,6 +620,7 @@ def test_member_detail_fields(world, call, with_cccd):
         "organisation_id",
         "party_group_id",
         "flags",
+        "version",
     }
     assert set(body) == expected
 
@@ -897,3 +898,18 @@ def test_openapi_document(db, client):
         assert ref.rsplit("/", 1)[1] in schemas, ref
     assert "cccd" in schemas["MemberOut"]["properties"]
     assert client.get(f"{BASE}/docs").status_code == 200
+
+
+def test_patch_member_with_a_stale_expected_version_is_409_and_writes_nothing(world, call):
+    seen = call(world.secretary, "GET", f"/members/{world.m_same.pk}").json()["version"]
+    first = call(world.secretary, "PATCH", f"/members/{world.m_same.pk}", {"phone": "0912000111", "expected_version": seen})
+    assert first.status_code == 200, first.content
+    assert first.json()["version"] != seen
+    stale = call(world.secretary, "PATCH", f"/members/{world.m_same.pk}", {"phone": "0988222333", "expected_version": seen})
+    assert stale.status_code == 409
+    assert "vừa được người khác cập nhật" in stale.json()["detail"]
+    world.m_same.refresh_from_db()
+    assert world.m_same.phone == "0912000111"
+    fresh = call(world.secretary, "PATCH", f"/members/{world.m_same.pk}",
+                 {"phone": "0988222333", "expected_version": first.json()["version"]})
+    assert fresh.status_code == 200

@@ -669,6 +669,27 @@ def test_a_stale_roll_call_gets_the_conflict_message(client, world):
     assert response.status_code == 409 and "vừa được người khác cập nhật" in response.content.decode()
 
 
+def test_the_roll_call_answer_costs_a_fixed_number_of_queries_whatever_the_roster(client, world):
+    m = running(world)
+    client.force_login(world.secretary)
+
+    def tap(member):  # type: ignore[no-untyped-def]
+        with CaptureQueriesContext(connection) as queries:
+            response = client.post(live(m, f"diem-danh/{member.pk}/"), {"status": "present"}, HTTP_HX_REQUEST="true")
+        assert response.status_code == 200 and f'id="att-{member.pk}"' in response.content.decode()
+        return len(queries.captured_queries)
+
+    small = tap(world.m_same)
+    for name in ("An", "Bình", "Cường", "Dũng", "Giang", "Hải", "Khánh", "Long"):
+        add_member(world.cell1, f"Nguyễn Văn {name}")
+    services.draw_roster(m)
+    assert m.attendance.count() >= 12
+    assert tap(world.m_same) == small
+    # The answer re-renders the row, the figures, the warnings and the speaker list, not the whole
+    # board (which was 7 queries more).
+    assert small <= 25
+
+
 def test_speeches_give_the_derived_speaker_count(client, world):
     m = running(world)  # 4 present, one of them spoke
     client.force_login(world.secretary)

@@ -90,3 +90,41 @@ def test_the_roster_of_a_past_date_keeps_members_who_have_since_moved(world):
     after = {m.full_name for m in roster_on(world.cell1, moved)}
     assert "Trần Thị Lan" in before and "Trần Thị Lan" not in after
     assert "Trần Thị Lan" in {m.full_name for m in roster_on(world.cell2, moved)}
+
+
+def test_two_secretaries_editing_a_member_get_a_conflict_not_a_silent_overwrite(world):
+    from chibo.audit.models import AuditEntry
+
+    seen = services.edit_version(world.m_same)  # both opened the record at this version
+    services.update_member(actor=world.secretary, member=world.m_same, expected_version=seen, phone="0912 000 111")
+    with pytest.raises(services.Conflict, match="vừa được người khác cập nhật"):
+        services.update_member(actor=world.secretary, member=world.m_same, expected_version=seen, phone="0988 222 333")
+    world.m_same.refresh_from_db()
+    assert world.m_same.phone == "0912 000 111"
+    assert services.edit_version(world.m_same) != seen
+    assert AuditEntry.objects.filter(
+        object_type="members.member", object_id=str(world.m_same.pk), action="update"
+    ).count() == 1
+    # With the version the second editor reloads, the edit goes through.
+    services.update_member(
+        actor=world.secretary, member=world.m_same, expected_version=services.edit_version(world.m_same),
+        phone="0988 222 333",
+    )
+    world.m_same.refresh_from_db()
+    assert world.m_same.phone == "0988 222 333"
+
+
+def test_the_member_form_answers_a_stale_edit_with_409_and_keeps_the_record(client, world):
+    client.force_login(world.secretary)
+    page = client.get(f"/dang-vien/{world.m_same.pk}/sua/")
+    seen = page.context["form"].initial["expected_version"]
+    assert f'name="expected_version" value="{seen}"' in page.content.decode()
+    services.update_member(actor=None, member=world.m_same, phone="0912 000 111")  # someone else saved meanwhile
+    data = {"full_name": "Trần Thị Lan", "status": "chinh_thuc", "phone": "0988 222 333",
+            "birth_date": "17/05/1980", "admission_date": "01/03/2005", "official_date": "01/03/2006",
+            "expected_version": seen}
+    response = client.post(f"/dang-vien/{world.m_same.pk}/sua/", data)
+    assert response.status_code == 409
+    assert "Hồ sơ đảng viên vừa được người khác cập nhật" in response.content.decode()
+    world.m_same.refresh_from_db()
+    assert world.m_same.phone == "0912 000 111"

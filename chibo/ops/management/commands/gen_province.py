@@ -34,6 +34,8 @@ class Command(BaseCommand):
         parser.add_argument("--password", default="", help="mật khẩu các tài khoản (bắt buộc với --accounts)")
         parser.add_argument("--no-history", action="store_true",
                             help="chỉ cây tổ chức, đảng viên và tài khoản (không sinh các buổi sinh hoạt)")
+        parser.add_argument("--cell-size", type=int, default=None,
+                            help="số đảng viên trung bình mỗi chi bộ (±3); mặc định 5–40, trung bình khoảng 19")
         parser.add_argument("--force", action="store_true", help="chạy cả khi DEBUG tắt")
 
     def handle(self, *args, **o):  # type: ignore[no-untyped-def]
@@ -45,7 +47,7 @@ class Command(BaseCommand):
             gen = ProvinceGenerator(
                 cells=o["cells"], years=o["years"], seed=o["seed"], until=o["until"],
                 accounts=o["accounts"], password=o["password"], log=self.stdout.write,
-                history=not o["no_history"],
+                history=not o["no_history"], cell_size=o["cell_size"],
             )
             stats = gen.run()
         except ValueError as exc:
