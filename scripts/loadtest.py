@@ -104,7 +104,9 @@ def main() -> int:
     parser.add_argument("--cell-size", type=int, default=None,
                         help="members per cell on average (gen_province --cell-size); default 5–40, ~19")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn workers")
-    parser.add_argument("--conn-max-age", type=int, default=60, help="seconds a worker keeps its database connection")
+    parser.add_argument("--conn-max-age", type=int, default=3600,
+                        help="seconds a worker keeps its database connection (deploy: 60; longer here so "
+                             "the CPU of every backend is still visible at the end)")
     parser.add_argument("--evening-minutes", type=float, default=0,
                         help="spread each cell's actions over this many minutes (think time derived per cell)")
     parser.add_argument("--ramp-minutes", type=float, default=None,
