@@ -729,14 +729,21 @@ class ProvinceGenerator:
                            updated_at=end)
         snapshot = {
             "rulebook": {"code": book.code, "version": book.version, "name": book.name},
+            # as meetings.selectors.snapshot freezes it at approval (dashboards read it)
+            "attendance": [
+                {"member_id": a.member_id, "name": a.member.full_name, "status": a.status, "reason": a.reason,
+                 "is_full": a.is_full, "is_exempt": a.is_exempt, "is_away": a.is_away}
+                for a in sorted(rows, key=lambda a: a.member.sort_key)
+            ],
             "figures": {"base": figures.base, "present": figures.present,
                         "rate_percent": round(figures.rate_percent, 1), "excused": figures.excused,
                         "unexcused": figures.unexcused, "duration_minutes": facts.duration_minutes,
                         "speakers": facts.speakers},
-            "votes": [{"subject": vote.subject, "eligible": len(eligible), "for": in_favour, "against": against,
-                       "other": 0, "passed": passed}],
+            "votes": [{"subject": vote.subject, "eligible_ids": eligible, "eligible": len(eligible), "for": in_favour,
+                       "against": against, "other": 0, "passed": passed}],
             "scores": {ScoreColumn.CELL: {"entries": entries, "total": result.total, "grade": result.band.grade}},
             "breaches": [{"code": b.code, "message": b.message} for b in found],
+            "approved_at": (end + dt.timedelta(days=1)).isoformat(),
             "generated": True,
         }
         m = Meeting(
