@@ -269,6 +269,7 @@ class ProvinceGenerator:
         self.writer = RowWriter()
         with _fast_writes():
             self._run(began)
+        self._analyze()
         self.stats.seconds = time.perf_counter() - began
         return self.stats
 
@@ -300,6 +301,18 @@ class ProvinceGenerator:
                 changes={"gen_province": ["", f"seed={self.seed} cells={self.cells} years={self.years} "
                                               f"until={self.until.isoformat()}"]},
             )
+
+    def _analyze(self) -> None:
+        """Fresh planner statistics: millions of new rows would otherwise be planned as a few (a bulk
+        load does not wait for autovacuum, and SQLite has no statistics until ANALYZE)."""
+        if connection.in_atomic_block:
+            return
+        tables = [m._meta.db_table for m in (Organisation, Member, Membership, AnnualPlan, ThematicTopic, Meeting,
+                                             AgendaItem, Attendance, Vote, ScoreSheet, MeetingDocument, Task,
+                                             Speech, TaskReport)]
+        with connection.cursor() as c:
+            for table in tables:
+                c.execute(f"ANALYZE {connection.ops.quote_name(table)}")
 
     def _document_files(self) -> dict[str, str]:
         """Two small PDFs every generated meeting's document row points to (stored once)."""
