@@ -18,6 +18,7 @@ once a month, thematic once a quarter), children one level below the dashboard's
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
@@ -67,7 +68,7 @@ def _local(expr: str, fmt: str) -> str:
             "Q": f"(EXTRACT(YEAR FROM {local}) * 10 + EXTRACT(QUARTER FROM {local}))::int",
             "YM": f"TO_CHAR({local}, 'YYYY-MM')",
         }[fmt]
-    offset = int(timezone.now().astimezone(timezone.get_current_timezone()).utcoffset().total_seconds() // 60)
+    offset = int((timezone.localtime().utcoffset() or dt.timedelta()).total_seconds() // 60)
     shifted = f"{expr}, '{offset:+d} minutes'"
     return {
         "Y": f"CAST(strftime('%%Y', {shifted}) AS integer)",
@@ -245,8 +246,11 @@ def sql_figures(org: Organisation, period: dashboard.Period, today: dt.date | No
 
 
 # --- the cases ----------------------------------------------------------------------------------
-def generated_province() -> Organisation:
+def generated_province() -> Organisation | None:
     return Organisation.objects.filter(kind=OrgKind.PROVINCE, code__startswith="gp").order_by("pk").first()
+
+
+Case = tuple[str, Callable[[], Any], Callable[[], Any]]
 
 
 def check(org: Organisation, period: dashboard.Period | None = None) -> Figures:
@@ -259,13 +263,13 @@ def check(org: Organisation, period: dashboard.Period | None = None) -> Figures:
     return orm
 
 
-def cases() -> list[tuple[str, Callable[[], Any], Callable[[], Any]]]:
+def cases() -> list[Case]:
     province = generated_province()
     if province is None:
         return []
     commune = Organisation.objects.filter(parent=province, kind=OrgKind.COMMUNE).order_by("code").first()
     period = dashboard.default_period()
-    out = []
+    out: list[Case] = []
     for label, org in (("Bảng điều khiển tỉnh", province), ("Bảng điều khiển xã", commune)):
         if org is None:
             continue
@@ -273,7 +277,7 @@ def cases() -> list[tuple[str, Callable[[], Any], Callable[[], Any]]]:
         n = Organisation.objects.filter(path__startswith=org.path, kind__in=CELL_KINDS).count()
         out.append((
             f"{label} ({n} chi bộ)",
-            lambda org=org: dashboard.build(org, period),
-            lambda org=org: sql_figures(org, period),
+            functools.partial(dashboard.build, org, period),
+            functools.partial(sql_figures, org, period),
         ))
     return out
