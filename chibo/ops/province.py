@@ -20,18 +20,19 @@ the cell's scorecard, and approval.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from chibo.accounts.models import RoleAssignment, User
@@ -60,6 +61,7 @@ from chibo.meetings.models import (
     VoteMethod,
 )
 from chibo.members.models import Gender, Member, Membership, MemberStatus, PartyPosition, TempDirection
+from chibo.ops.rawrows import RowWriter, build
 from chibo.organisations.models import Organisation, OrgKind, org_sort_key
 from chibo.rules import engine, loader
 from chibo.rules.models import remember
@@ -199,12 +201,40 @@ def _org(name: str, kind: str, parent: Organisation | None, code: str) -> Organi
     )
 
 
-def _set_paths(orgs: list[Organisation]) -> None:
-    for o in orgs:
+def _insert_orgs(writer: RowWriter, orgs: list[Organisation]) -> None:
+    """Insert ORGS with their materialised paths (keys are reserved first, so one insert)."""
+    first = writer.reserve(Organisation, len(orgs))
+    for i, o in enumerate(orgs):
+        o.pk = first + i
         parent_path = o.parent.path if o.parent is not None else "/"
         o.path = f"{parent_path}{o.pk}/"
         o.depth = o.path.count("/") - 2
-    Organisation.objects.bulk_update(orgs, ["path", "depth"])
+    writer.insert(Organisation, orgs, given_pk=True)
+
+
+@contextlib.contextmanager
+def _fast_writes() -> Iterator[None]:
+    """SQLite file, outside any transaction: no journal and no fsync while generating, then as before.
+
+    A crash part-way leaves a database to throw away, which is what a half-generated province is
+    anyway. In-memory databases (tests) and callers inside a transaction are left alone.
+    """
+    if connection.vendor != "sqlite" or connection.in_atomic_block or connection.is_in_memory_db():
+        yield
+        return
+    with connection.cursor() as c:
+        c.execute("PRAGMA journal_mode")
+        journal = c.fetchone()[0]
+        c.execute("PRAGMA synchronous")
+        sync = c.fetchone()[0]
+        c.execute("PRAGMA synchronous = OFF")
+        c.execute("PRAGMA journal_mode = OFF")
+    try:
+        yield
+    finally:
+        with connection.cursor() as c:
+            c.execute(f"PRAGMA journal_mode = {journal}")
+            c.execute(f"PRAGMA synchronous = {int(sync)}")
 
 
 class ProvinceGenerator:
@@ -239,6 +269,14 @@ class ProvinceGenerator:
                 "dùng hạt giống khác hoặc cơ sở dữ liệu trống."
             )
         began = time.perf_counter()
+        self.writer = RowWriter()
+        with _fast_writes():
+            self._run(began)
+        self._analyze()
+        self.stats.seconds = time.perf_counter() - began
+        return self.stats
+
+    def _run(self, began: float) -> None:
         remember(self.book)
         self.password_hash = make_password(self.password) if self.accounts else ""
         self.doc_files = self._document_files()
@@ -253,6 +291,9 @@ class ProvinceGenerator:
         for c in range(communes):
             n = min(CELLS_PER_COMMUNE, self.cells - c * CELLS_PER_COMMUNE)
             with transaction.atomic():
+                if connection.vendor == "postgresql":
+                    with connection.cursor() as cur:  # generated rows: no need to wait for the WAL flush
+                        cur.execute("SET LOCAL synchronous_commit = off")
                 self._commune(c, n)
             if (c + 1) % 4 == 0 or c + 1 == communes:
                 self.log(f"  {self.stats.cells}/{self.cells} chi bộ, {self.stats.meetings} buổi sinh hoạt, "
@@ -263,8 +304,18 @@ class ProvinceGenerator:
                 changes={"gen_province": ["", f"seed={self.seed} cells={self.cells} years={self.years} "
                                               f"until={self.until.isoformat()}"]},
             )
-        self.stats.seconds = time.perf_counter() - began
-        return self.stats
+
+    def _analyze(self) -> None:
+        """Fresh planner statistics: millions of new rows would otherwise be planned as a few (a bulk
+        load does not wait for autovacuum, and SQLite has no statistics until ANALYZE)."""
+        if connection.in_atomic_block:
+            return
+        tables = [m._meta.db_table for m in (Organisation, Member, Membership, AnnualPlan, ThematicTopic, Meeting,
+                                             AgendaItem, Attendance, Vote, ScoreSheet, MeetingDocument, Task,
+                                             Speech, TaskReport)]
+        with connection.cursor() as c:
+            for table in tables:
+                c.execute(f"ANALYZE {connection.ops.quote_name(table)}")
 
     def _document_files(self) -> dict[str, str]:
         """Two small PDFs every generated meeting's document row points to (stored once)."""
@@ -311,8 +362,7 @@ class ProvinceGenerator:
             cell = _org(name, OrgKind.CELL, commune, f"{self.code}-x{index:04d}-c{k:02d}")
             cell.address = f"Nhà văn hóa {name.removeprefix('Chi bộ ')}"
             cells.append(cell)
-        Organisation.objects.bulk_create(cells)
-        _set_paths(cells)
+        _insert_orgs(self.writer, cells)
         self.stats.cells += len(cells)
 
         if self.cell_size is None:  # 5–40, mostly small: about 19 on average
@@ -328,8 +378,7 @@ class ProvinceGenerator:
                 ]
                 group_rows.extend(groups[ci])
         if group_rows:
-            Organisation.objects.bulk_create(group_rows)
-            _set_paths(group_rows)
+            _insert_orgs(self.writer, group_rows)
             self.stats.groups += len(group_rows)
 
         first_day = dt.date(self.months[0][0], self.months[0][1], 1)
@@ -350,7 +399,7 @@ class ProvinceGenerator:
                     p.cell_index, p.start = target, move_day
                     p.obj.organisation = cells[target]
                     p.obj.party_group = None
-        Member.objects.bulk_create([p.obj for p in people])
+        self.writer.insert(Member, [p.obj for p in people], pk=True)
         memberships = []
         for p in people:
             if p.previous:
@@ -359,7 +408,7 @@ class ProvinceGenerator:
             end = p.obj.left_at - dt.timedelta(days=1) if p.obj.left_at else None
             memberships.append(Membership(member=p.obj, organisation=cells[p.cell_index],
                                           party_group=p.obj.party_group, start=p.start, end=end))
-        Membership.objects.bulk_create(memberships)
+        self.writer.insert(Membership, memberships)
         self.stats.members += len(people)
         self.stats.memberships += len(memberships)
 
@@ -441,7 +490,7 @@ class ProvinceGenerator:
         topics: dict[tuple[int, int], ThematicTopic] = {}
         years = sorted({y for y, _ in self.months})
         plan_rows = [AnnualPlan(organisation=cell, year=y) for y in years]
-        AnnualPlan.objects.bulk_create(plan_rows)
+        self.writer.insert(AnnualPlan, plan_rows, pk=True)
         plans = {p.year: p for p in plan_rows}
         topic_rows = []
         for (y, mo) in self.months:
@@ -471,7 +520,7 @@ class ProvinceGenerator:
                     topic.presenter = rng.choice(roster).obj
                 topic.draft_due = day - dt.timedelta(days=7)
                 topic.outline = "Đề cương: thực trạng ở chi bộ; nguyên nhân; việc làm cụ thể của đảng viên."
-        ThematicTopic.objects.bulk_create(topic_rows)
+        self.writer.insert(ThematicTopic, topic_rows, pk=True)
 
         meetings: list[Meeting] = []
         per_meeting: list[dict[str, Any]] = []
@@ -486,47 +535,52 @@ class ProvinceGenerator:
             m.plan = plans[day.year]
             meetings.append(m)
             per_meeting.append(extra)
-        Meeting.objects.bulk_create(meetings)
+        self.writer.insert(Meeting, meetings, pk=True)
         self.stats.meetings += len(meetings)
 
         items, attendance, speeches, votes, sheets, docs, tasks = [], [], [], [], [], [], []
         for m, extra in zip(meetings, per_meeting, strict=True):
+            mid = m.pk
             for a in extra["attendance"]:
-                a.meeting = m
+                a.meeting_id = mid
             attendance.extend(extra["attendance"])
             for it in extra["items"]:
-                it.meeting = m
+                it.meeting_id = mid
             items.extend(extra["items"])
-            extra["vote"].meeting = m
+            extra["vote"].meeting_id = mid
             votes.append(extra["vote"])
-            extra["sheet"].meeting = m
+            extra["sheet"].meeting_id = mid
             sheets.append(extra["sheet"])
-            docs.append(MeetingDocument(
-                meeting=m, kind=extra["doc_kind"], title=extra["doc_title"], file=self.doc_files[extra["doc_kind"]],
-                size=200, content_type="application/pdf", uploaded_at=m.published_at,
+            docs.append(build(
+                MeetingDocument, meeting_id=mid, kind=extra["doc_kind"], title=extra["doc_title"],
+                file=self.doc_files[extra["doc_kind"]], size=200, content_type="application/pdf",
+                uploaded_at=m.published_at,
             ))
             for t in extra["new_tasks"]:
-                t["obj"].meeting = m
+                t["obj"].meeting_id = mid
                 tasks.append(t["obj"])
-        AgendaItem.objects.bulk_create(items)
-        Attendance.objects.bulk_create(attendance)
-        Vote.objects.bulk_create(votes)
-        ScoreSheet.objects.bulk_create(sheets)
-        MeetingDocument.objects.bulk_create(docs)
-        Task.objects.bulk_create(tasks)
+        w = self.writer
+        w.insert(AgendaItem, items, pk=True)
+        w.insert(Attendance, attendance)
+        w.insert(Vote, votes)
+        w.insert(ScoreSheet, sheets)
+        w.insert(MeetingDocument, docs)
+        for t in self._all_tasks:  # every review is known by now: done tasks are written as done
+            if t["done"]:
+                t["obj"].status = TaskStatus.DONE
+        w.insert(Task, tasks, pk=True)
         for m, extra in zip(meetings, per_meeting, strict=True):
             for s in extra["speeches"]:
-                s.meeting = m
-                s.item = s._item  # type: ignore[attr-defined]
+                s.meeting_id = m.pk
+                s.item_id = s._item.pk if s._item is not None else None  # type: ignore[attr-defined]
                 speeches.append(s)
-        Speech.objects.bulk_create(speeches)
+        w.insert(Speech, speeches)
         reports = []
         for m, extra in zip(meetings, per_meeting, strict=True):
             for t, text, done in extra["reports"]:
-                reports.append(TaskReport(task=t["obj"], meeting=m, text=text, done=done, created_at=m.ended_at))
-        TaskReport.objects.bulk_create(reports)
-        done_ids = [t["obj"].pk for t in self._all_tasks if t["done"]]
-        Task.objects.filter(pk__in=done_ids).update(status=TaskStatus.DONE)
+                reports.append(build(TaskReport, task_id=t["obj"].pk, meeting_id=m.pk, text=text, done=done,
+                                     created_at=m.ended_at))
+        w.insert(TaskReport, reports)
         self._all_tasks = []
         self.stats.items += len(items)
         self.stats.attendance += len(attendance)
@@ -560,8 +614,8 @@ class ProvinceGenerator:
                         ["Ốm", "Đi làm ăn xa", "Việc gia đình", "Đi công tác", "Trực ca"])
                 else:
                     status, reason = AttendanceStatus.ABSENT_UNEXCUSED, ""
-            rows.append(Attendance(
-                member=mem, status=status, reason=reason, is_full=is_full, is_exempt=exempt, is_away=away,
+            rows.append(build(
+                Attendance, {"member": mem}, status=status, reason=reason, is_full=is_full, is_exempt=exempt, is_away=away,
                 is_incoming=False, dues_collected=status == AttendanceStatus.PRESENT,
                 dues_amount=rng.choice([6000, 10000, 20000, 30000]) if status == AttendanceStatus.PRESENT else 0,
             ))
@@ -594,7 +648,7 @@ class ProvinceGenerator:
         item_by_code = {}
         for i, (s, w) in enumerate(zip(steps, weights, strict=True), start=1):
             length = dt.timedelta(minutes=minutes * w / total_w)
-            it = AgendaItem(order=i, code=s.code, section=s.section, title=s.title, started_at=cursor,
+            it = build(AgendaItem, order=i, code=s.code, section=s.section, title=s.title, started_at=cursor,
                             ended_at=cursor + length)
             cursor = cursor + length
             items.append(it)
@@ -616,7 +670,7 @@ class ProvinceGenerator:
         t = discussion.started_at if discussion else start
         for p in talkers:
             text = rng.choice(SPEECHES).format(n=rng.randint(2, 30), p=rng.randint(60, 99))
-            s = Speech(member=p.obj, summary=text, created_at=t)
+            s = build(Speech, {"member": p.obj}, summary=text, created_at=t)
             s._item = discussion  # type: ignore[attr-defined]
             speeches.append(s)
             speakers.add(id(p))
@@ -626,7 +680,7 @@ class ProvinceGenerator:
             presenter = next((p for p in present if p.obj is topic.presenter), None)
             pres_item = item_by_code.get("presentation")
             if presenter is not None and pres_item is not None:
-                s = Speech(member=presenter.obj, summary=f"Trình bày chuyên đề: {topic.title}", created_at=pres_item.started_at)
+                s = build(Speech, {"member": presenter.obj}, summary=f"Trình bày chuyên đề: {topic.title}", created_at=pres_item.started_at)
                 s._item = pres_item  # type: ignore[attr-defined]
                 speeches.append(s)
                 speakers.add(id(presenter))
@@ -694,14 +748,21 @@ class ProvinceGenerator:
                            updated_at=end)
         snapshot = {
             "rulebook": {"code": book.code, "version": book.version, "name": book.name},
+            # as meetings.selectors.snapshot freezes it at approval (dashboards read it)
+            "attendance": [
+                {"member_id": a.member_id, "name": a.member.full_name, "status": a.status, "reason": a.reason,
+                 "is_full": a.is_full, "is_exempt": a.is_exempt, "is_away": a.is_away}
+                for a in sorted(rows, key=lambda a: a.member.sort_key)
+            ],
             "figures": {"base": figures.base, "present": figures.present,
                         "rate_percent": round(figures.rate_percent, 1), "excused": figures.excused,
                         "unexcused": figures.unexcused, "duration_minutes": facts.duration_minutes,
                         "speakers": facts.speakers},
-            "votes": [{"subject": vote.subject, "eligible": len(eligible), "for": in_favour, "against": against,
-                       "other": 0, "passed": passed}],
+            "votes": [{"subject": vote.subject, "eligible_ids": eligible, "eligible": len(eligible), "for": in_favour,
+                       "against": against, "other": 0, "passed": passed}],
             "scores": {ScoreColumn.CELL: {"entries": entries, "total": result.total, "grade": result.band.grade}},
             "breaches": [{"code": b.code, "message": b.message} for b in found],
+            "approved_at": (end + dt.timedelta(days=1)).isoformat(),
             "generated": True,
         }
         m = Meeting(

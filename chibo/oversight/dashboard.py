@@ -221,7 +221,6 @@ def build(
             "organisation_id",
             "kind",
             "status",
-            "title",
             "scheduled_at",
             "fig_base",
             "fig_present",
@@ -399,8 +398,9 @@ def build(
                 unexcused[(m["organisation_id"], a["member_id"])] += 1
     longest: dict[tuple[int, int], int] = Counter()
     for (cell_id, member_id, _year), statuses in history.items():
-        run = max((engine.trailing_excused_run(statuses[: i + 1]) for i in range(len(statuses))), default=0)
-        longest[(cell_id, member_id)] = max(longest[(cell_id, member_id)], run)
+        run = longest_excused_run(statuses)
+        if run > longest[(cell_id, member_id)]:
+            longest[(cell_id, member_id)] = run
     mem_t = Table(
         "members",
         "Đảng viên vắng không lý do, hoặc vắng có lý do quá số lần liên tiếp cho phép",
@@ -876,6 +876,20 @@ def build(
         children=children,
         ancestors=ancestors,
     )
+
+
+def longest_excused_run(statuses: list[str]) -> int:
+    """The longest run of 'absent with reason' in a member's history (oldest first): the largest
+    `engine.trailing_excused_run` over its prefixes, in one pass (exempt / away neither break nor
+    extend a run)."""
+    best = run = 0
+    for status in statuses:
+        if status == engine.ABSENT_EXCUSED:
+            run += 1
+            best = max(best, run)
+        elif status not in (engine.EXEMPT, engine.AWAY):
+            run = 0
+    return best
 
 
 def _num(v: float) -> str:

@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 from django.db import transaction
 
 from chibo.meetings.models import Attendance, Meeting, MeetingStatus, ScoreColumn
-from chibo.meetings.selectors import judge
+from chibo.meetings.selectors import judge, snapshot
 from chibo.members.models import Member, Membership, MemberStatus
 from chibo.ops.province import ProvinceGenerator
 from chibo.organisations.models import Organisation, OrgKind
@@ -90,6 +90,9 @@ def test_figures_are_what_approval_would_compute():
             assert m.fig_breaches == len(v.breaches)
             assert m.snapshot["breaches"] == [{"code": b.code, "message": b.message} for b in v.breaches]
             assert m.fig_score == v.cell_grade.total and m.fig_grade == v.cell_grade.band.grade
+            frozen = snapshot(m, v)  # what approval would freeze: the per-member roll call the dashboards read
+            assert m.snapshot["attendance"] == frozen["attendance"]
+            assert m.snapshot["votes"] == frozen["votes"]
         last = meetings[-1]
         v = judge(last)
         sheet = last.scores.get(column=ScoreColumn.CELL)
