@@ -627,13 +627,13 @@ def validate_rows(
 
 
 def _seal(row: dict[str, Any]) -> dict[str, Any]:
-    """The stored form of a row: the CCCD only as an encrypted token plus a mask."""
-    values = dict(row["values"])
+    """The stored form of a row, in place: the CCCD only as an encrypted token plus a mask."""
+    values = row["values"]
     cccd = normalise_cccd(values.get("cccd", ""))
     if "cccd" in values:
         values["cccd"] = crypto.encrypt(values["cccd"]) if values["cccd"] else ""
-    masked = crypto.mask(cccd[-4:]) if cccd else ""
-    return {"line": row["line"], "values": values, "cccd_masked": masked}
+    row["cccd_masked"] = crypto.mask(cccd[-4:]) if cccd else ""
+    return row
 
 
 def _unseal(row: dict[str, Any]) -> dict[str, Any]:
@@ -668,16 +668,16 @@ def create_batch(
             "Tệp không có cột “Chi bộ”. Hãy thêm cột này (mã hoặc tên chi bộ), hoặc mở trang "
             "nhập từ danh sách đảng viên của một chi bộ."
         )
-    validation = validate_rows(table.rows, user=user, default_cell_id=default_cell_id)
+    errors = validate_rows(table.rows, user=user, default_cell_id=default_cell_id).errors
     batch = ImportBatch.objects.create(
         created_by=user,
         organisation=default_org,
         file_name=safe_file_name(file_name),
         file_format=fmt,
-        rows=[_seal(row) for row in table.rows],
-        errors=_stored_errors(validation.errors),
+        rows=[_seal(row) for row in table.rows],  # the table is not used after this
+        errors=_stored_errors(errors),
         row_count=len(table.rows),
-        error_count=len(validation.errors),
+        error_count=len(errors),
     )
     return batch, table.ignored_headers
 
@@ -816,7 +816,8 @@ def _insert(members: list[Member]) -> None:
         member._state.db = connection.alias
 
 
-def _insert_memberships(members: Sequence[Member], *, start: dt.date, note: str) -> None:
+def _insert_memberships(placed: Sequence[tuple[int, int, int | None]], *, start: dt.date, note: str) -> None:
+    """One Membership per (member id, cell id, tổ đảng id) in PLACED."""
     fields = [f for f in Membership._meta.concrete_fields if not f.primary_key]
     given = {"start": start, "note": note}
     constant = {
@@ -825,16 +826,20 @@ def _insert_memberships(members: Sequence[Member], *, start: dt.date, note: str)
         if f.name not in ("member", "organisation", "party_group")
     }
     rows = []
-    for m in members:
-        values = constant | {"member": m.pk, "organisation": m.organisation_id, "party_group": m.party_group_id}
+    for member_id, cell_id, group_id in placed:
+        values = constant | {"member": member_id, "organisation": cell_id, "party_group": group_id}
         rows.append([values[f.name] for f in fields])
     _insert_rows(Membership, fields, rows, returning=False)
 
 
 def _write(rows: Sequence[ParsedRow], *, actor: Any, batch: ImportBatch) -> Counter[int]:
-    members = _build_members(rows)
-    _insert(members)
-    _insert_memberships(members, start=timezone.localdate(), note=f"Nhập từ tệp {batch.file_name}"[:255])
+    start, note = timezone.localdate(), f"Nhập từ tệp {batch.file_name}"[:255]
+    # In slices: only BULK_BATCH members (model instances, SQL parameters) exist at a time.
+    for chunk in _chunks(rows, BULK_BATCH):
+        members = _build_members(chunk)
+        _insert(members)
+        placed = [(m.pk, m.organisation_id, m.party_group_id) for m in members]
+        _insert_memberships(placed, start=start, note=note)
     per_cell: Counter[int] = Counter(row.cell.pk for row in rows if row.cell is not None)
     cells = {row.cell.pk: row.cell for row in rows if row.cell is not None}
     for cell_id, count in sorted(per_cell.items()):
@@ -862,9 +867,9 @@ def apply_batch(*, batch: ImportBatch, user: Any) -> ApplyOutcome:
         batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
         if batch.status != ImportBatch.Status.PENDING:
             return ApplyOutcome(False, ALREADY_DONE)
-        validation = validate_rows(
-            [_unseal(row) for row in batch.rows], user=user, default_cell_id=_default_cell_id(batch)
-        )
+        unsealed = [_unseal(row) for row in batch.rows]
+        validation = validate_rows(unsealed, user=user, default_cell_id=_default_cell_id(batch))
+        del unsealed  # 100,000 rows of text: free them before the members are built
         if validation.errors:
             batch.errors = _stored_errors(validation.errors)
             batch.error_count = len(validation.errors)
@@ -875,14 +880,16 @@ def apply_batch(*, batch: ImportBatch, user: Any) -> ApplyOutcome:
                 "hãy sửa tệp và tải lên lại.",
             )
         # Claim the batch first: of two concurrent confirmations only one updates a row.
+        scrubbed, batch.rows = _scrub(batch.rows), []
         claimed = ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.PENDING).update(
             status=ImportBatch.Status.APPLIED,
             applied_at=timezone.now(),
             applied_count=len(validation.rows),
-            rows=_scrub(batch.rows),
+            rows=scrubbed,
             errors={},
             error_count=0,
         )
+        del scrubbed
         if not claimed:
             return ApplyOutcome(False, ALREADY_DONE)
         per_cell = _write(validation.rows, actor=user, batch=batch)
