@@ -122,16 +122,33 @@ def _set_width(cell, mm: float) -> None:  # type: ignore[no-untyped-def]
     cell.width = Mm(mm)
 
 
+_BLANK: dict[tuple[Any, ...], Any] = {}
+
+
+def _blank(top: float, bottom: float, left: float, right: float, body: Pt) -> Any:
+    """A new A4 document with these margins and body size: a copy of one opened and set up once.
+
+    Opening python-docx's default template parses every part of it; a deep copy of the
+    parsed, configured document is cheaper and gives the same package.
+    """
+    key = (top, bottom, left, right, int(body))
+    if key not in _BLANK:
+        d = new_docx()
+        section = d.sections[0]
+        section.page_width, section.page_height = Mm(210), Mm(297)
+        section.top_margin, section.bottom_margin = Mm(top), Mm(bottom)
+        section.left_margin, section.right_margin = Mm(left), Mm(right)
+        normal = d.styles["Normal"]
+        normal.font.name, normal.font.size = WORD_FONT, body
+        _BLANK[key] = d
+    return deepcopy(_BLANK[key])
+
+
 def render(doc: Document) -> bytes:
     page = layout().page
     sizes = _sizes()
-    d = new_docx()
+    d = _blank(page.margin_top_mm, page.margin_bottom_mm, page.margin_left_mm, page.margin_right_mm, sizes["body"])
     section = d.sections[0]
-    section.page_width, section.page_height = Mm(210), Mm(297)
-    section.top_margin, section.bottom_margin = Mm(page.margin_top_mm), Mm(page.margin_bottom_mm)
-    section.left_margin, section.right_margin = Mm(page.margin_left_mm), Mm(page.margin_right_mm)
-    normal = d.styles["Normal"]
-    normal.font.name, normal.font.size = WORD_FONT, sizes["body"]
     width = 210 - page.margin_left_mm - page.margin_right_mm
     if doc.draft:
         hp = section.header.paragraphs[0]
