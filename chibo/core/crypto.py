@@ -37,11 +37,15 @@ def decrypt(token: str) -> str:
         return ""
 
 
+@lru_cache(maxsize=4)
+def _index_key(key: str) -> bytes:
+    return hashlib.sha256(("idx:" + key).encode()).digest()
+
+
 def blind_index(value: str) -> str:
     if not value:
         return ""
-    key = hashlib.sha256(("idx:" + settings.FIELD_ENCRYPTION_KEY).encode()).digest()
-    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(_index_key(settings.FIELD_ENCRYPTION_KEY), value.encode(), "sha256").hex()
 
 
 def mask(last4: str) -> str:

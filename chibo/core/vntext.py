@@ -118,6 +118,13 @@ def clean(text: str, *, multiline: bool = False) -> str:
     * Runs of spaces are collapsed into one and the result is stripped.
     """
     if not multiline:
+        if (
+            text.isprintable()  # no Cc/Cf/Cs character and no whitespace but " "
+            and "  " not in text
+            and text == text.strip()
+            and unicodedata.is_normalized("NFC", text)
+        ):
+            return text  # already clean (most stored values): skip the per-character pass
         return _clean_line(text, keep_tabs=False).strip()
     lines = [
         _clean_line(line, keep_tabs=True).rstrip(" ") for line in text.splitlines()
@@ -155,6 +162,7 @@ def _tone_target(cluster: list[tuple[str, bool]], has_final: bool) -> int | None
     return None
 
 
+@lru_cache(maxsize=65536)  # names and places reuse a few thousand syllables
 def _canonical_word(word: str) -> str:
     """Move the tone mark of one NFD word; return the word unchanged if not Vietnamese."""
     letters: list[tuple[str, list[str]]] = []

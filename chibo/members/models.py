@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 
 from django.db import models
 from django.utils import timezone
@@ -39,6 +40,22 @@ class TempDirection(models.TextChoices):
     NONE = "", "—"
     INCOMING = "den", "Sinh hoạt tạm thời tại chi bộ (từ nơi khác đến)"
     OUTGOING = "di", "Sinh hoạt tạm thời nơi khác (đi)"
+
+
+@lru_cache(maxsize=16384)  # full names repeat a lot (imports of whole provinces)
+def derived_name_fields(full_name: str) -> tuple[str, str, str, str, str, str, str]:
+    """Cleaned full name, family / middle / given name, sort key, search forms."""
+    name = vntext.clean(full_name)
+    family, middle, given = vntext.split_name(name)
+    return (
+        name,
+        family,
+        middle,
+        given,
+        vntext.name_sort_key(name),
+        vntext.fold(name)[:255],
+        vntext.strip_diacritics(name)[:255],
+    )
 
 
 class Member(models.Model):
@@ -114,11 +131,15 @@ class Member(models.Model):
 
     # Derived columns ------------------------------------------------------
     def refresh_derived(self) -> None:
-        self.full_name = vntext.clean(self.full_name)
-        self.family_name, self.middle_name, self.given_name = vntext.split_name(self.full_name)
-        self.sort_key = vntext.name_sort_key(self.full_name)
-        self.search_folded = vntext.fold(self.full_name)[:255]
-        self.search_ascii = vntext.strip_diacritics(self.full_name)[:255]
+        (
+            self.full_name,
+            self.family_name,
+            self.middle_name,
+            self.given_name,
+            self.sort_key,
+            self.search_folded,
+            self.search_ascii,
+        ) = derived_name_fields(self.full_name)
 
     def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         self.refresh_derived()

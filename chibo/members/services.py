@@ -32,6 +32,7 @@ TEXT_FIELDS = (
 ADULT_AGE = 18
 PHONE_RE = re.compile(r"^\+?[0-9 .]{9,15}$")
 CCCD_RE = re.compile(r"^[0-9]{12}$")
+STATUS_VALUES = frozenset(MemberStatus.values)
 
 
 def _years_between(start: dt.date, end: dt.date) -> int:
@@ -91,7 +92,7 @@ def validate_member(
                 f"(sinh {birth:%d/%m/%Y})."
             )
     status = data.get("status") or MemberStatus.FULL
-    if status not in MemberStatus.values:
+    if status not in STATUS_VALUES:
         errors["status"] = "Trạng thái phải là Chính thức hoặc Dự bị."
     if status == MemberStatus.PROBATIONARY and official:
         errors["official_date"] = "Đảng viên dự bị không có ngày chính thức."

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+from copy import deepcopy
+from typing import Any
 
 from docx import Document as new_docx
 from docx.enum.table import WD_TABLE_ALIGNMENT
@@ -28,7 +30,26 @@ def _sizes() -> dict[str, Pt]:
     return {"body": Pt(p.body_pt), "small": Pt(p.small_pt), "title": Pt(p.title_pt), "header": Pt(p.header_pt)}
 
 
+# Formatting XML (<w:rPr>, <w:pPr>) built once through python-docx per combination of
+# settings, then copied: python-docx's element insertion (schema-order searches on every
+# property) was most of a minutes DOCX. The copies are the very XML the API produced.
+_RPR: dict[tuple[Any, ...], Any] = {}
+_PPR: dict[tuple[Any, ...], Any] = {}
+
+
 def _font(run, size: Pt, bold: bool = False, italic: bool = False) -> None:  # type: ignore[no-untyped-def]
+    key = (int(size), bold, italic)
+    r = run._element
+    if r.rPr is None and key in _RPR:
+        r.insert(0, deepcopy(_RPR[key]))
+        return
+    fresh = r.rPr is None
+    _font_api(run, size, bold, italic)
+    if fresh:
+        _RPR[key] = deepcopy(r.rPr)
+
+
+def _font_api(run, size: Pt, bold: bool, italic: bool) -> None:  # type: ignore[no-untyped-def]
     run.font.name = WORD_FONT
     run.font.size = size
     run.bold, run.italic = bold, italic
@@ -39,6 +60,23 @@ def _font(run, size: Pt, bold: bool = False, italic: bool = False) -> None:  # t
         rpr.insert(0, fonts)
     for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
         fonts.set(qn(attr), WORD_FONT)
+
+
+def _format(paragraph, align: str, before: int = 0, after: int = 0, keep: bool = False,  # type: ignore[no-untyped-def]
+            indent: bool = False) -> None:
+    """Alignment, spacing and first-line indent of a new paragraph (copied pPr when seen before)."""
+    key = (align, before, after, keep, indent)
+    p = paragraph._p
+    if p.pPr is None and key in _PPR:
+        p.insert(0, deepcopy(_PPR[key]))
+        return
+    fresh = p.pPr is None
+    paragraph.alignment = ALIGN[align]
+    _spacing(paragraph, before, after, keep)
+    if indent:
+        paragraph.paragraph_format.first_line_indent = Mm(10)
+    if fresh:
+        _PPR[key] = deepcopy(p.pPr)
 
 
 def _spacing(paragraph, before: int = 0, after: int = 0, keep: bool = False) -> None:  # type: ignore[no-untyped-def]
@@ -74,8 +112,7 @@ def _cell_text(cell, lines: list[tuple[str, bool, bool]], size: Pt, align: str =
     cell.paragraphs[0].text = ""
     for i, (text, bold, italic) in enumerate(lines):
         p = cell.paragraphs[0] if i == 0 else cell.add_paragraph()
-        p.alignment = ALIGN[align]
-        _spacing(p)
+        _format(p, align)
         _font(p.add_run(text), size, bold, italic)
         if rule_after == i:
             _rule_under(p)
@@ -85,16 +122,33 @@ def _set_width(cell, mm: float) -> None:  # type: ignore[no-untyped-def]
     cell.width = Mm(mm)
 
 
+_BLANK: dict[tuple[Any, ...], Any] = {}
+
+
+def _blank(top: float, bottom: float, left: float, right: float, body: Pt) -> Any:
+    """A new A4 document with these margins and body size: a copy of one opened and set up once.
+
+    Opening python-docx's default template parses every part of it; a deep copy of the
+    parsed, configured document is cheaper and gives the same package.
+    """
+    key = (top, bottom, left, right, int(body))
+    if key not in _BLANK:
+        d = new_docx()
+        section = d.sections[0]
+        section.page_width, section.page_height = Mm(210), Mm(297)
+        section.top_margin, section.bottom_margin = Mm(top), Mm(bottom)
+        section.left_margin, section.right_margin = Mm(left), Mm(right)
+        normal = d.styles["Normal"]
+        normal.font.name, normal.font.size = WORD_FONT, body
+        _BLANK[key] = d
+    return deepcopy(_BLANK[key])
+
+
 def render(doc: Document) -> bytes:
     page = layout().page
     sizes = _sizes()
-    d = new_docx()
+    d = _blank(page.margin_top_mm, page.margin_bottom_mm, page.margin_left_mm, page.margin_right_mm, sizes["body"])
     section = d.sections[0]
-    section.page_width, section.page_height = Mm(210), Mm(297)
-    section.top_margin, section.bottom_margin = Mm(page.margin_top_mm), Mm(page.margin_bottom_mm)
-    section.left_margin, section.right_margin = Mm(page.margin_left_mm), Mm(page.margin_right_mm)
-    normal = d.styles["Normal"]
-    normal.font.name, normal.font.size = WORD_FONT, sizes["body"]
     width = 210 - page.margin_left_mm - page.margin_right_mm
     if doc.draft:
         hp = section.header.paragraphs[0]
@@ -123,8 +177,7 @@ def render(doc: Document) -> bytes:
                            (h.date_line, False, True)], sizes["header"], rule_after=0)
     for i, line in enumerate(doc.title):
         p = d.add_paragraph()
-        p.alignment = ALIGN["center"]
-        _spacing(p, before=12 if i == 0 else 0, after=6 if i == len(doc.title) - 1 else 0, keep=True)
+        _format(p, "center", before=12 if i == 0 else 0, after=6 if i == len(doc.title) - 1 else 0, keep=True)
         _font(p.add_run(line), sizes["title"] if i == 0 else sizes["body"], bold=True)
     for block in doc.blocks:
         if isinstance(block, Para):
@@ -140,10 +193,7 @@ def render(doc: Document) -> bytes:
 
 def _para(d, block: Para, sizes: dict[str, Pt]) -> None:  # type: ignore[no-untyped-def]
     p = d.add_paragraph()
-    p.alignment = ALIGN[block.align]
-    _spacing(p, before=block.space_before, after=3, keep=block.keep_with_next)
-    if block.indent:
-        p.paragraph_format.first_line_indent = Mm(10)
+    _format(p, block.align, before=block.space_before, after=3, keep=block.keep_with_next, indent=bool(block.indent))
     for run in block.runs:
         _font(p.add_run(run.text), sizes[block.size], run.bold, run.italic)
 
@@ -152,16 +202,19 @@ def _table(d, block: Table, sizes: dict[str, Pt]) -> None:  # type: ignore[no-un
     table = d.add_table(rows=1 + len(block.rows), cols=len(block.columns))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    rows = table.rows  # each .rows / .cells walks the whole table: once per table / row
+    header_cells = rows[0].cells
     for j, col in enumerate(block.columns):
-        cell = table.rows[0].cells[j]
+        cell = header_cells[j]
         _set_width(cell, col.width_mm)
         _cell_text(cell, [(col.header, True, False)], sizes["small"])
     for i, row in enumerate(block.rows, start=1):
         bold = (i - 1) in block.bold_rows
         if block.row_height_mm:
-            table.rows[i].height = Mm(block.row_height_mm)
+            rows[i].height = Mm(block.row_height_mm)
+        cells = rows[i].cells
         for j, value in enumerate(row):
-            cell = table.rows[i].cells[j]
+            cell = cells[j]
             _set_width(cell, block.columns[j].width_mm)
             _cell_text(cell, [(value, bold, False)], sizes["small"], align=block.columns[j].align)
     d.add_paragraph()

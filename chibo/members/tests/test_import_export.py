@@ -374,6 +374,27 @@ def test_confirm_revalidates_against_the_database(client, world):
     assert batch.errors == {"2": ["Số thẻ đảng viên 93.012345 đã có ở một đảng viên khác."]}
 
 
+def test_failed_apply_keeps_the_cccd_encrypted_and_a_retry_still_has_it(world):
+    """apply_batch decrypts the rows in memory only: a refused apply stores no clear CCCD and loses none."""
+    batch, _ = imports.create_batch(user=world.admin, file_name="a.csv", data=csv_bytes(good_rows()[:2]))
+    sealed = batch.rows[0]["values"]["cccd"]
+    assert sealed and sealed != "001185012345"
+    blocker = member_services.create_member(
+        actor=None, organisation=world.cell1, full_name="Người Khác", card_number="93.012345"
+    )
+
+    assert not imports.apply_batch(batch=batch, user=world.admin).ok
+
+    batch.refresh_from_db()
+    assert "001185012345" not in str(batch.rows)
+    assert batch.rows[0]["values"]["cccd"] == sealed
+    member_services.update_member(actor=None, member=blocker, card_number="")
+    assert imports.apply_batch(batch=batch, user=world.admin).ok
+    assert Member.objects.get(card_number="93.012345").cccd == "001185012345"
+    batch.refresh_from_db()
+    assert all("cccd" not in row["values"] for row in batch.rows)
+
+
 def test_apply_is_all_or_nothing(world, monkeypatch):
     batch, _ = imports.create_batch(user=world.admin, file_name="a.csv", data=csv_bytes(good_rows()))
     assert batch.errors == {}
