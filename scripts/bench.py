@@ -206,7 +206,7 @@ def run_backend(kind: str, args: argparse.Namespace, root: Path) -> dict:
         data = json_from(s.manage("shell", "-c", SETUP.format(seed=1, live=args.live)).stdout)
         print(f"  sẵn sàng sau {gen_seconds:.0f} s; đo {args.seconds:.0f} s mỗi dòng, {args.threads} luồng", flush=True)
         http = http_rows(s.urls[0], "gp1-admin", data, args.seconds, args.threads)
-        hooks = json_from(s.manage("shell", "-c", HOOKS.format(n=50, docs=10)).stdout)
+        hooks = json_from(s.manage("shell", "-c", HOOKS.format(n=args.samples, docs=10)).stdout)
         env = {**s.env(), "DATABASE_URL": s.database_url}
         s.stop_all()
         db_size = ""
@@ -285,7 +285,8 @@ def report(results: dict, args: argparse.Namespace, lines: list[str]) -> str:
         rows = r["hooks"]["dashboards"]
         if rows is None:
             raise KeyError
-        return "<br>".join(f"{lab}: p50 {o['p50']:.0f}/p95 {o['p95']:.0f} ms (SQL {s['p50']:.0f}/{s['p95']:.0f} ms)"
+        return "<br>".join(f"{lab}: p50 {o['p50']:.0f}/p95 {o['p95']:.0f} ms (SQL {s['p50']:.0f}/{s['p95']:.0f} ms, "
+                           f"{o['p95'] / max(s['p95'], 0.001):.1f}× sàn)"
                            for lab, o, s in rows)
 
     def docs(r):  # type: ignore[no-untyped-def]
@@ -301,7 +302,7 @@ def report(results: dict, args: argparse.Namespace, lines: list[str]) -> str:
                + " | ".join(cell(results, k, lambda r: f"{r['setup_seconds']:.0f} s") for k in kinds) + " |")
     table = "\n".join(out)
     cmd = (f".venv/bin/python scripts/bench.py --cells {args.cells} --years {args.years} --seconds {args.seconds:g} "
-           f"--threads {args.threads}")
+           f"--threads {args.threads} --import-rows {args.import_rows} --samples {args.samples}")
     return "\n".join([
         "# chibo benchmark", "",
         f"Chạy lúc {dt.datetime.now(dt.UTC):%d/%m/%Y %H:%M} UTC. Lệnh: `make bench` (= `{cmd}`).", "",
@@ -316,8 +317,12 @@ def report(results: dict, args: argparse.Namespace, lines: list[str]) -> str:
         "- \"% sàn\": số yêu cầu/giây của trang chia cho của view tối thiểu trên cùng máy chủ (mục tiêu ≥ 40%).",
         f"- Ghi điểm danh: POST htmx lần lượt trên {args.live} buổi đang họp, luân phiên có mặt / vắng có lý do.",
         f"- Nhập đảng viên: `scripts/bench_import.py --rows {args.import_rows}` (xem trước + nhập) trên cùng loại cơ sở dữ liệu.",
-        "- Bảng điều khiển và biên bản: hàng hiện \"chưa có\" cho tới khi chibo/oversight/bench.py và "
-        "chibo/documents/bench.py tồn tại (xem docstring của scripts/bench.py).",
+        f"- Bảng điều khiển: `chibo/oversight/bench.py` — dashboard.build() của tỉnh và của xã đầu tiên, kỳ mặc định, "
+        f"{args.samples} lần sau một lần làm nóng, bên cạnh SQL viết tay tính cùng số liệu (kiểm tra bằng nhau; "
+        "mục tiêu p95 ≤ 100 ms và ≤ 2× sàn SQL).",
+        "- Biên bản: `chibo/documents/bench.py` — tải biên bản (dựng hồ sơ + DOCX / PDF) của buổi đã duyệt có "
+        "khoảng 18 đảng viên, 10 lần, trung vị (mục tiêu DOCX ≤ 150 ms, PDF ≤ 1 s).",
+        f"- Tải trung bình của máy lúc viết báo cáo: {' / '.join(f'{x:.1f}' for x in os.getloadavg())} (1/5/15 phút).",
         "",
     ])
 
@@ -331,6 +336,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--live", type=int, default=20, help="meetings in progress for the roll-call rows")
     parser.add_argument("--import-rows", type=int, default=10_000)
+    parser.add_argument("--samples", type=int, default=50, help="timed calls per dashboard case (after one warm-up)")
     parser.add_argument("--only", choices=["sqlite", "postgres"])
     parser.add_argument("--report", default=None, help="write the Markdown report here (e.g. docs/bench.md)")
     args = parser.parse_args()
