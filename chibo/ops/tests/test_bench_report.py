@@ -36,7 +36,7 @@ def test_report_side_by_side_with_hooks_missing_and_present():
     meeting = next(line for line in text.splitlines() if line.startswith("| Trang buổi sinh hoạt"))
     assert "100 req/s" in meeting and "50% sàn" in meeting and "40% sàn" in meeting
     dash = next(line for line in text.splitlines() if line.startswith("| Bảng điều khiển"))
-    assert dash.split("|")[2].strip() == "chưa có" and "Tỉnh: p50 40/p95 80 ms (SQL 20/30 ms)" in dash
+    assert dash.split("|")[2].strip() == "chưa có" and "Tỉnh: p50 40/p95 80 ms (SQL 20/30 ms, 2.7× sàn)" in dash
     docs = next(line for line in text.splitlines() if line.startswith("| Biên bản"))
     assert docs.split("|")[2].strip() == "chưa có" and "DOCX: 120 ms" in docs
     assert "- máy thử" in text and "--cells 10" in text
