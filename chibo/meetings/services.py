@@ -85,6 +85,13 @@ def _audit(actor: Any, meeting: Meeting, action: str, changes: dict[str, Any], o
     )
 
 
+def _summaries(meeting: Meeting) -> None:
+    """The dashboards' pre-aggregated figures for the meeting's month (same transaction)."""
+    from chibo.oversight.summaries import refresh_for
+
+    refresh_for(meeting)
+
+
 def effective_rulebook(cell: Organisation) -> rules.Rulebook:
     from chibo.organisations.selectors import effective_rulebook as find
 
@@ -294,6 +301,7 @@ def start(*, actor: Any, meeting: Meeting, now: dt.datetime | None = None) -> Me
     m.started_at = now
     m.save()
     draw_roster(m)
+    _summaries(m)
     if not m.items.exclude(code="").exists():
         # Items added while preparing (e.g. adopted upper-level guidance) follow the upper_documents step.
         added = list(m.items.order_by("order", "id"))
@@ -658,6 +666,7 @@ def approve(*, actor: Any, meeting: Meeting) -> Meeting:
     from chibo.documents.numbering import assign_on_approval  # the resolution number, same transaction
 
     assign_on_approval(actor=actor, meeting=m)
+    _summaries(m)
     return m
 
 

@@ -253,3 +253,67 @@ class ModelMeeting(models.Model):
 
     class Meta:
         ordering = ["-marked_at"]
+
+
+# --- pre-aggregated dashboard figures (chibo.oversight.summaries writes them) -----------------
+class CellMonth(models.Model):
+    """One cell's meetings in one local month, summed: what the dashboards read above cell level.
+    Written in the transaction that starts or approves a meeting (summaries.refresh_for) and
+    re-derivable from the meetings (`manage.py rebuild_summaries`)."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    month = models.PositiveSmallIntegerField()
+    ym = models.PositiveIntegerField()  # year * 100 + month, for range filters
+    held = models.PositiveIntegerField(default=0)  # in progress, closed or approved, any kind
+    held_regular = models.PositiveIntegerField(default=0)
+    held_thematic = models.PositiveIntegerField(default=0)
+    approved = models.PositiveIntegerField(default=0)
+    base = models.PositiveIntegerField(default=0)
+    present = models.PositiveIntegerField(default=0)
+    score_sum = models.IntegerField(default=0)
+    score_n = models.PositiveIntegerField(default=0)
+    breaches = models.PositiveIntegerField(default=0)
+    scored = models.PositiveIntegerField(default=0)  # approved meetings with a cell score sheet
+    lost_preparation = models.IntegerField(default=0)
+    lost_participation = models.IntegerField(default=0)
+    lost_chairing = models.IntegerField(default=0)
+    lost_content = models.IntegerField(default=0)
+    lost_follow_up = models.IntegerField(default=0)
+    grades = models.JSONField(default=dict)  # grade -> approved meetings
+    rates = models.JSONField(default=dict)  # floor(attendance %) -> approved meetings with a base
+    breach_codes = models.JSONField(default=dict)  # breach code -> approved meetings with it
+    last_regular = models.PositiveIntegerField(null=True)  # meeting id of the month's last held regular one
+    last_regular_status = models.CharField(max_length=20, blank=True)
+    last_regular_grade = models.CharField(max_length=20, blank=True)
+    last_regular_score = models.IntegerField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "ym"], name="uniq_cellmonth"),
+        ]
+
+
+class MemberMonth(models.Model):
+    """One member's attendance statuses in one cell's approved meetings of one month, as a segment:
+    unexcused absences, and the excused-absence runs (leading, trailing, longest, whether nothing in
+    the month broke a run) so runs can be joined across months (exempt / away neither break nor
+    extend a run)."""
+
+    cell = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    member_id = models.PositiveIntegerField()
+    name = models.CharField(max_length=255)
+    year = models.PositiveSmallIntegerField()
+    month = models.PositiveSmallIntegerField()
+    ym = models.PositiveIntegerField()
+    unexcused = models.PositiveIntegerField(default=0)
+    lead = models.PositiveIntegerField(default=0)
+    trail = models.PositiveIntegerField(default=0)
+    best = models.PositiveIntegerField(default=0)
+    unbroken = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["cell", "member_id", "ym"], name="uniq_membermonth"),
+        ]
+        indexes = [models.Index(fields=["cell", "ym"], name="membermonth_cell_ym")]
