@@ -1,15 +1,14 @@
-"""Dashboards over an organisation's subtree, from figures frozen when each meeting was approved.
+"""Dashboards over an organisation's subtree, from the pre-aggregated summaries of the figures frozen
+when each meeting was approved (chibo.oversight.summaries: CellMonth, MemberMonth).
 
 Reads (a fixed number of queries, whatever the subtree's size):
-  1. the subtree's organisations and the node's ancestors (rulebook codes);
+  1. the subtree's organisations and the node's ancestors (rulebook codes, founding dates);
   2. the rulebooks in force (uploaded provincial variants);
-  3. the subtree's meetings in the period — only their fig_* columns and snapshot;
-  4. overdue tasks; 5. officer visits; 6–9. guidance, its items, target cells, adoptions;
-  plus one per distinct older rulebook version judging the meetings (criterion groups; versions
-  still in force are already loaded), which depends on how many rulebook versions exist, not on
-  how many cells or meetings there are.
-Attendance rows are never read here: per-member figures come from each approved meeting's
-snapshot["attendance"].
+  3. the subtree's cell-months of the period (from the start of its first quarter);
+  4. the member-months for the members table; 5–6. the meetings listed per meeting (every meeting at
+  commune or cell level; above it the SHOWN lowest-scored, and the latest with breaches or upper/peer
+  scores); 7. overdue tasks; 8. officer visits; 9–12. guidance, its items, target cells, adoptions.
+Attendance rows and snapshots of unlisted meetings are never read here.
 """
 
 from __future__ import annotations
@@ -153,8 +152,8 @@ def _rate(present: int, base: int) -> float:
     return present * 100 / base if base else 0.0
 
 
-def _date(value: dt.datetime) -> str:
-    return timezone.localtime(value).strftime("%d/%m/%Y")
+def _date(value: dt.datetime, tz: Any = None) -> str:
+    return value.astimezone(tz or timezone.get_current_timezone()).strftime("%d/%m/%Y")
 
 
 def _pct(value: float | None) -> str:
@@ -220,6 +219,7 @@ def build(
     limited = not detail if detail is not None else org.kind in LIMITED_KINDS and not org.is_cell
     ancestor_ids = org.ancestor_ids()
     now_ym = (today.year, today.month)
+    tz = timezone.get_current_timezone()
 
     # 1. organisations of the subtree + ancestors (for rulebook inheritance and the breadcrumb)
     orgs = list(
@@ -293,9 +293,7 @@ def build(
             "breaches",
             "scored",
             *(f"lost_{g}" for g in GROUPS),
-            "grades",
-            "rates",
-            "breach_codes",
+            "counts",
             "last_regular",
             "last_regular_status",
             "last_regular_grade",
@@ -438,7 +436,8 @@ def build(
         "fig_score",
         "fig_grade",
         "fig_breaches",
-        "snapshot",
+        "snapshot__scores",  # only the parts of the snapshot shown (not its attendance list)
+        "snapshot__breaches",
     )
     if limited:
         listed = list(
@@ -472,7 +471,7 @@ def build(
         ]
     breach_totals: Counter[str] = Counter()
     for r in in_period:
-        breach_totals.update(r["breach_codes"])
+        breach_totals.update(r["counts"]["breaches"])
 
     # breaches frozen at approval: duration, documents
     for key, code, title in (
@@ -481,14 +480,14 @@ def build(
     ):
         t = Table(key, title, ["Chi bộ", "Ngày", "Loại", "Thời lượng (phút)", "Ghi nhận khi duyệt"])
         for m in detailed:
-            breaches = (m["snapshot"] or {}).get("breaches", [])
+            breaches = m["snapshot__breaches"] or []
             message = next((b["message"] for b in breaches if b["code"] == code), None)
             if message is None or (limited and len(t.rows) >= SHOWN):
                 continue
             t.rows.append(
                 [
                     cell_name[m["organisation_id"]],
-                    _date(m["scheduled_at"]),
+                    _date(m["scheduled_at"], tz),
                     KIND_LABELS[m["kind"]],
                     m["fig_duration"] if m["fig_duration"] is not None else "—",
                     message,
@@ -508,7 +507,7 @@ def build(
     )
     buckets: Counter[int] = Counter()
     for r in in_period:
-        for pct, n in r["rates"].items():
+        for pct, n in r["counts"]["rates"].items():
             buckets[sum(1 for e in edges if int(pct) >= e)] += n
     at_t = Table(
         "attendance",
@@ -522,29 +521,41 @@ def build(
         "Phân bố tỷ lệ dự họp", bucket_labels, [("Số buổi", [buckets[i] for i in range(len(bucket_labels))])]
     )
 
-    # members: unexcused absences; excused more than the rule allows in a row (within a year), joined
-    # from the member-month segments — only members with an unexcused absence, or an excused one in a
-    # year of the period (then every month of that year, to join the runs)
-    in_window = MemberMonth.objects.filter(cell__path__startswith=org.path, ym__gte=first_ym, ym__lte=last_ym)
-    excused_year = in_window.filter(
-        cell_id=OuterRef("cell_id"), member_id=OuterRef("member_id"), year=OuterRef("year"), best__gt=0
-    )
-    segments = in_window.filter(Q(unexcused__gt=0) | Exists(excused_year)).order_by(
-        "ym", "cell_id", "member_id"
-    )
+    # members: unexcused absences; excused more than the rule allows in a row (within a year), chained
+    # from the member-month segments (rows exist only for months with an absence; `joined` says
+    # whether nothing broke a run since the member's previous row of that cell-year)
+    segments = MemberMonth.objects.filter(
+        cell__path__startswith=org.path, ym__gte=first_ym, ym__lte=last_ym
+    ).order_by("cell_id", "member_id", "ym")
     names: dict[int, str] = {}
+    name_ym: dict[int, int] = {}
     unexcused: Counter[tuple[int, int]] = Counter()
     runs: dict[tuple[int, int, int], tuple[int, int, int, bool]] = {}
+    broken = (0, 0, 0, False)
     for s in segments.values_list(
-        "cell_id", "member_id", "name", "year", "unexcused", "lead", "trail", "best", "unbroken"
+        "cell_id",
+        "member_id",
+        "name",
+        "year",
+        "ym",
+        "unexcused",
+        "lead",
+        "trail",
+        "best",
+        "unbroken",
+        "joined",
     ):
-        cell_id, member_id, name, year, n_unexcused, *seg = s
+        cell_id, member_id, name, year, ym, n_unexcused, lead, trail, best, unbroken, joined = s
         if cell_id not in cell_ids:
             continue
-        names[member_id] = name
+        if ym >= name_ym.get(member_id, 0):  # the latest name
+            names[member_id], name_ym[member_id] = name, ym
         unexcused[(cell_id, member_id)] += n_unexcused
-        key3 = (cell_id, member_id, year)
-        runs[key3] = summaries.join(runs.get(key3, (0, 0, 0, True)), tuple(seg))  # type: ignore[arg-type]
+        key3, seg = (cell_id, member_id, year), (lead, trail, best, unbroken)
+        if key3 not in runs:  # the first month in the period: history starts here
+            runs[key3] = seg
+        else:
+            runs[key3] = summaries.join(runs[key3] if joined else summaries.join(runs[key3], broken), seg)
     longest: dict[tuple[int, int], int] = Counter()
     for (cell_id, member_id, _year), (_lead, _trail, best, _unbroken) in runs.items():
         if best > longest[(cell_id, member_id)]:
@@ -592,7 +603,7 @@ def build(
         pm = month_scores[(r["year"], r["month"])]
         pm["score_sum"] += r["score_sum"]
         pm["score_n"] += r["score_n"]
-        month_grades[(r["year"], r["month"])].update(r["grades"])
+        month_grades[(r["year"], r["month"])].update(r["counts"]["grades"])
     grade_counts: Counter[str] = Counter()
     for c in month_grades.values():
         grade_counts.update(c)
@@ -893,12 +904,12 @@ def build(
         ["Chi bộ", "Ngày", "Chi bộ tự chấm", "Cấp trên chấm", "Chi bộ bạn chấm"],
     )
     for m in detailed:
-        scores = (m["snapshot"] or {}).get("scores") or {}
+        scores = m["snapshot__scores"] or {}
         if ("peer" in scores or "upper" in scores) and not (limited and len(peer_t.rows) >= SHOWN):
             peer_t.rows.append(
                 [
                     cell_name[m["organisation_id"]],
-                    _date(m["scheduled_at"]),
+                    _date(m["scheduled_at"], tz),
                     *(scores[k]["total"] if k in scores else "—" for k in ("cell", "upper", "peer")),
                 ]
             )
@@ -1000,10 +1011,10 @@ def build(
         ],
     )
     for m in listed:
-        scores = (m["snapshot"] or {}).get("scores") or {}
+        scores = m["snapshot__scores"] or {}
         meet_t.rows.append(
             [
-                _date(m["scheduled_at"]),
+                _date(m["scheduled_at"], tz),
                 cell_name[m["organisation_id"]],
                 KIND_LABELS[m["kind"]],
                 STATUS_LABELS[m["status"]],

@@ -1,6 +1,6 @@
 """The upper committee's side: guidance, officers attending meetings, inspection, peer scoring,
-model meetings. Dashboards have no tables of their own: they aggregate the figures frozen on
-each approved Meeting (fig_* and snapshot).
+model meetings. Dashboards read pre-aggregated summaries (CellMonth, MemberMonth: chibo.oversight.summaries)
+of the figures frozen on each approved Meeting (fig_* and snapshot).
 """
 
 from __future__ import annotations
@@ -280,9 +280,9 @@ class CellMonth(models.Model):
     lost_chairing = models.IntegerField(default=0)
     lost_content = models.IntegerField(default=0)
     lost_follow_up = models.IntegerField(default=0)
-    grades = models.JSONField(default=dict)  # grade -> approved meetings
-    rates = models.JSONField(default=dict)  # floor(attendance %) -> approved meetings with a base
-    breach_codes = models.JSONField(default=dict)  # breach code -> approved meetings with it
+    # {"grades": grade -> approved meetings, "rates": floor(attendance %) -> approved meetings with a
+    #  base, "breaches": breach code -> approved meetings with it} (one JSON value: one decode per row)
+    counts = models.JSONField(default=dict)
     last_regular = models.PositiveIntegerField(null=True)  # meeting id of the month's last held regular one
     last_regular_status = models.CharField(max_length=20, blank=True)
     last_regular_grade = models.CharField(max_length=20, blank=True)
@@ -295,10 +295,11 @@ class CellMonth(models.Model):
 
 
 class MemberMonth(models.Model):
-    """One member's attendance statuses in one cell's approved meetings of one month, as a segment:
-    unexcused absences, and the excused-absence runs (leading, trailing, longest, whether nothing in
-    the month broke a run) so runs can be joined across months (exempt / away neither break nor
-    extend a run)."""
+    """One member's absences in one cell's approved meetings of one month — written only for months
+    with an absence (with or without reason): unexcused absences, and the excused-absence runs as a
+    segment (leading, trailing, longest, whether nothing in the month broke a run), plus `joined`:
+    nothing broke a run between the member's previous row of the same cell-year and this one, so
+    runs can be chained across months (exempt / away neither break nor extend a run)."""
 
     cell = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
     member_id = models.PositiveIntegerField()
@@ -311,6 +312,7 @@ class MemberMonth(models.Model):
     trail = models.PositiveIntegerField(default=0)
     best = models.PositiveIntegerField(default=0)
     unbroken = models.BooleanField(default=True)
+    joined = models.BooleanField(default=False)
 
     class Meta:
         constraints = [

@@ -1,11 +1,12 @@
 """Pre-aggregated dashboard figures: one CellMonth per cell and local month with held meetings, one
-MemberMonth per member and month of a cell's approved meetings.
+MemberMonth per member and month in which the member was absent from a cell's approved meetings.
 
 Written by `refresh_for(meeting)` in the transaction that starts or approves a meeting (the only
-moments a meeting's month figures change: it becomes held, or its fig_* and snapshot are frozen),
-and re-derivable from the meetings by `rebuild()` (`manage.py rebuild_summaries`, idempotent). Each
-row is a pure function of the meetings of its cell and month (`figures_of`), so refreshing a month
-and rebuilding everything give identical rows.
+moments a meeting's figures change: it becomes held, or its fig_* and snapshot are frozen), and
+re-derivable from the meetings by `rebuild()` (`manage.py rebuild_summaries`, idempotent). A
+CellMonth is a pure function of its cell-month's meetings (`figures_of`), the MemberMonths of a
+cell-year of that cell-year's meetings (`member_rows`), so refreshing and rebuilding give identical
+rows.
 """
 
 from __future__ import annotations
@@ -90,18 +91,16 @@ def join(a: tuple[int, int, int, bool], b: tuple[int, int, int, bool]) -> tuple[
 
 def figures_of(
     cell_id: int, year: int, month: int, meetings: list[dict[str, Any]], criteria: Criteria
-) -> tuple[CellMonth | None, list[MemberMonth]]:
-    """The rows for one cell-month from its meetings (ordered by scheduled_at, id)."""
+) -> CellMonth | None:
+    """The cell-month row from the cell's meetings of the month (ordered by scheduled_at, id)."""
     held = [m for m in meetings if m["status"] in HELD]
     if not held:
-        return None, []
+        return None
     row = CellMonth(organisation_id=cell_id, year=year, month=month, ym=year * 100 + month)
     grades: Counter[str] = Counter()
     rates: Counter[str] = Counter()
     codes: Counter[str] = Counter()
     lost = dict.fromkeys(GROUPS, 0)
-    statuses: dict[int, list[str]] = defaultdict(list)
-    names: dict[int, str] = {}
     for m in held:
         row.held += 1
         if m["kind"] in REGULAR:
@@ -136,35 +135,55 @@ def figures_of(
                 if code in crit:
                     group, points = crit[code]
                     lost[group] += points - value
-        for a in snap.get("attendance", []):
-            statuses[a["member_id"]].append(a["status"])
-            names[a["member_id"]] = a["name"]
     for g in GROUPS:
         setattr(row, f"lost_{g}", lost[g])
-    row.grades, row.rates, row.breach_codes = (
-        dict(sorted(grades.items())),
-        dict(sorted(rates.items())),
-        dict(sorted(codes.items())),
-    )
-    members = []
+    row.counts = {
+        "grades": dict(sorted(grades.items())),
+        "rates": dict(sorted(rates.items())),
+        "breaches": dict(sorted(codes.items())),
+    }
+    return row
+
+
+def member_rows(cell_id: int, year: int, meetings: list[dict[str, Any]]) -> list[MemberMonth]:
+    """The member-month rows of one cell-year from its meetings (ordered by scheduled_at, id): a row
+    for each month in which the member was absent (with or without reason)."""
+    statuses: dict[int, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
+    names: dict[int, str] = {}
+    for m in meetings:
+        if m["status"] != MeetingStatus.APPROVED:
+            continue
+        month = timezone.localtime(m["scheduled_at"]).month
+        for a in (m["snapshot"] or {}).get("attendance", []):
+            statuses[a["member_id"]][month].append(a["status"])
+            names[a["member_id"]] = a["name"]
+    rows = []
     for member_id in sorted(statuses):
-        lead, trail, best, unbroken = segment(statuses[member_id])
-        members.append(
-            MemberMonth(
-                cell_id=cell_id,
-                member_id=member_id,
-                name=names[member_id],
-                year=year,
-                month=month,
-                ym=row.ym,
-                unexcused=statuses[member_id].count(engine.ABSENT_UNEXCUSED),
-                lead=lead,
-                trail=trail,
-                best=best,
-                unbroken=unbroken,
-            )
-        )
-    return row, members
+        written = broken = False  # a row written before; a run broken since it
+        for month, sts in sorted(statuses[member_id].items()):
+            lead, trail, best, unbroken = segment(sts)
+            unexcused = sts.count(engine.ABSENT_UNEXCUSED)
+            if best or unexcused:
+                rows.append(
+                    MemberMonth(
+                        cell_id=cell_id,
+                        member_id=member_id,
+                        name=names[member_id],
+                        year=year,
+                        month=month,
+                        ym=year * 100 + month,
+                        unexcused=unexcused,
+                        lead=lead,
+                        trail=trail,
+                        best=best,
+                        unbroken=unbroken,
+                        joined=written and not broken,
+                    )
+                )
+                written, broken = True, False
+            elif not unbroken:
+                broken = True
+    return rows
 
 
 def month_bounds(year: int, month: int) -> tuple[dt.datetime, dt.datetime]:
@@ -174,20 +193,24 @@ def month_bounds(year: int, month: int) -> tuple[dt.datetime, dt.datetime]:
 
 
 def refresh(cell_id: int, year: int, month: int, criteria: Criteria | None = None) -> None:
-    """Recompute one cell-month's rows from its meetings (call inside the writing transaction)."""
+    """Recompute one cell-month's row, and the member rows of its cell-year (a month's absences link
+    to the next month's), from the meetings (call inside the writing transaction)."""
     start, end = month_bounds(year, month)
+    year_start, year_end = month_bounds(year, 1)[0], month_bounds(year, 12)[1]
     meetings = list(
-        Meeting.objects.filter(organisation_id=cell_id, scheduled_at__gte=start, scheduled_at__lt=end)
+        Meeting.objects.filter(
+            organisation_id=cell_id, scheduled_at__gte=year_start, scheduled_at__lt=year_end, status__in=HELD
+        )
         .order_by("scheduled_at", "id")
         .values(*FIELDS)
     )
-    row, members = figures_of(cell_id, year, month, meetings, criteria or Criteria())
-    ym = year * 100 + month
-    CellMonth.objects.filter(organisation_id=cell_id, ym=ym).delete()
-    MemberMonth.objects.filter(cell_id=cell_id, ym=ym).delete()
+    in_month = [m for m in meetings if start <= m["scheduled_at"] < end]
+    row = figures_of(cell_id, year, month, in_month, criteria or Criteria())
+    CellMonth.objects.filter(organisation_id=cell_id, ym=year * 100 + month).delete()
+    MemberMonth.objects.filter(cell_id=cell_id, year=year).delete()
     if row is not None:
         row.save()
-        MemberMonth.objects.bulk_create(members)
+    MemberMonth.objects.bulk_create(member_rows(cell_id, year, meetings))
 
 
 def refresh_for(meeting: Meeting) -> None:
@@ -196,11 +219,11 @@ def refresh_for(meeting: Meeting) -> None:
     refresh(meeting.organisation_id, local.year, local.month)
 
 
-def _groups(rows: Iterable[dict[str, Any]]) -> Iterable[tuple[tuple[int, int, int], list[dict[str, Any]]]]:
+def _groups(rows: Iterable[dict[str, Any]]) -> Iterable[tuple[tuple[int, int], list[dict[str, Any]]]]:
+    """Meetings ordered by (organisation, scheduled_at) grouped by (organisation, local year)."""
     key, bucket = None, []
     for m in rows:
-        local = timezone.localtime(m["scheduled_at"])
-        k = (m["organisation_id"], local.year, local.month)
+        k = (m["organisation_id"], timezone.localtime(m["scheduled_at"]).year)
         if k != key and bucket:
             yield key, bucket  # type: ignore[misc]
             bucket = []
@@ -226,19 +249,22 @@ def rebuild(path: str = "", batch: int = 2000) -> tuple[int, int]:
     criteria = Criteria()
     n_cells = n_members = 0
     cell_rows: list[CellMonth] = []
-    member_rows: list[MemberMonth] = []
+    member_rows_: list[MemberMonth] = []
     ordered = meetings.order_by("organisation_id", "scheduled_at", "id").values(*FIELDS)
-    for (cell_id, year, month), ms in _groups(ordered.iterator(chunk_size=batch)):
-        row, mrows = figures_of(cell_id, year, month, ms, criteria)
-        if row is None:
-            continue
-        cell_rows.append(row)
-        member_rows.extend(mrows)
-        if len(member_rows) >= batch * 5 or len(cell_rows) >= batch:
+    for (cell_id, year), ms in _groups(ordered.iterator(chunk_size=batch)):
+        by_month: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for m in ms:
+            by_month[timezone.localtime(m["scheduled_at"]).month].append(m)
+        for month, in_month in sorted(by_month.items()):
+            row = figures_of(cell_id, year, month, in_month, criteria)
+            if row is not None:
+                cell_rows.append(row)
+        member_rows_.extend(member_rows(cell_id, year, ms))
+        if len(member_rows_) >= batch or len(cell_rows) >= batch:
             CellMonth.objects.bulk_create(cell_rows, batch_size=batch)
-            MemberMonth.objects.bulk_create(member_rows, batch_size=batch)
-            n_cells, n_members = n_cells + len(cell_rows), n_members + len(member_rows)
-            cell_rows, member_rows = [], []
+            MemberMonth.objects.bulk_create(member_rows_, batch_size=batch)
+            n_cells, n_members = n_cells + len(cell_rows), n_members + len(member_rows_)
+            cell_rows, member_rows_ = [], []
     CellMonth.objects.bulk_create(cell_rows, batch_size=batch)
-    MemberMonth.objects.bulk_create(member_rows, batch_size=batch)
-    return n_cells + len(cell_rows), n_members + len(member_rows)
+    MemberMonth.objects.bulk_create(member_rows_, batch_size=batch)
+    return n_cells + len(cell_rows), n_members + len(member_rows_)
