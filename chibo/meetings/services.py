@@ -228,6 +228,7 @@ def update_meeting(*, actor: Any, meeting: Meeting, expected_version: int | None
     if "kind" in fields and fields["kind"] not in MeetingKind.values:
         raise ValidationError({"kind": "Loại buổi sinh hoạt không hợp lệ."})
     changes = {}
+    was = Meeting(organisation_id=m.organisation_id, scheduled_at=m.scheduled_at)
     for key, value in fields.items():
         if isinstance(value, str):
             value = vntext.clean(value, multiline=key == "pre_meeting_notes")
@@ -236,6 +237,9 @@ def update_meeting(*, actor: Any, meeting: Meeting, expected_version: int | None
             changes[key] = [str(old or ""), str(value or "")]
             setattr(m, key, value)
     m.save()
+    if {"scheduled_at", "kind"} & changes.keys() and m.status in (MeetingStatus.IN_PROGRESS, MeetingStatus.CLOSED):
+        _summaries(was)  # a held meeting moved or changed kind: both months' figures
+        _summaries(m)
     if changes:
         _audit(actor, m, AuditAction.UPDATE, changes)
         if {"scheduled_at", "place"} & changes.keys():

@@ -150,10 +150,11 @@ def member_rows(cell_id: int, year: int, meetings: list[dict[str, Any]]) -> list
     for each month in which the member was absent (with or without reason)."""
     statuses: dict[int, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
     names: dict[int, str] = {}
+    tz = timezone.get_current_timezone()
     for m in meetings:
         if m["status"] != MeetingStatus.APPROVED:
             continue
-        month = timezone.localtime(m["scheduled_at"]).month
+        month = m["scheduled_at"].astimezone(tz).month
         for a in (m["snapshot"] or {}).get("attendance", []):
             statuses[a["member_id"]][month].append(a["status"])
             names[a["member_id"]] = a["name"]
@@ -221,9 +222,11 @@ def refresh_for(meeting: Meeting) -> None:
 
 def _groups(rows: Iterable[dict[str, Any]]) -> Iterable[tuple[tuple[int, int], list[dict[str, Any]]]]:
     """Meetings ordered by (organisation, scheduled_at) grouped by (organisation, local year)."""
-    key, bucket = None, []
+    key: tuple[int, int] | None = None
+    bucket: list[dict[str, Any]] = []
+    tz = timezone.get_current_timezone()
     for m in rows:
-        k = (m["organisation_id"], timezone.localtime(m["scheduled_at"]).year)
+        k = (m["organisation_id"], m["scheduled_at"].astimezone(tz).year)
         if k != key and bucket:
             yield key, bucket  # type: ignore[misc]
             bucket = []
@@ -247,6 +250,7 @@ def rebuild(path: str = "", batch: int = 2000) -> tuple[int, int]:
     cells.delete()
     members.delete()
     criteria = Criteria()
+    tz = timezone.get_current_timezone()
     n_cells = n_members = 0
     cell_rows: list[CellMonth] = []
     member_rows_: list[MemberMonth] = []
@@ -254,7 +258,7 @@ def rebuild(path: str = "", batch: int = 2000) -> tuple[int, int]:
     for (cell_id, year), ms in _groups(ordered.iterator(chunk_size=batch)):
         by_month: dict[int, list[dict[str, Any]]] = defaultdict(list)
         for m in ms:
-            by_month[timezone.localtime(m["scheduled_at"]).month].append(m)
+            by_month[m["scheduled_at"].astimezone(tz).month].append(m)
         for month, in_month in sorted(by_month.items()):
             row = figures_of(cell_id, year, month, in_month, criteria)
             if row is not None:

@@ -159,3 +159,16 @@ def test_above_commune_level_lists_are_cut_and_say_so_and_excel_has_them_all(cli
     r = c.get(f"/cap-tren/tong-quan/{world.province.pk}/excel/?bang=short")
     ws = load_workbook(io.BytesIO(b"".join(r.streaming_content)))["short"]
     assert ws.max_row == 2 + 3
+
+
+def test_moving_a_held_meeting_to_another_month_moves_its_figures(world):
+    from chibo.meetings import services
+    from chibo.oversight.tests.helpers import at
+
+    m = running(world.cell1, day=past(40))
+    services.update_meeting(actor=None, meeting=m, scheduled_at=at(past(3)))
+    written = rows()
+    summaries.rebuild()
+    assert rows() == written
+    local = timezone.localtime(Meeting.objects.get(pk=m.pk).scheduled_at)
+    assert list(CellMonth.objects.values_list("ym", flat=True)) == [local.year * 100 + local.month]
