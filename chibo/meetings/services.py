@@ -85,6 +85,13 @@ def _audit(actor: Any, meeting: Meeting, action: str, changes: dict[str, Any], o
     )
 
 
+def _summaries(meeting: Meeting) -> None:
+    """The dashboards' pre-aggregated figures for the meeting's month (same transaction)."""
+    from chibo.oversight.summaries import refresh_for
+
+    refresh_for(meeting)
+
+
 def effective_rulebook(cell: Organisation) -> rules.Rulebook:
     from chibo.organisations.selectors import effective_rulebook as find
 
@@ -221,6 +228,7 @@ def update_meeting(*, actor: Any, meeting: Meeting, expected_version: int | None
     if "kind" in fields and fields["kind"] not in MeetingKind.values:
         raise ValidationError({"kind": "Loại buổi sinh hoạt không hợp lệ."})
     changes = {}
+    was = Meeting(organisation_id=m.organisation_id, scheduled_at=m.scheduled_at)
     for key, value in fields.items():
         if isinstance(value, str):
             value = vntext.clean(value, multiline=key == "pre_meeting_notes")
@@ -229,6 +237,9 @@ def update_meeting(*, actor: Any, meeting: Meeting, expected_version: int | None
             changes[key] = [str(old or ""), str(value or "")]
             setattr(m, key, value)
     m.save()
+    if {"scheduled_at", "kind"} & changes.keys() and m.status in (MeetingStatus.IN_PROGRESS, MeetingStatus.CLOSED):
+        _summaries(was)  # a held meeting moved or changed kind: both months' figures
+        _summaries(m)
     if changes:
         _audit(actor, m, AuditAction.UPDATE, changes)
         if {"scheduled_at", "place"} & changes.keys():
@@ -294,6 +305,7 @@ def start(*, actor: Any, meeting: Meeting, now: dt.datetime | None = None) -> Me
     m.started_at = now
     m.save()
     draw_roster(m)
+    _summaries(m)
     if not m.items.exclude(code="").exists():
         # Items added while preparing (e.g. adopted upper-level guidance) follow the upper_documents step.
         added = list(m.items.order_by("order", "id"))
@@ -658,6 +670,7 @@ def approve(*, actor: Any, meeting: Meeting) -> Meeting:
     from chibo.documents.numbering import assign_on_approval  # the resolution number, same transaction
 
     assign_on_approval(actor=actor, meeting=m)
+    _summaries(m)
     return m
 
 

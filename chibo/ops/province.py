@@ -298,6 +298,10 @@ class ProvinceGenerator:
             if (c + 1) % 4 == 0 or c + 1 == communes:
                 self.log(f"  {self.stats.cells}/{self.cells} chi bộ, {self.stats.meetings} buổi sinh hoạt, "
                          f"{time.perf_counter() - began:.1f} s")
+        from chibo.oversight.summaries import rebuild  # the dashboards' pre-aggregated figures
+
+        cell_months, _ = rebuild(self.province.path)
+        self.log(f"  {cell_months} dòng tổng hợp chi bộ × tháng, {time.perf_counter() - began:.1f} s")
         with transaction.atomic():
             record(
                 actor=None, action=AuditAction.IMPORT, obj=self.province, org_path=self.province.path,

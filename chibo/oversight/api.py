@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 from ninja.errors import HttpError
 
 from chibo.accounts.access import org_for_user
@@ -26,6 +26,10 @@ class TableOut(Schema):
     headers: list[str]
     rows: list[list[Any]]
     note: str
+    total_rows: int = Field(
+        description="Số dòng có thật (trên cấp xã, danh sách theo buổi/chi bộ chỉ trả về 50 dòng đầu; "
+        "bằng số dòng trả về khi không bị cắt)."
+    )
 
 
 class DashboardOut(Schema):
@@ -51,7 +55,14 @@ def dashboard_json(request: HttpRequest, org_id: int, tu: str = "", den: str = "
         "period_to": f"{period.last[0]}-{period.last[1]:02d}",
         "figures": board.kpis,
         "tables": [
-            {"key": t.key, "title": t.title, "headers": t.headers, "rows": t.rows, "note": t.note}
+            {
+                "key": t.key,
+                "title": t.title,
+                "headers": t.headers,
+                "rows": t.rows,
+                "note": t.note,
+                "total_rows": len(t.rows) if t.total is None else t.total,
+            }
             for t in board.tables.values()
         ],
     }

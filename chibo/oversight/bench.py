@@ -12,7 +12,10 @@ overdue tasks and the members flagged for absences — returning only what the p
 numbers. `check(org)` asserts that both give the same figures (run once by cases()).
 
 The floor is written for the generated province: every cell under one rulebook (regular meetings
-once a month, thematic once a quarter), children one level below the dashboard's organisation.
+once a month, thematic once a quarter), children one level below the dashboard's organisation. It
+reads the raw tables (meetings, attendance, organisations), not the summaries the dashboard reads, so
+check() also proves the summaries; like the dashboard it expects a cell to meet only from its founding
+month (`founded_on`; unknown = the whole period).
 """
 
 from __future__ import annotations
@@ -107,10 +110,21 @@ def sql_figures(org: Organisation, period: dashboard.Period, today: dt.date | No
     ym = _local("m.scheduled_at", "YM")
     with connection.cursor() as c:
         # cells per child
-        c.execute(f"SELECT {child}, COUNT(*) FROM organisations_organisation o {join_parent} "
-                  f"WHERE {cells_sql} GROUP BY {child}", [low, high, *cell_kinds])
-        cells_per_child = dict(c.fetchall())
-        n_cells = sum(cells_per_child.values())
+        # cells per child and founding month (a cell is expected to meet from its founding month;
+        # unknown: the whole period)
+        c.execute(f"SELECT {child}, o.founded_on, COUNT(*) FROM organisations_organisation o {join_parent} "
+                  f"WHERE {cells_sql} GROUP BY {child}, o.founded_on", [low, high, *cell_kinds])
+        cells_per_child: dict[int, int] = defaultdict(int)
+        founding: dict[int, dict[tuple[int, int], int]] = defaultdict(lambda: defaultdict(int))
+        for ch, founded_on, n in c.fetchall():
+            cells_per_child[ch] += n
+            month = (int(str(founded_on)[:4]), int(str(founded_on)[5:7])) if founded_on else (0, 0)
+            founding[ch][month] += n
+
+        def due(ids: list[int], ym: tuple[int, int]) -> int:
+            """Cells of the children IDS founded by the month YM."""
+            return sum(n for i in ids for f, n in founding[i].items() if f <= ym)
+
         # regular meetings held: distinct cells per month (once a month is expected), per child
         c.execute(
             f"SELECT {child}, {ym}, COUNT(DISTINCT m.organisation_id) FROM meetings_meeting m "
@@ -217,7 +231,7 @@ def sql_figures(org: Organisation, period: dashboard.Period, today: dt.date | No
             children = sorted(c.fetchall(), key=lambda r: r[2])
 
     per_month = book.frequency.regular_per_month
-    months_so_far = len([m for m in period.months if m <= (today.year, today.month)])
+    so_far = [m for m in period.months if m <= (today.year, today.month)]
 
     def summary(ids: list[int]) -> tuple:
         n_cells_ = sum(cells_per_child.get(i, 0) for i in ids)
@@ -225,19 +239,21 @@ def sql_figures(org: Organisation, period: dashboard.Period, today: dt.date | No
         n, base, present, score, scored, breaches, held = acc
         return (
             n_cells_, held + sum(unapproved_held.get(i, 0) for i in ids), n,
-            n_cells_ * per_month * months_so_far, sum(held_child.get(i, 0) for i in ids),
+            per_month * sum(due(ids, ym) for ym in so_far), sum(held_child.get(i, 0) for i in ids),
             _round(present * 100 / base) if base else None, _round(score / scored) if scored else None,
             breaches, sum(overdue.get(i, 0) for i in ids),
         )
 
-    everything = summary(list(cells_per_child))
+    everyone = list(cells_per_child)
+    everything = summary(everyone)
     bands = book.scorecard.bands
     return {
         "kpis": dict(zip(("cells", "meetings", "approved", "expected", "held", "attendance", "score", "breaches",
                           "overdue"), everything, strict=True)) | {"members_flagged": flagged},
-        "held": [(f"{mm:02d}/{y}", n_cells * per_month, held_month.get(f"{y}-{mm:02d}", 0))
+        "held": [(f"{mm:02d}/{y}", due(everyone, (y, mm)) * per_month, held_month.get(f"{y}-{mm:02d}", 0))
                  for y, mm in period.months],
-        "thematic": [(n_cells * book.frequency.thematic_per_quarter, th_quarter.get(q, 0)) for q in period.quarters],
+        "thematic": [(due(everyone, (q[0], q[1] * 3)) * book.frequency.thematic_per_quarter, th_quarter.get(q, 0))
+                     for q in period.quarters],
         "grades": [grades.get(b.grade, 0) for b in bands],
         "attendance": [buckets.get(i, 0) for i in range(len(edges) + 1)],
         "children": {name: (lambda s: (s[0], s[4], s[3], s[5], s[6], s[7], s[8]))(summary([cid]))

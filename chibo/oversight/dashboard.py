@@ -1,15 +1,14 @@
-"""Dashboards over an organisation's subtree, from figures frozen when each meeting was approved.
+"""Dashboards over an organisation's subtree, from the pre-aggregated summaries of the figures frozen
+when each meeting was approved (chibo.oversight.summaries: CellMonth, MemberMonth).
 
 Reads (a fixed number of queries, whatever the subtree's size):
-  1. the subtree's organisations and the node's ancestors (rulebook codes);
+  1. the subtree's organisations and the node's ancestors (rulebook codes, founding dates);
   2. the rulebooks in force (uploaded provincial variants);
-  3. the subtree's meetings in the period — only their fig_* columns and snapshot;
-  4. overdue tasks; 5. officer visits; 6–9. guidance, its items, target cells, adoptions;
-  plus one per distinct older rulebook version judging the meetings (criterion groups; versions
-  still in force are already loaded), which depends on how many rulebook versions exist, not on
-  how many cells or meetings there are.
-Attendance rows are never read here: per-member figures come from each approved meeting's
-snapshot["attendance"].
+  3. the subtree's cell-months of the period (from the start of its first quarter);
+  4. the member-months for the members table; 5–6. the meetings listed per meeting (every meeting at
+  commune or cell level; above it the SHOWN lowest-scored, and the latest with breaches or upper/peer
+  scores); 7. overdue tasks; 8. officer visits; 9–12. guidance, its items, target cells, adoptions.
+Attendance rows and snapshots of unlisted meetings are never read here.
 """
 
 from __future__ import annotations
@@ -20,14 +19,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from chibo.core import vntext
-from chibo.meetings.models import Meeting, MeetingKind, MeetingStatus, Task, TaskStatus
+from chibo.meetings.models import (
+    Meeting,
+    MeetingKind,
+    MeetingStatus,
+    ScoreColumn,
+    ScoreSheet,
+    Task,
+    TaskStatus,
+)
 from chibo.organisations.models import CELL_KINDS, Organisation, OrgKind
-from chibo.oversight import charts
-from chibo.oversight.models import Adoption, Guidance, GuidanceItem, OfficerVisit
+from chibo.oversight import charts, summaries
+from chibo.oversight.models import Adoption, CellMonth, Guidance, GuidanceItem, MemberMonth, OfficerVisit
 from chibo.rules import engine, loader
 
 HELD = (MeetingStatus.IN_PROGRESS, MeetingStatus.CLOSED, MeetingStatus.APPROVED)
@@ -133,6 +140,7 @@ class Table:
     rows: list[list[Any]] = field(default_factory=list)
     links: list[str | None] = field(default_factory=list)  # one per row (drill-down), optional
     note: str = ""
+    total: int | None = None  # rows that exist when the page shows fewer (above commune level)
 
     @property
     def linked_rows(self) -> list[tuple[str | None, list[Any]]]:
@@ -144,8 +152,8 @@ def _rate(present: int, base: int) -> float:
     return present * 100 / base if base else 0.0
 
 
-def _date(value: dt.datetime) -> str:
-    return timezone.localtime(value).strftime("%d/%m/%Y")
+def _date(value: dt.datetime, tz: Any = None) -> str:
+    return value.astimezone(tz or timezone.get_current_timezone()).strftime("%d/%m/%Y")
 
 
 def _pct(value: float | None) -> str:
@@ -163,9 +171,35 @@ class Dashboard:
     cells: list[dict[str, Any]]
     children: list[dict[str, Any]]
     ancestors: list[dict[str, Any]]
+    limited: bool = False  # per-meeting and per-cell lists cut to the top/bottom SHOWN rows
+    notes: dict[str, str] = field(default_factory=dict)
 
     def table(self, key: str) -> Table:
         return self.tables[key]
+
+
+SHOWN = 50  # rows of a per-meeting or per-cell list shown above commune level
+LIMITED_KINDS = (OrgKind.PROVINCE, OrgKind.OTHER)
+
+
+def _limit(t: Table, rows: int | None = None, what: str = "dòng") -> None:
+    """Mark T as cut (TOTAL rows exist; SHOWN are on the page), in Vietnamese."""
+    total = len(t.rows) if rows is None else rows
+    if rows is None and len(t.rows) > SHOWN:
+        t.rows, t.links = t.rows[:SHOWN], t.links[:SHOWN]
+    if total > len(t.rows):
+        t.total = total
+        cut = (
+            f"Ở cấp này chỉ hiển thị {len(t.rows)} trên {total} {what}. Danh sách đầy đủ: chọn đơn vị cấp "
+            "dưới (bảng theo đơn vị trực thuộc) hoặc tải tệp Excel của bảng."
+        )
+        t.note = f"{t.note} {cut}".strip()
+
+
+def _names(names: list[str], limited: bool) -> str:
+    if limited and len(names) > SHOWN:
+        return "; ".join(names[:SHOWN]) + f"; … và {len(names) - SHOWN} chi bộ khác (xem tệp Excel)"
+    return "; ".join(names)
 
 
 def build(
@@ -175,16 +209,31 @@ def build(
     today: dt.date | None = None,
     meeting_url: Any = None,
     org_url: Any = None,
+    detail: bool | None = None,
 ) -> Dashboard:
+    """The dashboard of ORG's subtree. DETAIL: every per-meeting and per-cell row (the Excel export);
+    by default only at commune or cell level — above it, the top/bottom SHOWN rows of each list."""
     today = today or timezone.localdate()
     meeting_url = meeting_url or (lambda pk: None)
     org_url = org_url or (lambda pk: None)
+    limited = not detail if detail is not None else org.kind in LIMITED_KINDS and not org.is_cell
     ancestor_ids = org.ancestor_ids()
+    now_ym = (today.year, today.month)
+    tz = timezone.get_current_timezone()
 
     # 1. organisations of the subtree + ancestors (for rulebook inheritance and the breadcrumb)
     orgs = list(
         Organisation.objects.filter(Q(path__startswith=org.path) | Q(pk__in=ancestor_ids)).values(
-            "id", "name", "kind", "path", "parent_id", "sort_key", "rulebook_code", "is_active", "depth"
+            "id",
+            "name",
+            "kind",
+            "path",
+            "parent_id",
+            "sort_key",
+            "rulebook_code",
+            "is_active",
+            "depth",
+            "founded_on",
         )
     )
     by_id = {o["id"]: o for o in orgs}
@@ -205,58 +254,66 @@ def build(
     )
     cell_ids = {c["id"] for c in cells}
     cell_book = {c["id"]: book_of(c) for c in cells}
+    per_month = {cid: b.frequency.regular_per_month for cid, b in cell_book.items()}
+    per_quarter = {cid: b.frequency.thematic_per_quarter for cid, b in cell_book.items()}
     org_book = book_of(by_id[org.pk])
+    # a cell is expected to meet from its founding month (unknown: the whole period)
+    founded = {
+        c["id"]: (c["founded_on"].year, c["founded_on"].month) if c["founded_on"] else (0, 0) for c in cells
+    }
 
-    # 3. meetings in the period (figures only); from the start of its first quarter, so a quarter cut by
-    #    the period still counts its thematic meeting
-    meetings = list(
-        Meeting.objects.filter(
-            organisation__path__startswith=org.path,
-            scheduled_at__gte=period.quarter_start,
-            scheduled_at__lt=period.end,
-        )
-        .order_by("scheduled_at", "id")
-        .values(
-            "id",
-            "organisation_id",
-            "kind",
-            "status",
-            "scheduled_at",
-            "fig_base",
-            "fig_present",
-            "fig_excused",
-            "fig_unexcused",
-            "fig_duration",
-            "fig_speakers",
-            "fig_score",
-            "fig_grade",
-            "fig_breaches",
-            "snapshot",
-            "rulebook_code",
-            "rulebook_version",
-        )
-    )
-    quarter_meetings = [m for m in meetings if m["organisation_id"] in cell_ids]
-    for m in quarter_meetings:
-        local = timezone.localtime(m["scheduled_at"])
-        m["ym"] = (local.year, local.month)
-        m["q"] = (local.year, (local.month - 1) // 3 + 1)
-        m["breach_codes"] = [b["code"] for b in (m["snapshot"] or {}).get("breaches", [])]
-    meetings = [m for m in quarter_meetings if m["scheduled_at"] >= period.start]
-    approved = [m for m in meetings if m["status"] == MeetingStatus.APPROVED]
+    def active(cid: int, ym: tuple[int, int]) -> bool:
+        return founded[cid] <= ym
+
+    # 3. the cell-month summaries (chibo.oversight.summaries), from the start of the period's first
+    #    quarter, so a quarter cut by the period still counts its thematic meeting
     months = period.months
+    first_ym = period.first[0] * 100 + period.first[1]
+    last_ym = period.last[0] * 100 + period.last[1]
+    q_first = timezone.localtime(period.quarter_start)
+    rows = [
+        r
+        for r in CellMonth.objects.filter(
+            organisation__path__startswith=org.path,
+            ym__gte=q_first.year * 100 + q_first.month,
+            ym__lte=last_ym,
+        ).values(
+            "organisation_id",
+            "year",
+            "month",
+            "ym",
+            "held",
+            "held_regular",
+            "held_thematic",
+            "approved",
+            "base",
+            "present",
+            "score_sum",
+            "score_n",
+            "breaches",
+            "scored",
+            *(f"lost_{g}" for g in GROUPS),
+            "counts",
+            "last_regular",
+            "last_regular_status",
+            "last_regular_grade",
+            "last_regular_score",
+        )
+        if r["organisation_id"] in cell_ids
+    ]
+    in_period = [r for r in rows if r["ym"] >= first_ym]
+    cm = {(r["organisation_id"], (r["year"], r["month"])): r for r in in_period}
     month_labels = [f"{mm:02d}/{str(y)[2:]}" for y, mm in months]
     tables: dict[str, Table] = {}
     chart: dict[str, Any] = {}
+    notes: dict[str, str] = {}
     cell_name = {c["id"]: c["name"] for c in cells}
 
+    def reg(cid: int, ym: tuple[int, int]) -> int:
+        r = cm.get((cid, ym))
+        return r["held_regular"] if r else 0
+
     # held vs expected per month; heat map
-    reg_count: dict[tuple[int, tuple[int, int]], int] = Counter()
-    last_regular: dict[tuple[int, tuple[int, int]], dict[str, Any]] = {}
-    for m in meetings:
-        if m["kind"] in REGULAR and m["status"] in HELD:
-            reg_count[(m["organisation_id"], m["ym"])] += 1
-            last_regular[(m["organisation_id"], m["ym"])] = m
     held_t = Table(
         "held",
         "Sinh hoạt thường kỳ: đã họp so với phải họp theo tháng",
@@ -264,19 +321,21 @@ def build(
     )
     held_series, expected_series = [], []
     for y, mm in months:
-        expected = sum(cell_book[c["id"]].frequency.regular_per_month for c in cells)
-        held = sum(
-            min(reg_count[(c["id"], (y, mm))], cell_book[c["id"]].frequency.regular_per_month) for c in cells
+        expected = sum(per_month[c["id"]] for c in cells if active(c["id"], (y, mm)))
+        held = sum(min(reg(c["id"], (y, mm)), per_month[c["id"]]) for c in cells)
+        future = (y, mm) > now_ym
+        missing = (
+            []
+            if future
+            else [c["name"] for c in cells if active(c["id"], (y, mm)) and reg(c["id"], (y, mm)) == 0]
         )
-        future = (y, mm) > (today.year, today.month)
-        missing = [] if future else [c["name"] for c in cells if reg_count[(c["id"], (y, mm))] == 0]
         held_t.rows.append(
             [
                 f"{mm:02d}/{y}",
                 expected,
                 held,
                 _pct(_rate(held, expected)) if expected else "—",
-                "; ".join(missing) if not future else "(chưa đến)",
+                _names(missing, limited) if not future else "(chưa đến)",
             ]
         )
         held_series.append(held)
@@ -288,13 +347,28 @@ def build(
         [("Phải họp", expected_series), ("Đã họp", held_series)],
     )
     grade_labels = {b.grade: b.label for b in org_book.scorecard.bands}
+    heat_rows = cells
+    if limited and len(cells) > SHOWN:
+        # the cells that missed the most months, then the lowest average score
+        def weakness_key(c: dict[str, Any]) -> tuple[int, float, Any]:
+            cid = c["id"]
+            missed = sum(1 for ym in months if ym <= now_ym and active(cid, ym) and reg(cid, ym) == 0)
+            n = sum(cm[(cid, ym)]["score_n"] for ym in months if (cid, ym) in cm)
+            s = sum(cm[(cid, ym)]["score_sum"] for ym in months if (cid, ym) in cm)
+            return (-missed, s / n if n else 0.0, c["sort_key"])
+
+        heat_rows = sorted(sorted(cells, key=weakness_key)[:SHOWN], key=lambda c: c["sort_key"])
+        notes["heat"] = (
+            f"Ở cấp này chỉ hiển thị {SHOWN} trên {len(cells)} chi bộ: các chi bộ bỏ họp nhiều tháng nhất, "
+            "rồi điểm bình quân thấp nhất. Chọn đơn vị cấp dưới để xem mọi chi bộ."
+        )
     heat_cells = []
-    for c in cells:
+    for c in heat_rows:
         row = []
         for y, mm in months:
-            m = last_regular.get((c["id"], (y, mm)))
-            if m is None:
-                future = (y, mm) > (today.year, today.month)
+            r = cm.get((c["id"], (y, mm)))
+            if r is None or r["last_regular"] is None:
+                future = (y, mm) > now_ym
                 row.append(
                     (
                         charts.STATE_COLOURS["future" if future else "missing"],
@@ -302,43 +376,102 @@ def build(
                         None,
                     )
                 )
-            elif m["status"] == MeetingStatus.APPROVED:
-                g = m["fig_grade"]
+            elif r["last_regular_status"] == MeetingStatus.APPROVED:
+                g = r["last_regular_grade"]
                 row.append(
                     (
                         charts.GRADE_COLOURS.get(g, "#90a4ae"),
-                        f"{grade_labels.get(g, g or '—')} ({m['fig_score']} điểm)",
-                        meeting_url(m["id"]),
+                        f"{grade_labels.get(g, g or '—')} ({r['last_regular_score']} điểm)",
+                        meeting_url(r["last_regular"]),
                     )
                 )
             else:
-                row.append((charts.STATE_COLOURS["held"], "đã họp, chờ duyệt biên bản", meeting_url(m["id"])))
+                row.append(
+                    (
+                        charts.STATE_COLOURS["held"],
+                        "đã họp, chờ duyệt biên bản",
+                        meeting_url(r["last_regular"]),
+                    )
+                )
         heat_cells.append(row)
     chart["heat"] = charts.heatmap(
         "Chi bộ × tháng: xếp loại buổi sinh hoạt thường kỳ",
-        [c["name"] for c in cells],
+        [c["name"] for c in heat_rows],
         month_labels,
         heat_cells,
     )
 
     # thematic per quarter
     th_count: dict[tuple[int, tuple[int, int]], int] = Counter()
-    for m in quarter_meetings:
-        if m["kind"] in THEMATIC and m["status"] in HELD:
-            th_count[(m["organisation_id"], m["q"])] += 1
+    for r in rows:
+        th_count[(r["organisation_id"], (r["year"], (r["month"] - 1) // 3 + 1))] += r["held_thematic"]
     th_t = Table("thematic", "Sinh hoạt chuyên đề theo quý", ["Quý", "Phải họp", "Đã họp", "Chi bộ chưa họp"])
     for y, q in period.quarters:
-        expected = sum(cell_book[c["id"]].frequency.thematic_per_quarter for c in cells)
-        held = sum(
-            min(th_count[(c["id"], (y, q))], cell_book[c["id"]].frequency.thematic_per_quarter) for c in cells
-        )
-        missing = [c["name"] for c in cells if th_count[(c["id"], (y, q))] == 0]
+        due = [c for c in cells if active(c["id"], (y, q * 3))]
+        expected = sum(per_quarter[c["id"]] for c in due)
+        held = sum(min(th_count[(c["id"], (y, q))], per_quarter[c["id"]]) for c in cells)
+        missing = [c["name"] for c in due if th_count[(c["id"], (y, q))] == 0]
         inside = [mm for yy, mm in months if yy == y and (mm - 1) // 3 + 1 == q]
         label = f"Quý {q}/{y}" + (
             "" if len(inside) == 3 else f" (kỳ xem có tháng {', '.join(str(x) for x in inside)}; tính cả quý)"
         )
-        th_t.rows.append([label, expected, held, "; ".join(missing)])
+        th_t.rows.append([label, expected, held, _names(missing, limited)])
     tables["thematic"] = th_t
+
+    # per-meeting lists: every meeting at commune or cell level; above it, the lowest-scored and the
+    # latest with breaches or upper/peer scores (SHOWN each)
+    period_meetings = Meeting.objects.filter(
+        organisation__path__startswith=org.path, scheduled_at__gte=period.start, scheduled_at__lt=period.end
+    )
+    meeting_fields = (
+        "id",
+        "organisation_id",
+        "kind",
+        "status",
+        "scheduled_at",
+        "fig_base",
+        "fig_present",
+        "fig_duration",
+        "fig_speakers",
+        "fig_score",
+        "fig_grade",
+        "fig_breaches",
+        "snapshot__scores",  # only the parts of the snapshot shown (not its attendance list)
+        "snapshot__breaches",
+    )
+    if limited:
+        listed = list(
+            period_meetings.filter(status=MeetingStatus.APPROVED, fig_score__isnull=False)
+            .order_by("fig_score", "-scheduled_at", "-id")
+            .values(*meeting_fields)[:SHOWN]
+        )
+    else:
+        listed = list(period_meetings.order_by("scheduled_at", "id").values(*meeting_fields))
+    listed = [m for m in listed if m["organisation_id"] in cell_ids]
+    details = period_meetings.filter(status=MeetingStatus.APPROVED).filter(
+        Q(fig_breaches__gt=0)
+        | Exists(
+            ScoreSheet.objects.filter(
+                meeting=OuterRef("pk"), column__in=(ScoreColumn.UPPER, ScoreColumn.PEER)
+            )
+        )
+    )
+    if limited:
+        detailed = [
+            m
+            for m in details.order_by("-scheduled_at", "-id").values(*meeting_fields)[: 3 * SHOWN]
+            if m["organisation_id"] in cell_ids
+        ]
+    else:  # the same meetings are in `listed`, with their snapshots
+        by_pk = {m["id"]: m for m in listed}
+        detailed = [
+            by_pk[pk]
+            for pk in details.order_by("scheduled_at", "id").values_list("id", flat=True)
+            if pk in by_pk
+        ]
+    breach_totals: Counter[str] = Counter()
+    for r in in_period:
+        breach_totals.update(r["counts"]["breaches"])
 
     # breaches frozen at approval: duration, documents
     for key, code, title in (
@@ -346,19 +479,23 @@ def build(
         ("late_docs", "documents", "Tài liệu công bố muộn (hoặc không công bố)"),
     ):
         t = Table(key, title, ["Chi bộ", "Ngày", "Loại", "Thời lượng (phút)", "Ghi nhận khi duyệt"])
-        for m in approved:
-            if code in m["breach_codes"]:
-                message = next(b["message"] for b in m["snapshot"]["breaches"] if b["code"] == code)
-                t.rows.append(
-                    [
-                        cell_name[m["organisation_id"]],
-                        _date(m["scheduled_at"]),
-                        KIND_LABELS[m["kind"]],
-                        m["fig_duration"] if m["fig_duration"] is not None else "—",
-                        message,
-                    ]
-                )
-                t.links.append(meeting_url(m["id"]))
+        for m in detailed:
+            breaches = m["snapshot__breaches"] or []
+            message = next((b["message"] for b in breaches if b["code"] == code), None)
+            if message is None or (limited and len(t.rows) >= SHOWN):
+                continue
+            t.rows.append(
+                [
+                    cell_name[m["organisation_id"]],
+                    _date(m["scheduled_at"], tz),
+                    KIND_LABELS[m["kind"]],
+                    m["fig_duration"] if m["fig_duration"] is not None else "—",
+                    message,
+                ]
+            )
+            t.links.append(meeting_url(m["id"]))
+        if limited:
+            _limit(t, breach_totals[code], "buổi (gần nhất trước)")
         tables[key] = t
 
     # attendance distribution
@@ -368,11 +505,10 @@ def build(
         + [f"{a}% – dưới {b}%" for a, b in zip(edges, edges[1:], strict=False)]
         + [f"Từ {edges[-1]}%"]
     )
-    buckets = Counter()
-    for m in approved:
-        if m["fig_base"]:
-            rate = _rate(m["fig_present"], m["fig_base"])
-            buckets[sum(1 for e in edges if rate >= e)] += 1
+    buckets: Counter[int] = Counter()
+    for r in in_period:
+        for pct, n in r["counts"]["rates"].items():
+            buckets[sum(1 for e in edges if int(pct) >= e)] += n
     at_t = Table(
         "attendance",
         "Phân bố tỷ lệ đảng viên dự họp (buổi đã duyệt)",
@@ -385,22 +521,45 @@ def build(
         "Phân bố tỷ lệ dự họp", bucket_labels, [("Số buổi", [buckets[i] for i in range(len(bucket_labels))])]
     )
 
-    # members: unexcused absences; excused more than the rule allows in a row (from snapshots)
-    history: dict[tuple[int, int, int], list[str]] = defaultdict(list)  # (cell, member, year) -> statuses
+    # members: unexcused absences; excused more than the rule allows in a row (within a year), chained
+    # from the member-month segments (rows exist only for months with an absence; `joined` says
+    # whether nothing broke a run since the member's previous row of that cell-year)
+    segments = MemberMonth.objects.filter(
+        cell__path__startswith=org.path, ym__gte=first_ym, ym__lte=last_ym
+    ).order_by("cell_id", "member_id", "ym")
     names: dict[int, str] = {}
+    name_ym: dict[int, int] = {}
     unexcused: Counter[tuple[int, int]] = Counter()
-    for m in approved:
-        year = m["ym"][0]
-        for a in (m["snapshot"] or {}).get("attendance", []):
-            history[(m["organisation_id"], a["member_id"], year)].append(a["status"])
-            names[a["member_id"]] = a["name"]
-            if a["status"] == engine.ABSENT_UNEXCUSED:
-                unexcused[(m["organisation_id"], a["member_id"])] += 1
+    runs: dict[tuple[int, int, int], tuple[int, int, int, bool]] = {}
+    broken = (0, 0, 0, False)
+    for s in segments.values_list(
+        "cell_id",
+        "member_id",
+        "name",
+        "year",
+        "ym",
+        "unexcused",
+        "lead",
+        "trail",
+        "best",
+        "unbroken",
+        "joined",
+    ):
+        cell_id, member_id, name, year, ym, n_unexcused, lead, trail, best, unbroken, joined = s
+        if cell_id not in cell_ids:
+            continue
+        if ym >= name_ym.get(member_id, 0):  # the latest name
+            names[member_id], name_ym[member_id] = name, ym
+        unexcused[(cell_id, member_id)] += n_unexcused
+        key3, seg = (cell_id, member_id, year), (lead, trail, best, unbroken)
+        if key3 not in runs:  # the first month in the period: history starts here
+            runs[key3] = seg
+        else:
+            runs[key3] = summaries.join(runs[key3] if joined else summaries.join(runs[key3], broken), seg)
     longest: dict[tuple[int, int], int] = Counter()
-    for (cell_id, member_id, _year), statuses in history.items():
-        run = longest_excused_run(statuses)
-        if run > longest[(cell_id, member_id)]:
-            longest[(cell_id, member_id)] = run
+    for (cell_id, member_id, _year), (_lead, _trail, best, _unbroken) in runs.items():
+        if best > longest[(cell_id, member_id)]:
+            longest[(cell_id, member_id)] = best
     mem_t = Table(
         "members",
         "Đảng viên vắng không lý do, hoặc vắng có lý do quá số lần liên tiếp cho phép",
@@ -427,12 +586,27 @@ def build(
                     f"Có (quá {limit} lần)" if over else "Không",
                 )
             )
-    mem_t.rows = [list(r[1:]) for r in sorted(flagged)]
+    flagged.sort()
+    if limited and len(flagged) > SHOWN:
+        top = sorted(flagged, key=lambda r: (-r[3], -r[4], r[0]))[:SHOWN]
+        mem_t.rows = [list(r[1:]) for r in top]
+        _limit(mem_t, len(flagged), "đảng viên (vắng nhiều nhất trước)")
+    else:
+        mem_t.rows = [list(r[1:]) for r in flagged]
     tables["members"] = mem_t
 
     # grades: distribution and trend
     bands = org_book.scorecard.bands
-    grade_counts = Counter(m["fig_grade"] for m in approved if m["fig_grade"])
+    month_scores: dict[tuple[int, int], dict[str, int]] = defaultdict(lambda: {"score_sum": 0, "score_n": 0})
+    month_grades: dict[tuple[int, int], Counter[str]] = defaultdict(Counter)
+    for r in in_period:
+        pm = month_scores[(r["year"], r["month"])]
+        pm["score_sum"] += r["score_sum"]
+        pm["score_n"] += r["score_n"]
+        month_grades[(r["year"], r["month"])].update(r["counts"]["grades"])
+    grade_counts: Counter[str] = Counter()
+    for c in month_grades.values():
+        grade_counts.update(c)
     gr_t = Table(
         "grades",
         "Phân bố xếp loại buổi sinh hoạt (cột chi bộ chấm, chốt khi duyệt)",
@@ -453,18 +627,14 @@ def build(
         "Xếp loại và điểm bình quân theo tháng",
         ["Tháng"] + [b.label for b in bands] + ["Điểm bình quân"],
     )
-    per_month: dict[tuple[int, int], list[dict[str, Any]]] = defaultdict(list)
-    for m in approved:
-        per_month[m["ym"]].append(m)
     averages: list[float | None] = []
     for y, mm in months:
-        rows = per_month[(y, mm)]
-        scores = [m["fig_score"] for m in rows if m["fig_score"] is not None]
-        avg = sum(scores) / len(scores) if scores else None
+        pm = month_scores[(y, mm)]
+        avg = pm["score_sum"] / pm["score_n"] if pm["score_n"] else None
         averages.append(avg)
         trend_t.rows.append(
             [f"{mm:02d}/{y}"]
-            + [sum(1 for m in rows if m["fig_grade"] == b.grade) for b in bands]
+            + [month_grades[(y, mm)][b.grade] for b in bands]
             + ["—" if avg is None else round(avg, 1)]
         )
     tables["grade_trend"] = trend_t
@@ -472,11 +642,7 @@ def build(
         "Xếp loại theo tháng",
         month_labels,
         [
-            (
-                b.label,
-                charts.GRADE_COLOURS.get(b.grade, "#777"),
-                [sum(1 for m in per_month[ym] if m["fig_grade"] == b.grade) for ym in months],
-            )
+            (b.label, charts.GRADE_COLOURS.get(b.grade, "#777"), [month_grades[ym][b.grade] for ym in months])
             for b in bands
         ],
     )
@@ -515,6 +681,8 @@ def build(
             ]
         )
         task_t.links.append(meeting_url(t["meeting_id"]) if t["meeting_id"] else None)
+    if limited:
+        _limit(task_t, what="nhiệm vụ (quá hạn lâu nhất trước)")
     tables["tasks"] = task_t
 
     # 5. officers' attendance coverage
@@ -628,43 +796,24 @@ def build(
         )
     tables["guidance"] = ad_t
 
-    # weakness: points lost per criterion group (cell column, frozen at approval)
-    criteria_cache: dict[tuple[str, int | None], dict[str, tuple[str, int]]] = {}
-
-    def criteria_of(m: dict[str, Any]) -> dict[str, tuple[str, int]]:
-        key = (m["rulebook_code"], m["rulebook_version"])
-        if key not in criteria_cache:
-            book = books.get(m["rulebook_code"])
-            if book is None or book.version != m["rulebook_version"]:  # an older version: the stored text
-                book = loader.get(m["rulebook_code"] or None, m["rulebook_version"])
-            criteria_cache[key] = {
-                c.code: (c.group, c.points) for c in book.scorecard.criteria_for(m["kind"])
-            }
-            criteria_cache[key].update(
-                {c.code: (c.group, c.points) for v in book.scorecard.variants.values() for c in v}
-            )
-        return criteria_cache[key]
-
+    # weakness: points lost per criterion group (cell column, frozen at approval, summed per cell-month)
     lost: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(GROUPS, 0))
     lost_q: dict[tuple[int, int], dict[str, int]] = defaultdict(lambda: dict.fromkeys(GROUPS, 0))
     lost_cq: dict[tuple[int, tuple[int, int]], dict[str, int]] = defaultdict(lambda: dict.fromkeys(GROUPS, 0))
     scored_n: Counter[int] = Counter()
     scored_q: Counter[tuple[int, int]] = Counter()
     scored_cq: Counter[tuple[int, tuple[int, int]]] = Counter()
-    for m in approved:
-        sheet = ((m["snapshot"] or {}).get("scores") or {}).get("cell")
-        if not sheet:
+    for r in in_period:
+        if not r["scored"]:
             continue
-        crit = criteria_of(m)
-        scored_n[m["organisation_id"]] += 1
-        scored_q[m["q"]] += 1
-        scored_cq[(m["organisation_id"], m["q"])] += 1
-        for code, value in sheet["entries"].items():
-            if code in crit:
-                group, points = crit[code]
-                lost[m["organisation_id"]][group] += points - value
-                lost_q[m["q"]][group] += points - value
-                lost_cq[(m["organisation_id"], m["q"])][group] += points - value
+        cid, q = r["organisation_id"], (r["year"], (r["month"] - 1) // 3 + 1)
+        scored_n[cid] += r["scored"]
+        scored_q[q] += r["scored"]
+        scored_cq[(cid, q)] += r["scored"]
+        for g in GROUPS:
+            lost[cid][g] += r[f"lost_{g}"]
+            lost_q[q][g] += r[f"lost_{g}"]
+            lost_cq[(cid, q)][g] += r[f"lost_{g}"]
     weak_t = Table(
         "weakness",
         "Điểm bị trừ bình quân mỗi buổi, theo nhóm tiêu chí và chi bộ",
@@ -673,11 +822,17 @@ def build(
     avg_lost: dict[int, dict[str, float]] = {}
     for c in cells:
         n = scored_n[c["id"]]
-        if not n:
-            continue
-        avg_lost[c["id"]] = {g: lost[c["id"]][g] / n for g in GROUPS}
-        weak_t.rows.append([c["name"], n] + [round(avg_lost[c["id"]][g], 1) for g in GROUPS])
+        if n:
+            avg_lost[c["id"]] = {g: lost[c["id"]][g] / n for g in GROUPS}
+    weak_cells = [c for c in cells if c["id"] in avg_lost]
+    if limited and len(weak_cells) > SHOWN:  # the cells losing the most points per meeting
+        worst = sorted(weak_cells, key=lambda c: (-sum(avg_lost[c["id"]].values()), c["sort_key"]))[:SHOWN]
+        weak_cells = sorted(worst, key=lambda c: c["sort_key"])
+    for c in weak_cells:
+        weak_t.rows.append([c["name"], scored_n[c["id"]]] + [round(avg_lost[c["id"]][g], 1) for g in GROUPS])
         weak_t.links.append(org_url(c["id"]))
+    if limited:
+        _limit(weak_t, len(avg_lost), "chi bộ (bị trừ nhiều điểm nhất)")
     tables["weakness"] = weak_t
     wq_t = Table(
         "weakness_trend",
@@ -695,15 +850,21 @@ def build(
         "Điểm bị trừ bình quân mỗi buổi theo chi bộ và quý",
         ["Chi bộ", "Quý", "Số buổi"] + [GROUP_LABELS[g] for g in GROUPS],
     )
+    wcq_total = 0
     for c in cells:
         for y, q in period.quarters:
             n = scored_cq[(c["id"], (y, q))]
             if n:
+                wcq_total += 1
+                if limited and c not in weak_cells:
+                    continue
                 wcq_t.rows.append(
                     [c["name"], f"Quý {q}/{y}", n]
                     + [round(lost_cq[(c["id"], (y, q))][g] / n, 1) for g in GROUPS]
                 )
                 wcq_t.links.append(org_url(c["id"]))
+    if limited:
+        _limit(wcq_t, wcq_total, "dòng (các chi bộ bị trừ nhiều điểm nhất)")
     tables["weakness_cells"] = wcq_t
     shown = org_book.oversight.weak_cells_shown
     help_t = Table(
@@ -742,59 +903,65 @@ def build(
         "Điểm tự chấm, cấp trên chấm và chi bộ bạn chấm chéo",
         ["Chi bộ", "Ngày", "Chi bộ tự chấm", "Cấp trên chấm", "Chi bộ bạn chấm"],
     )
-    for m in approved:
-        scores = (m["snapshot"] or {}).get("scores") or {}
-        if "peer" in scores or "upper" in scores:
+    for m in detailed:
+        scores = m["snapshot__scores"] or {}
+        if ("peer" in scores or "upper" in scores) and not (limited and len(peer_t.rows) >= SHOWN):
             peer_t.rows.append(
                 [
                     cell_name[m["organisation_id"]],
-                    _date(m["scheduled_at"]),
+                    _date(m["scheduled_at"], tz),
                     *(scores[k]["total"] if k in scores else "—" for k in ("cell", "upper", "peer")),
                 ]
             )
             peer_t.links.append(meeting_url(m["id"]))
+    if limited and len(peer_t.rows) >= SHOWN:
+        peer_t.note = (
+            f"Ở cấp này chỉ hiển thị {SHOWN} buổi gần nhất. Danh sách đầy đủ: chọn đơn vị cấp dưới "
+            "(bảng theo đơn vị trực thuộc) hoặc tải tệp Excel của bảng."
+        )
     tables["peer"] = peer_t
 
-    # drill-down: children (or the cell's meetings)
-    per_cell_meetings: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for m in meetings:
-        per_cell_meetings[m["organisation_id"]].append(m)
+    # drill-down: children (or the cell's meetings), from the cell-month summaries
+    per_cell: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for r in in_period:
+        per_cell[r["organisation_id"]].append(r)
     overdue_by_cell = Counter(t["organisation_id"] for t in tasks)
+    so_far = [ym for ym in months if ym <= now_ym]
 
     def summary(cell_list: list[dict[str, Any]]) -> dict[str, Any]:
         ids = {c["id"] for c in cell_list}
-        ms = [m for cid in ids for m in per_cell_meetings[cid]]
-        ap = [m for m in ms if m["status"] == MeetingStatus.APPROVED]
-        expected = sum(cell_book[c["id"]].frequency.regular_per_month for c in cell_list) * len(
-            [ym for ym in months if ym <= (today.year, today.month)]
-        )
-        held = sum(
-            min(reg_count[(c["id"], ym)], cell_book[c["id"]].frequency.regular_per_month)
-            for c in cell_list
-            for ym in months
-        )
-        base = sum(m["fig_base"] or 0 for m in ap)
-        scores = [m["fig_score"] for m in ap if m["fig_score"] is not None]
+        rs = [r for cid in ids for r in per_cell[cid]]
+        expected = sum(per_month[c["id"]] * sum(1 for ym in so_far if active(c["id"], ym)) for c in cell_list)
+        held = sum(min(r["held_regular"], per_month[r["organisation_id"]]) for r in rs)
+        base = sum(r["base"] for r in rs)
+        score_n = sum(r["score_n"] for r in rs)
         return {
             "cells": len(cell_list),
-            "meetings": len([m for m in ms if m["status"] in HELD]),
-            "approved": len(ap),
+            "meetings": sum(r["held"] for r in rs),
+            "approved": sum(r["approved"] for r in rs),
             "expected": expected,
             "held": held,
-            "attendance": _rate(sum(m["fig_present"] or 0 for m in ap), base) if base else None,
-            "score": sum(scores) / len(scores) if scores else None,
-            "breaches": sum(m["fig_breaches"] or 0 for m in ap),
+            "attendance": _rate(sum(r["present"] for r in rs), base) if base else None,
+            "score": sum(r["score_sum"] for r in rs) / score_n if score_n else None,
+            "breaches": sum(r["breaches"] for r in rs),
             "overdue": sum(overdue_by_cell[i] for i in ids),
         }
 
     children = []
     if not org.is_cell:
-        for child in sorted(
+        below: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        child_orgs = sorted(
             (o for o in orgs if o["parent_id"] == org.pk and o["kind"] != OrgKind.GROUP and o["is_active"]),
             key=lambda o: o["sort_key"],
-        ):
-            below = [c for c in cells if c["path"].startswith(child["path"])]
-            children.append({"org": child, "url": org_url(child["id"]), **summary(below)})
+        )
+        child_of_path = {o["path"]: o["id"] for o in child_orgs}
+        for c in cells:  # a cell's child: the ancestor one level below the organisation
+            rest = c["path"][len(org.path) :].split("/", 1)[0]
+            cid = child_of_path.get(f"{org.path}{rest}/")
+            if cid is not None:
+                below[cid].append(c)
+        for child in child_orgs:
+            children.append({"org": child, "url": org_url(child["id"]), **summary(below[child["id"]])})
     child_t = Table(
         "children",
         "Theo đơn vị trực thuộc",
@@ -843,11 +1010,11 @@ def build(
             "Vi phạm",
         ],
     )
-    for m in meetings:
-        scores = (m["snapshot"] or {}).get("scores") or {}
+    for m in listed:
+        scores = m["snapshot__scores"] or {}
         meet_t.rows.append(
             [
-                _date(m["scheduled_at"]),
+                _date(m["scheduled_at"], tz),
                 cell_name[m["organisation_id"]],
                 KIND_LABELS[m["kind"]],
                 STATUS_LABELS[m["status"]],
@@ -860,11 +1027,14 @@ def build(
             ]
         )
         meet_t.links.append(meeting_url(m["id"]))
+    kpis = summary(cells)
+    if limited:
+        meet_t.title = "Các buổi sinh hoạt trong kỳ có điểm tự chấm thấp nhất"
+        _limit(meet_t, kpis["approved"], "buổi đã duyệt (điểm thấp nhất trước)")
     tables["meetings"] = meet_t
 
-    kpis = summary(cells)
     kpis["guidance_adopted"], kpis["guidance_targeted"] = adopted_total, targeted_total
-    kpis["members_flagged"] = len(mem_t.rows)
+    kpis["members_flagged"] = len(flagged)
     ancestors = [by_id[i] for i in ancestor_ids if i in by_id]
     return Dashboard(
         org=org,
@@ -875,6 +1045,8 @@ def build(
         cells=cells,
         children=children,
         ancestors=ancestors,
+        limited=limited,
+        notes=notes,
     )
 
 

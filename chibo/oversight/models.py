@@ -1,6 +1,6 @@
 """The upper committee's side: guidance, officers attending meetings, inspection, peer scoring,
-model meetings. Dashboards have no tables of their own: they aggregate the figures frozen on
-each approved Meeting (fig_* and snapshot).
+model meetings. Dashboards read pre-aggregated summaries (CellMonth, MemberMonth: chibo.oversight.summaries)
+of the figures frozen on each approved Meeting (fig_* and snapshot).
 """
 
 from __future__ import annotations
@@ -253,3 +253,69 @@ class ModelMeeting(models.Model):
 
     class Meta:
         ordering = ["-marked_at"]
+
+
+# --- pre-aggregated dashboard figures (chibo.oversight.summaries writes them) -----------------
+class CellMonth(models.Model):
+    """One cell's meetings in one local month, summed: what the dashboards read above cell level.
+    Written in the transaction that starts or approves a meeting (summaries.refresh_for) and
+    re-derivable from the meetings (`manage.py rebuild_summaries`)."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    month = models.PositiveSmallIntegerField()
+    ym = models.PositiveIntegerField()  # year * 100 + month, for range filters
+    held = models.PositiveIntegerField(default=0)  # in progress, closed or approved, any kind
+    held_regular = models.PositiveIntegerField(default=0)
+    held_thematic = models.PositiveIntegerField(default=0)
+    approved = models.PositiveIntegerField(default=0)
+    base = models.PositiveIntegerField(default=0)
+    present = models.PositiveIntegerField(default=0)
+    score_sum = models.IntegerField(default=0)
+    score_n = models.PositiveIntegerField(default=0)
+    breaches = models.PositiveIntegerField(default=0)
+    scored = models.PositiveIntegerField(default=0)  # approved meetings with a cell score sheet
+    lost_preparation = models.IntegerField(default=0)
+    lost_participation = models.IntegerField(default=0)
+    lost_chairing = models.IntegerField(default=0)
+    lost_content = models.IntegerField(default=0)
+    lost_follow_up = models.IntegerField(default=0)
+    # {"grades": grade -> approved meetings, "rates": floor(attendance %) -> approved meetings with a
+    #  base, "breaches": breach code -> approved meetings with it} (one JSON value: one decode per row)
+    counts = models.JSONField(default=dict)
+    last_regular = models.PositiveIntegerField(null=True)  # meeting id of the month's last held regular one
+    last_regular_status = models.CharField(max_length=20, blank=True)
+    last_regular_grade = models.CharField(max_length=20, blank=True)
+    last_regular_score = models.IntegerField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "ym"], name="uniq_cellmonth"),
+        ]
+
+
+class MemberMonth(models.Model):
+    """One member's absences in one cell's approved meetings of one month — written only for months
+    with an absence (with or without reason): unexcused absences, and the excused-absence runs as a
+    segment (leading, trailing, longest, whether nothing in the month broke a run), plus `joined`:
+    nothing broke a run between the member's previous row of the same cell-year and this one, so
+    runs can be chained across months (exempt / away neither break nor extend a run)."""
+
+    cell = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    member_id = models.PositiveIntegerField()
+    name = models.CharField(max_length=255)
+    year = models.PositiveSmallIntegerField()
+    month = models.PositiveSmallIntegerField()
+    ym = models.PositiveIntegerField()
+    unexcused = models.PositiveIntegerField(default=0)
+    lead = models.PositiveIntegerField(default=0)
+    trail = models.PositiveIntegerField(default=0)
+    best = models.PositiveIntegerField(default=0)
+    unbroken = models.BooleanField(default=True)
+    joined = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["cell", "member_id", "ym"], name="uniq_membermonth"),
+        ]
+        indexes = [models.Index(fields=["cell", "ym"], name="membermonth_cell_ym")]

@@ -113,7 +113,7 @@ def dashboard_excel(request: HttpRequest, org_id: int) -> HttpResponse:
 
     org, _ = org_for_user(request.user, org_id, need=Perm.MEETING_VIEW)
     period, _ = dashboard.parse_period(request.GET.get("tu"), request.GET.get("den"))
-    board = dashboard.build(org, period)
+    board = dashboard.build(org, period, detail=True)  # the full lists the page above commune level cuts
     key = request.GET.get("bang")
     if key and key not in board.tables:
         raise Http404("Không có bảng này.")

@@ -1,0 +1,274 @@
+"""Pre-aggregated dashboard figures: one CellMonth per cell and local month with held meetings, one
+MemberMonth per member and month in which the member was absent from a cell's approved meetings.
+
+Written by `refresh_for(meeting)` in the transaction that starts or approves a meeting (the only
+moments a meeting's figures change: it becomes held, or its fig_* and snapshot are frozen), and
+re-derivable from the meetings by `rebuild()` (`manage.py rebuild_summaries`, idempotent). A
+CellMonth is a pure function of its cell-month's meetings (`figures_of`), the MemberMonths of a
+cell-year of that cell-year's meetings (`member_rows`), so refreshing and rebuilding give identical
+rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from chibo.meetings.models import Meeting, MeetingKind, MeetingStatus
+from chibo.oversight.models import CellMonth, MemberMonth
+from chibo.rules import engine, loader
+
+HELD = (MeetingStatus.IN_PROGRESS, MeetingStatus.CLOSED, MeetingStatus.APPROVED)
+REGULAR = (MeetingKind.REGULAR, MeetingKind.COMBINED)
+THEMATIC = (MeetingKind.THEMATIC, MeetingKind.COMBINED)
+GROUPS = ("preparation", "participation", "chairing", "content", "follow_up")
+FIELDS = (
+    "id",
+    "organisation_id",
+    "kind",
+    "status",
+    "scheduled_at",
+    "fig_base",
+    "fig_present",
+    "fig_score",
+    "fig_grade",
+    "fig_breaches",
+    "snapshot",
+    "rulebook_code",
+    "rulebook_version",
+)
+
+
+class Criteria:
+    """Criterion code -> (group, points) of the rulebook version that judged a meeting (cached)."""
+
+    def __init__(self) -> None:
+        self.books = loader.load_all()
+        self.cache: dict[tuple[str, int | None, str], dict[str, tuple[str, int]]] = {}
+
+    def of(self, m: dict[str, Any]) -> dict[str, tuple[str, int]]:
+        key = (m["rulebook_code"], m["rulebook_version"], m["kind"])
+        if key not in self.cache:
+            book = self.books.get(m["rulebook_code"])
+            if book is None or book.version != m["rulebook_version"]:  # an older version: the stored text
+                book = loader.get(m["rulebook_code"] or None, m["rulebook_version"])
+            crit = {c.code: (c.group, c.points) for c in book.scorecard.criteria_for(m["kind"])}
+            crit.update({c.code: (c.group, c.points) for v in book.scorecard.variants.values() for c in v})
+            self.cache[key] = crit
+        return self.cache[key]
+
+
+def segment(statuses: list[str]) -> tuple[int, int, int, bool]:
+    """(leading, trailing, longest excused run, unbroken) of one month's statuses, oldest first."""
+    lead = run = best = 0
+    unbroken = True
+    for status in statuses:
+        if status == engine.ABSENT_EXCUSED:
+            run += 1
+            best = max(best, run)
+            if unbroken:
+                lead += 1
+        elif status not in (engine.EXEMPT, engine.AWAY):
+            run = 0
+            unbroken = False
+    return lead, run, best, unbroken
+
+
+def join(a: tuple[int, int, int, bool], b: tuple[int, int, int, bool]) -> tuple[int, int, int, bool]:
+    """Two consecutive segments as one (associative; (0, 0, 0, True) is the identity)."""
+    return (
+        a[0] + b[0] if a[3] else a[0],
+        a[1] + b[1] if b[3] else b[1],
+        max(a[2], b[2], a[1] + b[0]),
+        a[3] and b[3],
+    )
+
+
+def figures_of(
+    cell_id: int, year: int, month: int, meetings: list[dict[str, Any]], criteria: Criteria
+) -> CellMonth | None:
+    """The cell-month row from the cell's meetings of the month (ordered by scheduled_at, id)."""
+    held = [m for m in meetings if m["status"] in HELD]
+    if not held:
+        return None
+    row = CellMonth(organisation_id=cell_id, year=year, month=month, ym=year * 100 + month)
+    grades: Counter[str] = Counter()
+    rates: Counter[str] = Counter()
+    codes: Counter[str] = Counter()
+    lost = dict.fromkeys(GROUPS, 0)
+    for m in held:
+        row.held += 1
+        if m["kind"] in REGULAR:
+            row.held_regular += 1
+            row.last_regular = m["id"]
+            row.last_regular_status = m["status"]
+            row.last_regular_grade = (m["fig_grade"] or "") if m["status"] == MeetingStatus.APPROVED else ""
+            row.last_regular_score = m["fig_score"] if m["status"] == MeetingStatus.APPROVED else None
+        if m["kind"] in THEMATIC:
+            row.held_thematic += 1
+        if m["status"] != MeetingStatus.APPROVED:
+            continue
+        snap = m["snapshot"] or {}
+        row.approved += 1
+        row.base += m["fig_base"] or 0
+        row.present += m["fig_present"] or 0
+        if m["fig_base"]:
+            rates[str((m["fig_present"] or 0) * 100 // m["fig_base"])] += 1
+        if m["fig_score"] is not None:
+            row.score_sum += m["fig_score"]
+            row.score_n += 1
+        if m["fig_grade"]:
+            grades[m["fig_grade"]] += 1
+        row.breaches += m["fig_breaches"] or 0
+        for code in {b["code"] for b in snap.get("breaches", [])}:
+            codes[code] += 1
+        sheet = (snap.get("scores") or {}).get("cell")
+        if sheet:
+            row.scored += 1
+            crit = criteria.of(m)
+            for code, value in sheet["entries"].items():
+                if code in crit:
+                    group, points = crit[code]
+                    lost[group] += points - value
+    for g in GROUPS:
+        setattr(row, f"lost_{g}", lost[g])
+    row.counts = {
+        "grades": dict(sorted(grades.items())),
+        "rates": dict(sorted(rates.items())),
+        "breaches": dict(sorted(codes.items())),
+    }
+    return row
+
+
+def member_rows(cell_id: int, year: int, meetings: list[dict[str, Any]]) -> list[MemberMonth]:
+    """The member-month rows of one cell-year from its meetings (ordered by scheduled_at, id): a row
+    for each month in which the member was absent (with or without reason)."""
+    statuses: dict[int, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
+    names: dict[int, str] = {}
+    tz = timezone.get_current_timezone()
+    for m in meetings:
+        if m["status"] != MeetingStatus.APPROVED:
+            continue
+        month = m["scheduled_at"].astimezone(tz).month
+        for a in (m["snapshot"] or {}).get("attendance", []):
+            statuses[a["member_id"]][month].append(a["status"])
+            names[a["member_id"]] = a["name"]
+    rows = []
+    for member_id in sorted(statuses):
+        written = broken = False  # a row written before; a run broken since it
+        for month, sts in sorted(statuses[member_id].items()):
+            lead, trail, best, unbroken = segment(sts)
+            unexcused = sts.count(engine.ABSENT_UNEXCUSED)
+            if best or unexcused:
+                rows.append(
+                    MemberMonth(
+                        cell_id=cell_id,
+                        member_id=member_id,
+                        name=names[member_id],
+                        year=year,
+                        month=month,
+                        ym=year * 100 + month,
+                        unexcused=unexcused,
+                        lead=lead,
+                        trail=trail,
+                        best=best,
+                        unbroken=unbroken,
+                        joined=written and not broken,
+                    )
+                )
+                written, broken = True, False
+            elif not unbroken:
+                broken = True
+    return rows
+
+
+def month_bounds(year: int, month: int) -> tuple[dt.datetime, dt.datetime]:
+    tz = timezone.get_current_timezone()
+    ny, nm = (year + 1, 1) if month == 12 else (year, month + 1)
+    return dt.datetime(year, month, 1, tzinfo=tz), dt.datetime(ny, nm, 1, tzinfo=tz)
+
+
+def refresh(cell_id: int, year: int, month: int, criteria: Criteria | None = None) -> None:
+    """Recompute one cell-month's row, and the member rows of its cell-year (a month's absences link
+    to the next month's), from the meetings (call inside the writing transaction)."""
+    start, end = month_bounds(year, month)
+    year_start, year_end = month_bounds(year, 1)[0], month_bounds(year, 12)[1]
+    meetings = list(
+        Meeting.objects.filter(
+            organisation_id=cell_id, scheduled_at__gte=year_start, scheduled_at__lt=year_end, status__in=HELD
+        )
+        .order_by("scheduled_at", "id")
+        .values(*FIELDS)
+    )
+    in_month = [m for m in meetings if start <= m["scheduled_at"] < end]
+    row = figures_of(cell_id, year, month, in_month, criteria or Criteria())
+    CellMonth.objects.filter(organisation_id=cell_id, ym=year * 100 + month).delete()
+    MemberMonth.objects.filter(cell_id=cell_id, year=year).delete()
+    if row is not None:
+        row.save()
+    MemberMonth.objects.bulk_create(member_rows(cell_id, year, meetings))
+
+
+def refresh_for(meeting: Meeting) -> None:
+    """The hook meeting services call after a meeting becomes held or approved."""
+    local = timezone.localtime(meeting.scheduled_at)
+    refresh(meeting.organisation_id, local.year, local.month)
+
+
+def _groups(rows: Iterable[dict[str, Any]]) -> Iterable[tuple[tuple[int, int], list[dict[str, Any]]]]:
+    """Meetings ordered by (organisation, scheduled_at) grouped by (organisation, local year)."""
+    key: tuple[int, int] | None = None
+    bucket: list[dict[str, Any]] = []
+    tz = timezone.get_current_timezone()
+    for m in rows:
+        k = (m["organisation_id"], m["scheduled_at"].astimezone(tz).year)
+        if k != key and bucket:
+            yield key, bucket  # type: ignore[misc]
+            bucket = []
+        key = k
+        bucket.append(m)
+    if bucket:
+        yield key, bucket  # type: ignore[misc]
+
+
+@transaction.atomic
+def rebuild(path: str = "", batch: int = 2000) -> tuple[int, int]:
+    """Delete and re-derive every summary row (under the organisation path PATH if given) from the
+    meetings; returns (cell-months, member-months) written."""
+    cells = CellMonth.objects.all()
+    members = MemberMonth.objects.all()
+    meetings = Meeting.objects.filter(status__in=HELD)
+    if path:
+        cells = cells.filter(organisation__path__startswith=path)
+        members = members.filter(cell__path__startswith=path)
+        meetings = meetings.filter(organisation__path__startswith=path)
+    cells.delete()
+    members.delete()
+    criteria = Criteria()
+    tz = timezone.get_current_timezone()
+    n_cells = n_members = 0
+    cell_rows: list[CellMonth] = []
+    member_rows_: list[MemberMonth] = []
+    ordered = meetings.order_by("organisation_id", "scheduled_at", "id").values(*FIELDS)
+    for (cell_id, year), ms in _groups(ordered.iterator(chunk_size=batch)):
+        by_month: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for m in ms:
+            by_month[m["scheduled_at"].astimezone(tz).month].append(m)
+        for month, in_month in sorted(by_month.items()):
+            row = figures_of(cell_id, year, month, in_month, criteria)
+            if row is not None:
+                cell_rows.append(row)
+        member_rows_.extend(member_rows(cell_id, year, ms))
+        if len(member_rows_) >= batch or len(cell_rows) >= batch:
+            CellMonth.objects.bulk_create(cell_rows, batch_size=batch)
+            MemberMonth.objects.bulk_create(member_rows_, batch_size=batch)
+            n_cells, n_members = n_cells + len(cell_rows), n_members + len(member_rows_)
+            cell_rows, member_rows_ = [], []
+    CellMonth.objects.bulk_create(cell_rows, batch_size=batch)
+    MemberMonth.objects.bulk_create(member_rows_, batch_size=batch)
+    return n_cells + len(cell_rows), n_members + len(member_rows_)
