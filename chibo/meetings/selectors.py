@@ -259,7 +259,7 @@ def snapshot(meeting: Meeting, verdict: Verdict) -> dict[str, Any]:
         "attendance": [
             {"member_id": a.member_id, "name": a.member.full_name, "status": a.status, "reason": a.reason,
              "is_full": a.is_full, "is_exempt": a.is_exempt, "is_away": a.is_away}
-            for a in meeting.attendance.select_related("member").order_by("member__sort_key")
+            for a in meeting.attendance.select_related("member").order_by("member__sort_key", "member_id")
         ],
         "figures": {
             "base": verdict.attendance.base, "present": verdict.attendance.present,

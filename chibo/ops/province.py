@@ -756,7 +756,7 @@ class ProvinceGenerator:
             "attendance": [
                 {"member_id": a.member_id, "name": a.member.full_name, "status": a.status, "reason": a.reason,
                  "is_full": a.is_full, "is_exempt": a.is_exempt, "is_away": a.is_away}
-                for a in sorted(rows, key=lambda a: a.member.sort_key)
+                for a in sorted(rows, key=lambda a: (a.member.sort_key, a.member_id))
             ],
             "figures": {"base": figures.base, "present": figures.present,
                         "rate_percent": round(figures.rate_percent, 1), "excused": figures.excused,
