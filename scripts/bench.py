@@ -322,7 +322,6 @@ def report(results: dict, args: argparse.Namespace, lines: list[str]) -> str:
         "mục tiêu p95 ≤ 100 ms và ≤ 2× sàn SQL).",
         "- Biên bản: `chibo/documents/bench.py` — tải biên bản (dựng hồ sơ + DOCX / PDF) của buổi đã duyệt có "
         "khoảng 18 đảng viên, 10 lần, trung vị (mục tiêu DOCX ≤ 150 ms, PDF ≤ 1 s).",
-        f"- Tải trung bình của máy lúc viết báo cáo: {' / '.join(f'{x:.1f}' for x in os.getloadavg())} (1/5/15 phút).",
         "",
     ])
 
