@@ -157,6 +157,9 @@ def move_organisation(
         depth=F("depth") + depth_delta,
     )
     Organisation.objects.filter(pk=org.pk).update(parent=new_parent)
+    from chibo.oversight import summaries  # the dashboards' roll-up follows the subtree
+
+    summaries.moved(old_prefix, new_prefix)
     # Audit entries stay where they were written; future entries use the new path.
     org.refresh_from_db()
     OrganisationMove.objects.create(

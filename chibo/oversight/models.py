@@ -256,12 +256,9 @@ class ModelMeeting(models.Model):
 
 
 # --- pre-aggregated dashboard figures (chibo.oversight.summaries writes them) -----------------
-class CellMonth(models.Model):
-    """One cell's meetings in one local month, summed: what the dashboards read above cell level.
-    Written in the transaction that starts or approves a meeting (summaries.refresh_for) and
-    re-derivable from the meetings (`manage.py rebuild_summaries`)."""
+class MonthFigures(models.Model):
+    """The summable figures of some cells' meetings in one local month (summaries.SUMS names them)."""
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
     year = models.PositiveSmallIntegerField()
     month = models.PositiveSmallIntegerField()
     ym = models.PositiveIntegerField()  # year * 100 + month, for range filters
@@ -283,6 +280,18 @@ class CellMonth(models.Model):
     # {"grades": grade -> approved meetings, "rates": floor(attendance %) -> approved meetings with a
     #  base, "breaches": breach code -> approved meetings with it} (one JSON value: one decode per row)
     counts = models.JSONField(default=dict)
+
+    class Meta:
+        abstract = True
+
+
+class CellMonth(MonthFigures):
+    """One cell's meetings in one local month, summed: what the dashboards read at commune level.
+    Written in the transaction that starts or approves a meeting (summaries.refresh_for) and
+    re-derivable from the meetings (`manage.py rebuild_summaries`)."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    thematic_before = models.PositiveIntegerField(default=0)  # held in the quarter's earlier months
     last_regular = models.PositiveIntegerField(null=True)  # meeting id of the month's last held regular one
     last_regular_status = models.CharField(max_length=20, blank=True)
     last_regular_grade = models.CharField(max_length=20, blank=True)
@@ -291,6 +300,24 @@ class CellMonth(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["organisation", "ym"], name="uniq_cellmonth"),
+        ]
+
+
+class OrgMonth(MonthFigures):
+    """The roll-up: the CellMonth rows of every cell below ORGANISATION (any level above a cell) in one
+    month, summed, plus the cells that held a regular meeting and the cells that held their quarter's
+    first thematic meeting (what a rulebook of one regular meeting a month and one thematic meeting a
+    quarter counts). Kept in the same transaction as the CellMonth rows (summaries.refresh, moves) and
+    re-derived by `rebuild_summaries`; the dashboards above commune level read it instead of one row
+    per cell."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    cells_regular = models.PositiveIntegerField(default=0)
+    cells_thematic = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "ym"], name="uniq_orgmonth"),
         ]
 
 

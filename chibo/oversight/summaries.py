@@ -17,16 +17,32 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from chibo.meetings.models import Meeting, MeetingKind, MeetingStatus
-from chibo.oversight.models import CellMonth, MemberMonth
+from chibo.organisations.models import Organisation
+from chibo.oversight.models import CellMonth, MemberMonth, OrgMonth
 from chibo.rules import engine, loader
 
 HELD = (MeetingStatus.IN_PROGRESS, MeetingStatus.CLOSED, MeetingStatus.APPROVED)
 REGULAR = (MeetingKind.REGULAR, MeetingKind.COMBINED)
 THEMATIC = (MeetingKind.THEMATIC, MeetingKind.COMBINED)
 GROUPS = ("preparation", "participation", "chairing", "content", "follow_up")
+# the summable figures of CellMonth and OrgMonth (models.MonthFigures)
+SUMS = (
+    "held",
+    "held_regular",
+    "held_thematic",
+    "approved",
+    "base",
+    "present",
+    "score_sum",
+    "score_n",
+    "breaches",
+    "scored",
+    *(f"lost_{g}" for g in GROUPS),
+)
 FIELDS = (
     "id",
     "organisation_id",
@@ -90,13 +106,21 @@ def join(a: tuple[int, int, int, bool], b: tuple[int, int, int, bool]) -> tuple[
 
 
 def figures_of(
-    cell_id: int, year: int, month: int, meetings: list[dict[str, Any]], criteria: Criteria
+    cell_id: int,
+    year: int,
+    month: int,
+    meetings: list[dict[str, Any]],
+    criteria: Criteria,
+    thematic_before: int = 0,
 ) -> CellMonth | None:
-    """The cell-month row from the cell's meetings of the month (ordered by scheduled_at, id)."""
+    """The cell-month row from the cell's meetings of the month (ordered by scheduled_at, id);
+    THEMATIC_BEFORE: thematic meetings the cell held in the quarter's earlier months."""
     held = [m for m in meetings if m["status"] in HELD]
     if not held:
         return None
-    row = CellMonth(organisation_id=cell_id, year=year, month=month, ym=year * 100 + month)
+    row = CellMonth(
+        organisation_id=cell_id, year=year, month=month, ym=year * 100 + month, thematic_before=thematic_before
+    )
     grades: Counter[str] = Counter()
     rates: Counter[str] = Counter()
     codes: Counter[str] = Counter()
@@ -193,10 +217,95 @@ def month_bounds(year: int, month: int) -> tuple[dt.datetime, dt.datetime]:
     return dt.datetime(year, month, 1, tzinfo=tz), dt.datetime(ny, nm, 1, tzinfo=tz)
 
 
+# --- the roll-up: OrgMonth = the CellMonth rows of every cell below an organisation, summed ---------
+Contribution = dict[str, Any]  # SUMS, CELLS and "counts" of one or more cell-months
+CELLS = ("cells_regular", "cells_thematic")
+COUNTS = ("grades", "rates", "breaches")
+
+
+def contribution(row: dict[str, Any]) -> Contribution:
+    """What one cell-month row (a dict with SUMS, counts, thematic_before) adds to its ancestors'
+    OrgMonth rows: its sums and counts, whether it held a regular meeting, and whether it held its
+    quarter's first thematic meeting (so a dashboard counts cells meeting the rulebook without reading
+    one row per cell)."""
+    c: Contribution = {f: row[f] for f in SUMS}
+    c["cells_regular"] = 1 if row["held_regular"] else 0
+    c["cells_thematic"] = 1 if row["held_thematic"] and not row["thematic_before"] else 0
+    c["counts"] = {k: dict((row["counts"] or {}).get(k, {})) for k in COUNTS}
+    return c
+
+
+def add(into: Contribution, c: Contribution, sign: int = 1) -> Contribution:
+    """INTO += SIGN * C (zero entries dropped from the histograms)."""
+    for f in (*SUMS, *CELLS):
+        into[f] = into.get(f, 0) + sign * c[f]
+    counts = into.setdefault("counts", {})
+    for key, hist in c["counts"].items():
+        target = counts.setdefault(key, {})
+        for k, n in hist.items():
+            v = target.get(k, 0) + sign * n
+            if v:
+                target[k] = v
+            else:
+                target.pop(k, None)
+    return into
+
+
+ROW_FIELDS = (*SUMS, "counts", "thematic_before")
+
+
+def _row_dict(row: CellMonth) -> dict[str, Any]:
+    return {f: getattr(row, f) for f in ROW_FIELDS}
+
+
+def _sorted_counts(counts: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    return {k: dict(sorted(counts.get(k, {}).items())) for k in COUNTS}
+
+
+def _apply(org_ids: Iterable[int], deltas: dict[int, Contribution], sign: int = 1) -> None:
+    """Add SIGN * DELTAS (ym -> contribution) to the OrgMonth rows of ORG_IDS, creating and deleting
+    rows as needed (a row exists while some cell below held a meeting that month). Rows are locked
+    in (organisation, ym) order, so concurrent writers queue instead of losing an update."""
+    ids, yms = sorted(set(org_ids)), sorted(deltas)
+    if not ids or not yms:
+        return
+    OrgMonth.objects.bulk_create(
+        [OrgMonth(organisation_id=i, ym=ym, year=ym // 100, month=ym % 100) for i in ids for ym in yms],
+        ignore_conflicts=True,
+    )
+    rows = list(
+        OrgMonth.objects.select_for_update().filter(organisation_id__in=ids, ym__in=yms).order_by("organisation_id", "ym")
+    )
+    changed, empty = [], []
+    for row in rows:
+        acc = add(_row_dict_rollup(row), deltas[row.ym], sign)
+        if acc["held"] <= 0:
+            empty.append(row.pk)
+            continue
+        for f in (*SUMS, *CELLS):
+            setattr(row, f, acc[f])
+        row.counts = _sorted_counts(acc["counts"])
+        changed.append(row)
+    OrgMonth.objects.bulk_update(changed, [*SUMS, *CELLS, "counts"])
+    OrgMonth.objects.filter(pk__in=empty).delete()
+
+
+def _row_dict_rollup(row: OrgMonth) -> Contribution:
+    c: Contribution = {f: getattr(row, f) for f in (*SUMS, *CELLS)}
+    c["counts"] = {k: dict(v) for k, v in (row.counts or {}).items()}
+    return c
+
+
+def ancestors(path: str) -> list[int]:
+    """The ids above the last one of a materialised path ('/1/7/42/' -> [1, 7])."""
+    return [int(p) for p in path.strip("/").split("/")[:-1] if p]
+
+
 def refresh(cell_id: int, year: int, month: int, criteria: Criteria | None = None) -> None:
-    """Recompute one cell-month's row, and the member rows of its cell-year (a month's absences link
-    to the next month's), from the meetings (call inside the writing transaction)."""
-    start, end = month_bounds(year, month)
+    """Recompute one cell-month's row (and the later months of its quarter, whose thematic_before
+    depends on it), the member rows of its cell-year (a month's absences link to the next month's)
+    and the ancestors' OrgMonth rows, from the meetings (call inside the writing transaction)."""
+    cell = Organisation.objects.select_for_update().only("id", "path").get(pk=cell_id)  # one writer per cell
     year_start, year_end = month_bounds(year, 1)[0], month_bounds(year, 12)[1]
     meetings = list(
         Meeting.objects.filter(
@@ -205,19 +314,91 @@ def refresh(cell_id: int, year: int, month: int, criteria: Criteria | None = Non
         .order_by("scheduled_at", "id")
         .values(*FIELDS)
     )
-    in_month = [m for m in meetings if start <= m["scheduled_at"] < end]
-    row = figures_of(cell_id, year, month, in_month, criteria or Criteria())
-    CellMonth.objects.filter(organisation_id=cell_id, ym=year * 100 + month).delete()
+    tz = timezone.get_current_timezone()
+    q_first = (month - 1) // 3 * 3 + 1
+    by_month: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for m in meetings:
+        by_month[m["scheduled_at"].astimezone(tz).month].append(m)
+    criteria = criteria or Criteria()
+    new: dict[int, CellMonth] = {}
+    before = 0
+    for mm in range(q_first, q_first + 3):
+        row = figures_of(cell_id, year, mm, by_month.get(mm, []), criteria, before)
+        if row is not None:
+            before += row.held_thematic
+            if mm >= month:
+                new[row.ym] = row
+    yms = [year * 100 + mm for mm in range(month, q_first + 3)]
+    old = {r.ym: r for r in CellMonth.objects.filter(organisation_id=cell_id, ym__in=yms)}
+    deltas: dict[int, Contribution] = {}
+    for ym in yms:
+        d: Contribution = {}
+        if ym in old:
+            add(d, contribution(_row_dict(old[ym])), -1)
+        if ym in new:
+            add(d, contribution(_row_dict(new[ym])))
+        if ym in old or ym in new:
+            deltas[ym] = d
+    CellMonth.objects.filter(organisation_id=cell_id, ym__in=yms).delete()
     MemberMonth.objects.filter(cell_id=cell_id, year=year).delete()
-    if row is not None:
-        row.save()
+    CellMonth.objects.bulk_create(new.values())
     MemberMonth.objects.bulk_create(member_rows(cell_id, year, meetings))
+    _apply(ancestors(cell.path), deltas)
 
 
 def refresh_for(meeting: Meeting) -> None:
     """The hook meeting services call after a meeting becomes held or approved."""
     local = timezone.localtime(meeting.scheduled_at)
     refresh(meeting.organisation_id, local.year, local.month)
+
+
+def moved(old_path: str, new_path: str) -> None:
+    """After a subtree moved from OLD_PATH to NEW_PATH (organisations.services.move_organisation):
+    take its cell-months out of the old ancestors' OrgMonth rows and add them to the new ones'."""
+    old_up, new_up = set(ancestors(old_path)), set(ancestors(new_path))
+    if old_up == new_up:
+        return
+    deltas: dict[int, Contribution] = {}
+    for row in CellMonth.objects.filter(organisation__path__startswith=new_path).values("ym", *ROW_FIELDS):
+        add(deltas.setdefault(row["ym"], {}), contribution(row))
+    _apply(old_up - new_up, deltas, -1)
+    _apply(new_up - old_up, deltas)
+
+
+def rebuild_rollup(path: str = "") -> int:
+    """Delete and re-derive the OrgMonth rows of the organisations above PATH's cells (every
+    organisation in PATH's subtree and PATH's ancestors; all of them without PATH) from CellMonth."""
+    root = f"/{path.strip('/').split('/')[0]}/" if path else ""
+    up = set(ancestors(path)) if path else set()
+
+    def affected(prefix: str, pk: int) -> bool:
+        return not path or prefix.startswith(path) or pk in up
+
+    acc: dict[tuple[int, int], Contribution] = {}
+    rows = CellMonth.objects.filter(organisation__path__startswith=root).values(
+        "organisation__path", "ym", *ROW_FIELDS
+    )
+    for row in rows.iterator(chunk_size=5000):
+        c = contribution(row)
+        parts = row["organisation__path"].strip("/").split("/")
+        for k in range(len(parts) - 1):
+            pk = int(parts[k])
+            if affected("/" + "/".join(parts[: k + 1]) + "/", pk):
+                add(acc.setdefault((pk, row["ym"]), {}), c)
+    stale = OrgMonth.objects.all()
+    if path:
+        stale = stale.filter(Q(organisation__path__startswith=path) | Q(organisation_id__in=up))
+    stale.delete()
+    out = []
+    for (pk, ym), c in sorted(acc.items()):
+        if c["held"] > 0:
+            row = OrgMonth(organisation_id=pk, ym=ym, year=ym // 100, month=ym % 100)
+            for f in (*SUMS, *CELLS):
+                setattr(row, f, c[f])
+            row.counts = _sorted_counts(c["counts"])
+            out.append(row)
+    OrgMonth.objects.bulk_create(out, batch_size=2000)
+    return len(out)
 
 
 def _groups(rows: Iterable[dict[str, Any]]) -> Iterable[tuple[tuple[int, int], list[dict[str, Any]]]]:
@@ -239,7 +420,7 @@ def _groups(rows: Iterable[dict[str, Any]]) -> Iterable[tuple[tuple[int, int], l
 @transaction.atomic
 def rebuild(path: str = "", batch: int = 2000) -> tuple[int, int]:
     """Delete and re-derive every summary row (under the organisation path PATH if given) from the
-    meetings; returns (cell-months, member-months) written."""
+    meetings, then the roll-up above them; returns (cell-months, member-months) written."""
     cells = CellMonth.objects.all()
     members = MemberMonth.objects.all()
     meetings = Meeting.objects.filter(status__in=HELD)
@@ -259,9 +440,13 @@ def rebuild(path: str = "", batch: int = 2000) -> tuple[int, int]:
         by_month: dict[int, list[dict[str, Any]]] = defaultdict(list)
         for m in ms:
             by_month[m["scheduled_at"].astimezone(tz).month].append(m)
-        for month, in_month in sorted(by_month.items()):
-            row = figures_of(cell_id, year, month, in_month, criteria)
+        before = 0
+        for month in range(1, 13):
+            if month % 3 == 1:
+                before = 0
+            row = figures_of(cell_id, year, month, by_month.get(month, []), criteria, before)
             if row is not None:
+                before += row.held_thematic
                 cell_rows.append(row)
         member_rows_.extend(member_rows(cell_id, year, ms))
         if len(member_rows_) >= batch or len(cell_rows) >= batch:
@@ -271,4 +456,5 @@ def rebuild(path: str = "", batch: int = 2000) -> tuple[int, int]:
             cell_rows, member_rows_ = [], []
     CellMonth.objects.bulk_create(cell_rows, batch_size=batch)
     MemberMonth.objects.bulk_create(member_rows_, batch_size=batch)
+    rebuild_rollup(path)
     return n_cells + len(cell_rows), n_members + len(member_rows_)

@@ -15,10 +15,10 @@ from openpyxl import load_workbook
 from chibo.meetings.models import AttendanceStatus, Meeting
 from chibo.organisations.models import Organisation
 from chibo.oversight import dashboard, summaries
-from chibo.oversight.models import CellMonth, MemberMonth
+from chibo.oversight.models import CellMonth, MemberMonth, OrgMonth
 from chibo.oversight.tests.helpers import approved, past, running
 from chibo.rules import engine
-from conftest import client_for
+from conftest import add_member, client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -172,3 +172,58 @@ def test_moving_a_held_meeting_to_another_month_moves_its_figures(world):
     assert rows() == written
     local = timezone.localtime(Meeting.objects.get(pk=m.pk).scheduled_at)
     assert list(CellMonth.objects.values_list("ym", flat=True)) == [local.year * 100 + local.month]
+
+
+def rollup() -> list[dict]:  # type: ignore[type-arg]
+    return [
+        {k: v for k, v in r.items() if k != "id"}
+        for r in OrgMonth.objects.order_by("organisation_id", "ym").values()
+    ]
+
+
+def test_the_roll_up_kept_by_starts_and_approvals_equals_a_rebuild_and_follows_a_move(world):
+    from chibo.organisations import services as org_services
+
+    approved(world.cell1, day=past(10), minutes=70, upper={"order_content": 9, "criticism": 7})
+    approved(world.cell1, day=past(40), statuses={"Nguyễn Văn Hùng": AttendanceStatus.ABSENT_EXCUSED})
+    approved(world.cell2, day=past(10), kind="thematic")
+    approved(world.cell2, day=past(12))
+    add_member(world.cell3, "Ngô Thị Hạnh")
+    running(world.cell3, day=past(2))
+    kept = rollup()
+    # the province and each commune have one row per month with a held meeting below them
+    assert {r["organisation_id"] for r in kept} == {world.province.pk, world.an_binh.pk, world.hoa_lac.pk}
+    month = timezone.localtime(Meeting.objects.filter(organisation=world.cell2).first().scheduled_at)
+    row = OrgMonth.objects.get(organisation=world.an_binh, ym=month.year * 100 + month.month)
+    cells = CellMonth.objects.filter(organisation__path__startswith=world.an_binh.path, ym=row.ym)
+    assert row.held == sum(c.held for c in cells) and row.approved == sum(c.approved for c in cells)
+    assert row.cells_regular == sum(1 for c in cells if c.held_regular)
+    summaries.rebuild()
+    assert rollup() == kept
+    OrgMonth.objects.filter(organisation__in=[world.an_binh, world.province]).update(held=99, approved=0)
+    summaries.rebuild(world.an_binh.path)  # a subtree's rebuild re-derives its ancestors' rows too
+    assert rollup() == kept
+    org_services.move_organisation(actor=None, org=world.cell1, new_parent=world.hoa_lac)
+    moved = rollup()
+    assert moved != kept
+    summaries.rebuild()
+    assert rollup() == moved
+
+
+def test_a_thematic_meeting_counts_once_per_cell_and_quarter_in_the_roll_up(world):
+    today = timezone.localdate()
+    q_start = dt.date(today.year, (today.month - 1) // 3 * 3 + 1, 1)
+    if (today - q_start).days < 35:  # need two months of this quarter behind us
+        q_start = dt.date(today.year - 1, 10, 1) if q_start.month == 1 else dt.date(today.year, q_start.month - 3, 1)
+    first, second = q_start + dt.timedelta(days=5), q_start + dt.timedelta(days=40)
+    approved(world.cell1, day=second, kind="thematic")  # approved out of order: the later month first
+    approved(world.cell1, day=first, kind="combined")
+    rows = {r.month: r for r in CellMonth.objects.filter(organisation=world.cell1)}
+    assert (rows[first.month].thematic_before, rows[second.month].thematic_before) == (0, 1)
+    marks = {
+        r.month: r.cells_thematic for r in OrgMonth.objects.filter(organisation=world.an_binh)
+    }
+    assert (marks[first.month], marks[second.month]) == (1, 0)
+    kept = rollup()
+    summaries.rebuild()
+    assert rollup() == kept

@@ -1,0 +1,1076 @@
+"""TEST ORACLE: dashboard.build() as it was before the roll-up (chibo.oversight.dashboard, 30/11/2026),
+kept verbatim so tests can assert that the faster build gives exactly the same tables, charts and
+figures. Not used by the application.
+
+Dashboards over an organisation's subtree, from the pre-aggregated summaries of the figures frozen
+when each meeting was approved (chibo.oversight.summaries: CellMonth, MemberMonth).
+
+Reads (a fixed number of queries, whatever the subtree's size):
+  1. the subtree's organisations and the node's ancestors (rulebook codes, founding dates);
+  2. the rulebooks in force (uploaded provincial variants);
+  3. the subtree's cell-months of the period (from the start of its first quarter);
+  4. the member-months for the members table; 5–6. the meetings listed per meeting (every meeting at
+  commune or cell level; above it the SHOWN lowest-scored, and the latest with breaches or upper/peer
+  scores); 7. overdue tasks; 8. officer visits; 9–12. guidance, its items, target cells, adoptions.
+Attendance rows and snapshots of unlisted meetings are never read here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Exists, F, OuterRef, Q
+from django.utils import timezone
+
+from chibo.core import vntext
+from chibo.meetings.models import (
+    Meeting,
+    MeetingKind,
+    MeetingStatus,
+    ScoreColumn,
+    ScoreSheet,
+    Task,
+    TaskStatus,
+)
+from chibo.organisations.models import CELL_KINDS, Organisation, OrgKind
+from chibo.oversight import charts, summaries
+from chibo.oversight.models import Adoption, CellMonth, Guidance, GuidanceItem, MemberMonth, OfficerVisit
+from chibo.rules import engine, loader
+
+HELD = (MeetingStatus.IN_PROGRESS, MeetingStatus.CLOSED, MeetingStatus.APPROVED)
+REGULAR = (MeetingKind.REGULAR, MeetingKind.COMBINED)
+THEMATIC = (MeetingKind.THEMATIC, MeetingKind.COMBINED)
+GROUP_LABELS = {
+    "preparation": "Chuẩn bị",
+    "participation": "Đảng viên tham gia",
+    "chairing": "Điều hành, thời lượng, biên bản",
+    "content": "Nội dung",
+    "follow_up": "Theo dõi, giám sát thực hiện nghị quyết",
+}
+GROUPS = tuple(GROUP_LABELS)
+
+
+# --- period ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Period:
+    first: tuple[int, int]  # (year, month)
+    last: tuple[int, int]
+
+    @property
+    def months(self) -> list[tuple[int, int]]:
+        out, (y, m) = [], self.first
+        while (y, m) <= self.last:
+            out.append((y, m))
+            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+        return out
+
+    @property
+    def start(self) -> dt.datetime:
+        return dt.datetime(self.first[0], self.first[1], 1, tzinfo=timezone.get_current_timezone())
+
+    @property
+    def quarter_start(self) -> dt.datetime:
+        y, m = self.first
+        return dt.datetime(y, (m - 1) // 3 * 3 + 1, 1, tzinfo=timezone.get_current_timezone())
+
+    @property
+    def end(self) -> dt.datetime:
+        y, m = self.last
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+        return dt.datetime(y, m, 1, tzinfo=timezone.get_current_timezone())
+
+    @property
+    def quarters(self) -> list[tuple[int, int]]:
+        return sorted({(y, (m - 1) // 3 + 1) for y, m in self.months})
+
+    def label(self) -> str:
+        return f"{self.first[1]:02d}/{self.first[0]} – {self.last[1]:02d}/{self.last[0]}"
+
+    def as_query(self) -> str:
+        return f"tu={self.first[1]:02d}/{self.first[0]}&den={self.last[1]:02d}/{self.last[0]}"
+
+
+MAX_MONTHS = 36
+
+
+def default_period(today: dt.date | None = None) -> Period:
+    today = today or timezone.localdate()
+    y, m = today.year, today.month
+    first = (y - 1, m + 1) if m < 12 else (y, 1)
+    return Period(first, (y, m))
+
+
+def parse_period(tu: str | None, den: str | None, today: dt.date | None = None) -> tuple[Period, str]:
+    """Period from 'mm/yyyy' strings; a clear Vietnamese error and the default when invalid."""
+    default = default_period(today)
+    if not tu and not den:
+        return default, ""
+
+    def month(text: str | None, fallback: tuple[int, int]) -> tuple[int, int]:
+        if not text:
+            return fallback
+        parts = text.strip().split("/")
+        if len(parts) != 2 or not all(p.isdigit() for p in parts):
+            raise ValueError
+        m, y = int(parts[0]), int(parts[1])
+        if not 1 <= m <= 12 or not 2000 <= y <= 2100:
+            raise ValueError
+        return (y, m)
+
+    try:
+        first, last = month(tu, default.first), month(den, default.last)
+    except ValueError:
+        return (
+            default,
+            "Tháng không hợp lệ: nhập theo dạng mm/yyyy (ví dụ 03/2026). Đang hiển thị 12 tháng gần nhất.",
+        )
+    if first > last:
+        return default, "Tháng bắt đầu phải trước tháng kết thúc. Đang hiển thị 12 tháng gần nhất."
+    if len(Period(first, last).months) > MAX_MONTHS:
+        return default, f"Chỉ xem tối đa {MAX_MONTHS} tháng một lần. Đang hiển thị 12 tháng gần nhất."
+    return Period(first, last), ""
+
+
+# --- tables -----------------------------------------------------------------------------
+@dataclass
+class Table:
+    key: str
+    title: str
+    headers: list[str]
+    rows: list[list[Any]] = field(default_factory=list)
+    links: list[str | None] = field(default_factory=list)  # one per row (drill-down), optional
+    note: str = ""
+    total: int | None = None  # rows that exist when the page shows fewer (above commune level)
+
+    @property
+    def linked_rows(self) -> list[tuple[str | None, list[Any]]]:
+        links = self.links + [None] * (len(self.rows) - len(self.links))
+        return list(zip(links, self.rows, strict=False))
+
+
+def _rate(present: int, base: int) -> float:
+    return present * 100 / base if base else 0.0
+
+
+def _date(value: dt.datetime, tz: Any = None) -> str:
+    return value.astimezone(tz or timezone.get_current_timezone()).strftime("%d/%m/%Y")
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}".replace(".", ",") + "%"
+
+
+# --- the dashboard ------------------------------------------------------------------------
+@dataclass
+class Dashboard:
+    org: Organisation
+    period: Period
+    tables: dict[str, Table]
+    charts: dict[str, Any]
+    kpis: dict[str, Any]
+    cells: list[dict[str, Any]]
+    children: list[dict[str, Any]]
+    ancestors: list[dict[str, Any]]
+    limited: bool = False  # per-meeting and per-cell lists cut to the top/bottom SHOWN rows
+    notes: dict[str, str] = field(default_factory=dict)
+
+    def table(self, key: str) -> Table:
+        return self.tables[key]
+
+
+SHOWN = 50  # rows of a per-meeting or per-cell list shown above commune level
+LIMITED_KINDS = (OrgKind.PROVINCE, OrgKind.OTHER)
+
+
+def _limit(t: Table, rows: int | None = None, what: str = "dòng") -> None:
+    """Mark T as cut (TOTAL rows exist; SHOWN are on the page), in Vietnamese."""
+    total = len(t.rows) if rows is None else rows
+    if rows is None and len(t.rows) > SHOWN:
+        t.rows, t.links = t.rows[:SHOWN], t.links[:SHOWN]
+    if total > len(t.rows):
+        t.total = total
+        cut = (
+            f"Ở cấp này chỉ hiển thị {len(t.rows)} trên {total} {what}. Danh sách đầy đủ: chọn đơn vị cấp "
+            "dưới (bảng theo đơn vị trực thuộc) hoặc tải tệp Excel của bảng."
+        )
+        t.note = f"{t.note} {cut}".strip()
+
+
+def _names(names: list[str], limited: bool) -> str:
+    if limited and len(names) > SHOWN:
+        return "; ".join(names[:SHOWN]) + f"; … và {len(names) - SHOWN} chi bộ khác (xem tệp Excel)"
+    return "; ".join(names)
+
+
+def build(
+    org: Organisation,
+    period: Period,
+    *,
+    today: dt.date | None = None,
+    meeting_url: Any = None,
+    org_url: Any = None,
+    detail: bool | None = None,
+) -> Dashboard:
+    """The dashboard of ORG's subtree. DETAIL: every per-meeting and per-cell row (the Excel export);
+    by default only at commune or cell level — above it, the top/bottom SHOWN rows of each list."""
+    today = today or timezone.localdate()
+    meeting_url = meeting_url or (lambda pk: None)
+    org_url = org_url or (lambda pk: None)
+    limited = not detail if detail is not None else org.kind in LIMITED_KINDS and not org.is_cell
+    ancestor_ids = org.ancestor_ids()
+    now_ym = (today.year, today.month)
+    tz = timezone.get_current_timezone()
+
+    # 1. organisations of the subtree + ancestors (for rulebook inheritance and the breadcrumb)
+    orgs = list(
+        Organisation.objects.filter(Q(path__startswith=org.path) | Q(pk__in=ancestor_ids)).values(
+            "id",
+            "name",
+            "kind",
+            "path",
+            "parent_id",
+            "sort_key",
+            "rulebook_code",
+            "is_active",
+            "depth",
+            "founded_on",
+        )
+    )
+    by_id = {o["id"]: o for o in orgs}
+    # 2. rulebooks in force
+    books = loader.load_all()
+    default_book = books[getattr(settings, "CHIBO_DEFAULT_RULEBOOK", loader.DEFAULT_RULEBOOK)]
+
+    def book_of(o: dict[str, Any]) -> loader.Rulebook:
+        for pk in reversed([int(p) for p in o["path"].strip("/").split("/") if p]):
+            code = by_id.get(pk, {}).get("rulebook_code")
+            if code:
+                return books.get(code, default_book)
+        return default_book
+
+    cells = sorted(
+        (o for o in orgs if o["kind"] in CELL_KINDS and o["path"].startswith(org.path) and o["is_active"]),
+        key=lambda o: o["sort_key"],
+    )
+    cell_ids = {c["id"] for c in cells}
+    cell_book = {c["id"]: book_of(c) for c in cells}
+    per_month = {cid: b.frequency.regular_per_month for cid, b in cell_book.items()}
+    per_quarter = {cid: b.frequency.thematic_per_quarter for cid, b in cell_book.items()}
+    org_book = book_of(by_id[org.pk])
+    # a cell is expected to meet from its founding month (unknown: the whole period)
+    founded = {
+        c["id"]: (c["founded_on"].year, c["founded_on"].month) if c["founded_on"] else (0, 0) for c in cells
+    }
+
+    def active(cid: int, ym: tuple[int, int]) -> bool:
+        return founded[cid] <= ym
+
+    # 3. the cell-month summaries (chibo.oversight.summaries), from the start of the period's first
+    #    quarter, so a quarter cut by the period still counts its thematic meeting
+    months = period.months
+    first_ym = period.first[0] * 100 + period.first[1]
+    last_ym = period.last[0] * 100 + period.last[1]
+    q_first = timezone.localtime(period.quarter_start)
+    rows = [
+        r
+        for r in CellMonth.objects.filter(
+            organisation__path__startswith=org.path,
+            ym__gte=q_first.year * 100 + q_first.month,
+            ym__lte=last_ym,
+        ).values(
+            "organisation_id",
+            "year",
+            "month",
+            "ym",
+            "held",
+            "held_regular",
+            "held_thematic",
+            "approved",
+            "base",
+            "present",
+            "score_sum",
+            "score_n",
+            "breaches",
+            "scored",
+            *(f"lost_{g}" for g in GROUPS),
+            "counts",
+            "last_regular",
+            "last_regular_status",
+            "last_regular_grade",
+            "last_regular_score",
+        )
+        if r["organisation_id"] in cell_ids
+    ]
+    in_period = [r for r in rows if r["ym"] >= first_ym]
+    cm = {(r["organisation_id"], (r["year"], r["month"])): r for r in in_period}
+    month_labels = [f"{mm:02d}/{str(y)[2:]}" for y, mm in months]
+    tables: dict[str, Table] = {}
+    chart: dict[str, Any] = {}
+    notes: dict[str, str] = {}
+    cell_name = {c["id"]: c["name"] for c in cells}
+
+    def reg(cid: int, ym: tuple[int, int]) -> int:
+        r = cm.get((cid, ym))
+        return r["held_regular"] if r else 0
+
+    # held vs expected per month; heat map
+    held_t = Table(
+        "held",
+        "Sinh hoạt thường kỳ: đã họp so với phải họp theo tháng",
+        ["Tháng", "Phải họp", "Đã họp", "Tỷ lệ", "Chi bộ chưa họp"],
+    )
+    held_series, expected_series = [], []
+    for y, mm in months:
+        expected = sum(per_month[c["id"]] for c in cells if active(c["id"], (y, mm)))
+        held = sum(min(reg(c["id"], (y, mm)), per_month[c["id"]]) for c in cells)
+        future = (y, mm) > now_ym
+        missing = (
+            []
+            if future
+            else [c["name"] for c in cells if active(c["id"], (y, mm)) and reg(c["id"], (y, mm)) == 0]
+        )
+        held_t.rows.append(
+            [
+                f"{mm:02d}/{y}",
+                expected,
+                held,
+                _pct(_rate(held, expected)) if expected else "—",
+                _names(missing, limited) if not future else "(chưa đến)",
+            ]
+        )
+        held_series.append(held)
+        expected_series.append(expected)
+    tables["held"] = held_t
+    chart["held"] = charts.bars(
+        "Đã họp so với phải họp theo tháng",
+        month_labels,
+        [("Phải họp", expected_series), ("Đã họp", held_series)],
+    )
+    grade_labels = {b.grade: b.label for b in org_book.scorecard.bands}
+    heat_rows = cells
+    if limited and len(cells) > SHOWN:
+        # the cells that missed the most months, then the lowest average score
+        def weakness_key(c: dict[str, Any]) -> tuple[int, float, Any]:
+            cid = c["id"]
+            missed = sum(1 for ym in months if ym <= now_ym and active(cid, ym) and reg(cid, ym) == 0)
+            n = sum(cm[(cid, ym)]["score_n"] for ym in months if (cid, ym) in cm)
+            s = sum(cm[(cid, ym)]["score_sum"] for ym in months if (cid, ym) in cm)
+            return (-missed, s / n if n else 0.0, c["sort_key"])
+
+        heat_rows = sorted(sorted(cells, key=weakness_key)[:SHOWN], key=lambda c: c["sort_key"])
+        notes["heat"] = (
+            f"Ở cấp này chỉ hiển thị {SHOWN} trên {len(cells)} chi bộ: các chi bộ bỏ họp nhiều tháng nhất, "
+            "rồi điểm bình quân thấp nhất. Chọn đơn vị cấp dưới để xem mọi chi bộ."
+        )
+    heat_cells = []
+    for c in heat_rows:
+        row = []
+        for y, mm in months:
+            r = cm.get((c["id"], (y, mm)))
+            if r is None or r["last_regular"] is None:
+                future = (y, mm) > now_ym
+                row.append(
+                    (
+                        charts.STATE_COLOURS["future" if future else "missing"],
+                        "chưa đến" if future else "không họp",
+                        None,
+                    )
+                )
+            elif r["last_regular_status"] == MeetingStatus.APPROVED:
+                g = r["last_regular_grade"]
+                row.append(
+                    (
+                        charts.GRADE_COLOURS.get(g, "#90a4ae"),
+                        f"{grade_labels.get(g, g or '—')} ({r['last_regular_score']} điểm)",
+                        meeting_url(r["last_regular"]),
+                    )
+                )
+            else:
+                row.append(
+                    (
+                        charts.STATE_COLOURS["held"],
+                        "đã họp, chờ duyệt biên bản",
+                        meeting_url(r["last_regular"]),
+                    )
+                )
+        heat_cells.append(row)
+    chart["heat"] = charts.heatmap(
+        "Chi bộ × tháng: xếp loại buổi sinh hoạt thường kỳ",
+        [c["name"] for c in heat_rows],
+        month_labels,
+        heat_cells,
+    )
+
+    # thematic per quarter
+    th_count: dict[tuple[int, tuple[int, int]], int] = Counter()
+    for r in rows:
+        th_count[(r["organisation_id"], (r["year"], (r["month"] - 1) // 3 + 1))] += r["held_thematic"]
+    th_t = Table("thematic", "Sinh hoạt chuyên đề theo quý", ["Quý", "Phải họp", "Đã họp", "Chi bộ chưa họp"])
+    for y, q in period.quarters:
+        due = [c for c in cells if active(c["id"], (y, q * 3))]
+        expected = sum(per_quarter[c["id"]] for c in due)
+        held = sum(min(th_count[(c["id"], (y, q))], per_quarter[c["id"]]) for c in cells)
+        missing = [c["name"] for c in due if th_count[(c["id"], (y, q))] == 0]
+        inside = [mm for yy, mm in months if yy == y and (mm - 1) // 3 + 1 == q]
+        label = f"Quý {q}/{y}" + (
+            "" if len(inside) == 3 else f" (kỳ xem có tháng {', '.join(str(x) for x in inside)}; tính cả quý)"
+        )
+        th_t.rows.append([label, expected, held, _names(missing, limited)])
+    tables["thematic"] = th_t
+
+    # per-meeting lists: every meeting at commune or cell level; above it, the lowest-scored and the
+    # latest with breaches or upper/peer scores (SHOWN each)
+    period_meetings = Meeting.objects.filter(
+        organisation__path__startswith=org.path, scheduled_at__gte=period.start, scheduled_at__lt=period.end
+    )
+    meeting_fields = (
+        "id",
+        "organisation_id",
+        "kind",
+        "status",
+        "scheduled_at",
+        "fig_base",
+        "fig_present",
+        "fig_duration",
+        "fig_speakers",
+        "fig_score",
+        "fig_grade",
+        "fig_breaches",
+        "snapshot__scores",  # only the parts of the snapshot shown (not its attendance list)
+        "snapshot__breaches",
+    )
+    if limited:
+        listed = list(
+            period_meetings.filter(status=MeetingStatus.APPROVED, fig_score__isnull=False)
+            .order_by("fig_score", "-scheduled_at", "-id")
+            .values(*meeting_fields)[:SHOWN]
+        )
+    else:
+        listed = list(period_meetings.order_by("scheduled_at", "id").values(*meeting_fields))
+    listed = [m for m in listed if m["organisation_id"] in cell_ids]
+    details = period_meetings.filter(status=MeetingStatus.APPROVED).filter(
+        Q(fig_breaches__gt=0)
+        | Exists(
+            ScoreSheet.objects.filter(
+                meeting=OuterRef("pk"), column__in=(ScoreColumn.UPPER, ScoreColumn.PEER)
+            )
+        )
+    )
+    if limited:
+        detailed = [
+            m
+            for m in details.order_by("-scheduled_at", "-id").values(*meeting_fields)[: 3 * SHOWN]
+            if m["organisation_id"] in cell_ids
+        ]
+    else:  # the same meetings are in `listed`, with their snapshots
+        by_pk = {m["id"]: m for m in listed}
+        detailed = [
+            by_pk[pk]
+            for pk in details.order_by("scheduled_at", "id").values_list("id", flat=True)
+            if pk in by_pk
+        ]
+    breach_totals: Counter[str] = Counter()
+    for r in in_period:
+        breach_totals.update(r["counts"]["breaches"])
+
+    # breaches frozen at approval: duration, documents
+    for key, code, title in (
+        ("short", "duration", "Buổi sinh hoạt dưới thời lượng tối thiểu"),
+        ("late_docs", "documents", "Tài liệu công bố muộn (hoặc không công bố)"),
+    ):
+        t = Table(key, title, ["Chi bộ", "Ngày", "Loại", "Thời lượng (phút)", "Ghi nhận khi duyệt"])
+        for m in detailed:
+            breaches = m["snapshot__breaches"] or []
+            message = next((b["message"] for b in breaches if b["code"] == code), None)
+            if message is None or (limited and len(t.rows) >= SHOWN):
+                continue
+            t.rows.append(
+                [
+                    cell_name[m["organisation_id"]],
+                    _date(m["scheduled_at"], tz),
+                    KIND_LABELS[m["kind"]],
+                    m["fig_duration"] if m["fig_duration"] is not None else "—",
+                    message,
+                ]
+            )
+            t.links.append(meeting_url(m["id"]))
+        if limited:
+            _limit(t, breach_totals[code], "buổi (gần nhất trước)")
+        tables[key] = t
+
+    # attendance distribution
+    edges = list(org_book.oversight.attendance_buckets)
+    bucket_labels = (
+        [f"Dưới {edges[0]}%"]
+        + [f"{a}% – dưới {b}%" for a, b in zip(edges, edges[1:], strict=False)]
+        + [f"Từ {edges[-1]}%"]
+    )
+    buckets: Counter[int] = Counter()
+    for r in in_period:
+        for pct, n in r["counts"]["rates"].items():
+            buckets[sum(1 for e in edges if int(pct) >= e)] += n
+    at_t = Table(
+        "attendance",
+        "Phân bố tỷ lệ đảng viên dự họp (buổi đã duyệt)",
+        ["Tỷ lệ dự họp", "Số buổi"],
+        note=f"Mốc: {org_book.oversight.source}",
+    )
+    at_t.rows = [[label, buckets[i]] for i, label in enumerate(bucket_labels)]
+    tables["attendance"] = at_t
+    chart["attendance"] = charts.bars(
+        "Phân bố tỷ lệ dự họp", bucket_labels, [("Số buổi", [buckets[i] for i in range(len(bucket_labels))])]
+    )
+
+    # members: unexcused absences; excused more than the rule allows in a row (within a year), chained
+    # from the member-month segments (rows exist only for months with an absence; `joined` says
+    # whether nothing broke a run since the member's previous row of that cell-year)
+    segments = MemberMonth.objects.filter(
+        cell__path__startswith=org.path, ym__gte=first_ym, ym__lte=last_ym
+    ).order_by("cell_id", "member_id", "ym")
+    names: dict[int, str] = {}
+    name_ym: dict[int, int] = {}
+    unexcused: Counter[tuple[int, int]] = Counter()
+    runs: dict[tuple[int, int, int], tuple[int, int, int, bool]] = {}
+    broken = (0, 0, 0, False)
+    for s in segments.values_list(
+        "cell_id",
+        "member_id",
+        "name",
+        "year",
+        "ym",
+        "unexcused",
+        "lead",
+        "trail",
+        "best",
+        "unbroken",
+        "joined",
+    ):
+        cell_id, member_id, name, year, ym, n_unexcused, lead, trail, best, unbroken, joined = s
+        if cell_id not in cell_ids:
+            continue
+        if ym >= name_ym.get(member_id, 0):  # the latest name
+            names[member_id], name_ym[member_id] = name, ym
+        unexcused[(cell_id, member_id)] += n_unexcused
+        key3, seg = (cell_id, member_id, year), (lead, trail, best, unbroken)
+        if key3 not in runs:  # the first month in the period: history starts here
+            runs[key3] = seg
+        else:
+            runs[key3] = summaries.join(runs[key3] if joined else summaries.join(runs[key3], broken), seg)
+    longest: dict[tuple[int, int], int] = Counter()
+    for (cell_id, member_id, _year), (_lead, _trail, best, _unbroken) in runs.items():
+        if best > longest[(cell_id, member_id)]:
+            longest[(cell_id, member_id)] = best
+    mem_t = Table(
+        "members",
+        "Đảng viên vắng không lý do, hoặc vắng có lý do quá số lần liên tiếp cho phép",
+        [
+            "Đảng viên",
+            "Chi bộ",
+            "Vắng không lý do (buổi)",
+            "Vắng có lý do liên tiếp (dài nhất)",
+            "Vượt quy định",
+        ],
+    )
+    flagged = []
+    for cell_id, member_id in set(unexcused) | set(longest):
+        limit = cell_book[cell_id].attendance.max_consecutive_excused
+        over = longest[(cell_id, member_id)] > limit
+        if unexcused[(cell_id, member_id)] or over:
+            flagged.append(
+                (
+                    vntext.name_sort_key(names[member_id]),
+                    names[member_id],
+                    cell_name[cell_id],
+                    unexcused[(cell_id, member_id)],
+                    longest[(cell_id, member_id)],
+                    f"Có (quá {limit} lần)" if over else "Không",
+                )
+            )
+    flagged.sort()
+    if limited and len(flagged) > SHOWN:
+        top = sorted(flagged, key=lambda r: (-r[3], -r[4], r[0]))[:SHOWN]
+        mem_t.rows = [list(r[1:]) for r in top]
+        _limit(mem_t, len(flagged), "đảng viên (vắng nhiều nhất trước)")
+    else:
+        mem_t.rows = [list(r[1:]) for r in flagged]
+    tables["members"] = mem_t
+
+    # grades: distribution and trend
+    bands = org_book.scorecard.bands
+    month_scores: dict[tuple[int, int], dict[str, int]] = defaultdict(lambda: {"score_sum": 0, "score_n": 0})
+    month_grades: dict[tuple[int, int], Counter[str]] = defaultdict(Counter)
+    for r in in_period:
+        pm = month_scores[(r["year"], r["month"])]
+        pm["score_sum"] += r["score_sum"]
+        pm["score_n"] += r["score_n"]
+        month_grades[(r["year"], r["month"])].update(r["counts"]["grades"])
+    grade_counts: Counter[str] = Counter()
+    for c in month_grades.values():
+        grade_counts.update(c)
+    gr_t = Table(
+        "grades",
+        "Phân bố xếp loại buổi sinh hoạt (cột chi bộ chấm, chốt khi duyệt)",
+        ["Xếp loại", "Số buổi", "Tỷ lệ"],
+    )
+    total_graded = sum(grade_counts.values())
+    gr_t.rows = [
+        [
+            b.label,
+            grade_counts[b.grade],
+            _pct(_rate(grade_counts[b.grade], total_graded)) if total_graded else "—",
+        ]
+        for b in bands
+    ]
+    tables["grades"] = gr_t
+    trend_t = Table(
+        "grade_trend",
+        "Xếp loại và điểm bình quân theo tháng",
+        ["Tháng"] + [b.label for b in bands] + ["Điểm bình quân"],
+    )
+    averages: list[float | None] = []
+    for y, mm in months:
+        pm = month_scores[(y, mm)]
+        avg = pm["score_sum"] / pm["score_n"] if pm["score_n"] else None
+        averages.append(avg)
+        trend_t.rows.append(
+            [f"{mm:02d}/{y}"]
+            + [month_grades[(y, mm)][b.grade] for b in bands]
+            + ["—" if avg is None else round(avg, 1)]
+        )
+    tables["grade_trend"] = trend_t
+    chart["grades"] = charts.stacked(
+        "Xếp loại theo tháng",
+        month_labels,
+        [
+            (b.label, charts.GRADE_COLOURS.get(b.grade, "#777"), [month_grades[ym][b.grade] for ym in months])
+            for b in bands
+        ],
+    )
+    chart["score_trend"] = charts.line("Điểm bình quân theo tháng", month_labels, averages)
+
+    # 4. overdue tasks
+    tasks = list(
+        Task.objects.filter(
+            organisation__path__startswith=org.path, status=TaskStatus.OPEN, due_date__lt=today
+        )
+        .order_by("due_date", "id")
+        .values(
+            "id",
+            "title",
+            "due_date",
+            "organisation_id",
+            "assignee__full_name",
+            "assignee_group__name",
+            "meeting_id",
+        )
+    )
+    tasks = [t for t in tasks if t["organisation_id"] in cell_ids]
+    task_t = Table(
+        "tasks",
+        "Nhiệm vụ quá hạn chưa hoàn thành",
+        ["Chi bộ", "Nhiệm vụ", "Người/tổ thực hiện", "Hạn", "Quá hạn (ngày)"],
+    )
+    for t in tasks:
+        task_t.rows.append(
+            [
+                cell_name[t["organisation_id"]],
+                t["title"],
+                t["assignee__full_name"] or t["assignee_group__name"] or "—",
+                t["due_date"].strftime("%d/%m/%Y"),
+                (today - t["due_date"]).days,
+            ]
+        )
+        task_t.links.append(meeting_url(t["meeting_id"]) if t["meeting_id"] else None)
+    if limited:
+        _limit(task_t, what="nhiệm vụ (quá hạn lâu nhất trước)")
+    tables["tasks"] = task_t
+
+    # 5. officers' attendance coverage
+    first_ym, last_ym = period.first[0] * 100 + period.first[1], period.last[0] * 100 + period.last[1]
+    visits = list(
+        OfficerVisit.objects.annotate(ym=F("year") * 100 + F("month"))
+        .filter(cell__path__startswith=org.path, ym__gte=first_ym, ym__lte=last_ym)
+        .values(
+            "officer_id", "officer__display_name", "officer__username", "cell_id", "year", "month", "attended"
+        )
+    )
+    visits = [v for v in visits if v["cell_id"] in cell_ids]
+    per_officer: dict[int, dict[str, Any]] = {}
+    for v in visits:
+        o = per_officer.setdefault(
+            v["officer_id"],
+            {
+                "name": v["officer__display_name"] or v["officer__username"],
+                "assigned": 0,
+                "attended": 0,
+                "cells": set(),
+            },
+        )
+        o["assigned"] += 1
+        if v["attended"]:
+            o["attended"] += 1
+            o["cells"].add(v["cell_id"])
+    cov_t = Table(
+        "coverage",
+        "Cán bộ cấp trên dự sinh hoạt chi bộ",
+        ["Cán bộ", "Được phân công (lượt)", "Đã dự (lượt)", "Số chi bộ đã dự", "Chi bộ đã dự"],
+    )
+    for o in sorted(per_officer.values(), key=lambda o: vntext.name_sort_key(o["name"])):
+        cov_t.rows.append(
+            [
+                o["name"],
+                o["assigned"],
+                o["attended"],
+                len(o["cells"]),
+                "; ".join(sorted((cell_name[c] for c in o["cells"]), key=vntext.name_sort_key)),
+            ]
+        )
+    covered = {v["cell_id"] for v in visits if v["attended"]}
+    cov_t.note = f"{len(covered)}/{len(cells)} chi bộ có cán bộ cấp trên dự ít nhất một lần trong kỳ."
+    tables["coverage"] = cov_t
+
+    # 6–9. guidance adoption
+    guidance = list(
+        Guidance.objects.annotate(ym=F("year") * 100 + F("month"))
+        .filter(published_at__isnull=False, ym__gte=first_ym, ym__lte=last_ym)
+        .filter(Q(committee__path__startswith=org.path) | Q(committee_id__in=ancestor_ids))
+        .order_by("year", "month", "id")
+        .values("id", "title", "year", "month", "all_cells", "committee__path", "committee__name")
+    )
+    g_ids = [g["id"] for g in guidance]
+    items = list(
+        GuidanceItem.objects.filter(guidance_id__in=g_ids)
+        .order_by("guidance_id", "order", "id")
+        .values("id", "guidance_id", "title")
+    )
+    chosen = defaultdict(set)
+    for gid, cid in Guidance.cells.through.objects.filter(guidance_id__in=g_ids).values_list(
+        "guidance_id", "organisation_id"
+    ):
+        chosen[gid].add(cid)
+    adoptions = list(
+        Adoption.objects.filter(item__guidance_id__in=g_ids, cell__path__startswith=org.path).values(
+            "item_id", "cell_id", "meeting__status", "agenda_item__started_at"
+        )
+    )
+    g_by_id = {g["id"]: g for g in guidance}
+    ad_t = Table(
+        "guidance",
+        "Tiếp nhận định hướng sinh hoạt của cấp trên",
+        [
+            "Tháng",
+            "Cấp ủy",
+            "Định hướng",
+            "Nội dung",
+            "Chi bộ nhận",
+            "Đã đưa vào chương trình",
+            "Đã trình bày (biên bản đã duyệt)",
+        ],
+    )
+    adopted_total = targeted_total = 0
+    for it in items:
+        g = g_by_id[it["guidance_id"]]
+        targets = (
+            {c["id"] for c in cells if c["path"].startswith(g["committee__path"])}
+            if g["all_cells"]
+            else chosen[g["id"]] & cell_ids
+        )
+        rows = [a for a in adoptions if a["item_id"] == it["id"] and a["cell_id"] in targets]
+        presented = [
+            a
+            for a in rows
+            if a["meeting__status"] == MeetingStatus.APPROVED and a["agenda_item__started_at"] is not None
+        ]
+        adopted_total += len(rows)
+        targeted_total += len(targets)
+        ad_t.rows.append(
+            [
+                f"{g['month']:02d}/{g['year']}",
+                g["committee__name"],
+                g["title"],
+                it["title"],
+                len(targets),
+                len(rows),
+                len(presented),
+            ]
+        )
+    tables["guidance"] = ad_t
+
+    # weakness: points lost per criterion group (cell column, frozen at approval, summed per cell-month)
+    lost: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(GROUPS, 0))
+    lost_q: dict[tuple[int, int], dict[str, int]] = defaultdict(lambda: dict.fromkeys(GROUPS, 0))
+    lost_cq: dict[tuple[int, tuple[int, int]], dict[str, int]] = defaultdict(lambda: dict.fromkeys(GROUPS, 0))
+    scored_n: Counter[int] = Counter()
+    scored_q: Counter[tuple[int, int]] = Counter()
+    scored_cq: Counter[tuple[int, tuple[int, int]]] = Counter()
+    for r in in_period:
+        if not r["scored"]:
+            continue
+        cid, q = r["organisation_id"], (r["year"], (r["month"] - 1) // 3 + 1)
+        scored_n[cid] += r["scored"]
+        scored_q[q] += r["scored"]
+        scored_cq[(cid, q)] += r["scored"]
+        for g in GROUPS:
+            lost[cid][g] += r[f"lost_{g}"]
+            lost_q[q][g] += r[f"lost_{g}"]
+            lost_cq[(cid, q)][g] += r[f"lost_{g}"]
+    weak_t = Table(
+        "weakness",
+        "Điểm bị trừ bình quân mỗi buổi, theo nhóm tiêu chí và chi bộ",
+        ["Chi bộ", "Số buổi"] + [GROUP_LABELS[g] for g in GROUPS],
+    )
+    avg_lost: dict[int, dict[str, float]] = {}
+    for c in cells:
+        n = scored_n[c["id"]]
+        if n:
+            avg_lost[c["id"]] = {g: lost[c["id"]][g] / n for g in GROUPS}
+    weak_cells = [c for c in cells if c["id"] in avg_lost]
+    if limited and len(weak_cells) > SHOWN:  # the cells losing the most points per meeting
+        worst = sorted(weak_cells, key=lambda c: (-sum(avg_lost[c["id"]].values()), c["sort_key"]))[:SHOWN]
+        weak_cells = sorted(worst, key=lambda c: c["sort_key"])
+    for c in weak_cells:
+        weak_t.rows.append([c["name"], scored_n[c["id"]]] + [round(avg_lost[c["id"]][g], 1) for g in GROUPS])
+        weak_t.links.append(org_url(c["id"]))
+    if limited:
+        _limit(weak_t, len(avg_lost), "chi bộ (bị trừ nhiều điểm nhất)")
+    tables["weakness"] = weak_t
+    wq_t = Table(
+        "weakness_trend",
+        "Điểm bị trừ bình quân mỗi buổi theo quý (toàn đơn vị)",
+        ["Quý", "Số buổi"] + [GROUP_LABELS[g] for g in GROUPS],
+    )
+    for y, q in period.quarters:
+        n = scored_q[(y, q)]
+        wq_t.rows.append(
+            [f"Quý {q}/{y}", n] + [round(lost_q[(y, q)][g] / n, 1) if n else "—" for g in GROUPS]
+        )
+    tables["weakness_trend"] = wq_t
+    wcq_t = Table(
+        "weakness_cells",
+        "Điểm bị trừ bình quân mỗi buổi theo chi bộ và quý",
+        ["Chi bộ", "Quý", "Số buổi"] + [GROUP_LABELS[g] for g in GROUPS],
+    )
+    wcq_total = 0
+    for c in cells:
+        for y, q in period.quarters:
+            n = scored_cq[(c["id"], (y, q))]
+            if n:
+                wcq_total += 1
+                if limited and c not in weak_cells:
+                    continue
+                wcq_t.rows.append(
+                    [c["name"], f"Quý {q}/{y}", n]
+                    + [round(lost_cq[(c["id"], (y, q))][g] / n, 1) for g in GROUPS]
+                )
+                wcq_t.links.append(org_url(c["id"]))
+    if limited:
+        _limit(wcq_t, wcq_total, "dòng (các chi bộ bị trừ nhiều điểm nhất)")
+    tables["weakness_cells"] = wcq_t
+    shown = org_book.oversight.weak_cells_shown
+    help_t = Table(
+        "help",
+        "Chi bộ cần giúp đỡ nhất theo từng nhóm tiêu chí",
+        ["Nhóm tiêu chí", "Chi bộ (điểm bị trừ bình quân mỗi buổi)"],
+    )
+    for g in GROUPS:
+        ranked = sorted(
+            (v[g], vntext.name_sort_key(cell_name[cid]), cid) for cid, v in avg_lost.items() if v[g] > 0
+        )
+        top = sorted(ranked, key=lambda r: (-r[0], r[1]))[:shown]
+        help_t.rows.append(
+            [
+                GROUP_LABELS[g],
+                "; ".join(f"{cell_name[cid]} ({_num(v)})" for v, _, cid in top)
+                or "Không chi bộ nào bị trừ điểm",
+            ]
+        )
+    tables["help"] = help_t
+    chart["weakness"] = charts.bars(
+        "Điểm bị trừ bình quân mỗi buổi theo nhóm tiêu chí",
+        [f"Quý {q}/{str(y)[2:]}" for y, q in period.quarters],
+        [
+            (
+                GROUP_LABELS[g],
+                [lost_q[(y, q)][g] / scored_q[(y, q)] if scored_q[(y, q)] else 0 for y, q in period.quarters],
+            )
+            for g in GROUPS
+        ],
+    )
+
+    # peer evaluation beside self and upper scores
+    peer_t = Table(
+        "peer",
+        "Điểm tự chấm, cấp trên chấm và chi bộ bạn chấm chéo",
+        ["Chi bộ", "Ngày", "Chi bộ tự chấm", "Cấp trên chấm", "Chi bộ bạn chấm"],
+    )
+    for m in detailed:
+        scores = m["snapshot__scores"] or {}
+        if ("peer" in scores or "upper" in scores) and not (limited and len(peer_t.rows) >= SHOWN):
+            peer_t.rows.append(
+                [
+                    cell_name[m["organisation_id"]],
+                    _date(m["scheduled_at"], tz),
+                    *(scores[k]["total"] if k in scores else "—" for k in ("cell", "upper", "peer")),
+                ]
+            )
+            peer_t.links.append(meeting_url(m["id"]))
+    if limited and len(peer_t.rows) >= SHOWN:
+        peer_t.note = (
+            f"Ở cấp này chỉ hiển thị {SHOWN} buổi gần nhất. Danh sách đầy đủ: chọn đơn vị cấp dưới "
+            "(bảng theo đơn vị trực thuộc) hoặc tải tệp Excel của bảng."
+        )
+    tables["peer"] = peer_t
+
+    # drill-down: children (or the cell's meetings), from the cell-month summaries
+    per_cell: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for r in in_period:
+        per_cell[r["organisation_id"]].append(r)
+    overdue_by_cell = Counter(t["organisation_id"] for t in tasks)
+    so_far = [ym for ym in months if ym <= now_ym]
+
+    def summary(cell_list: list[dict[str, Any]]) -> dict[str, Any]:
+        ids = {c["id"] for c in cell_list}
+        rs = [r for cid in ids for r in per_cell[cid]]
+        expected = sum(per_month[c["id"]] * sum(1 for ym in so_far if active(c["id"], ym)) for c in cell_list)
+        held = sum(min(r["held_regular"], per_month[r["organisation_id"]]) for r in rs)
+        base = sum(r["base"] for r in rs)
+        score_n = sum(r["score_n"] for r in rs)
+        return {
+            "cells": len(cell_list),
+            "meetings": sum(r["held"] for r in rs),
+            "approved": sum(r["approved"] for r in rs),
+            "expected": expected,
+            "held": held,
+            "attendance": _rate(sum(r["present"] for r in rs), base) if base else None,
+            "score": sum(r["score_sum"] for r in rs) / score_n if score_n else None,
+            "breaches": sum(r["breaches"] for r in rs),
+            "overdue": sum(overdue_by_cell[i] for i in ids),
+        }
+
+    children = []
+    if not org.is_cell:
+        below: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        child_orgs = sorted(
+            (o for o in orgs if o["parent_id"] == org.pk and o["kind"] != OrgKind.GROUP and o["is_active"]),
+            key=lambda o: o["sort_key"],
+        )
+        child_of_path = {o["path"]: o["id"] for o in child_orgs}
+        for c in cells:  # a cell's child: the ancestor one level below the organisation
+            rest = c["path"][len(org.path) :].split("/", 1)[0]
+            cid = child_of_path.get(f"{org.path}{rest}/")
+            if cid is not None:
+                below[cid].append(c)
+        for child in child_orgs:
+            children.append({"org": child, "url": org_url(child["id"]), **summary(below[child["id"]])})
+    child_t = Table(
+        "children",
+        "Theo đơn vị trực thuộc",
+        [
+            "Đơn vị",
+            "Số chi bộ",
+            "Đã họp thường kỳ",
+            "Phải họp (đến nay)",
+            "Tỷ lệ dự họp",
+            "Điểm bình quân",
+            "Vi phạm ghi nhận",
+            "Nhiệm vụ quá hạn",
+        ],
+    )
+    for ch in children:
+        child_t.rows.append(
+            [
+                ch["org"]["name"],
+                ch["cells"],
+                ch["held"],
+                ch["expected"],
+                _pct(ch["attendance"]),
+                "—" if ch["score"] is None else round(ch["score"], 1),
+                ch["breaches"],
+                ch["overdue"],
+            ]
+        )
+        child_t.links.append(ch["url"])
+    tables["children"] = child_t
+
+    meet_t = Table(
+        "meetings",
+        "Các buổi sinh hoạt trong kỳ",
+        [
+            "Ngày",
+            "Chi bộ",
+            "Loại",
+            "Trạng thái",
+            "Dự họp",
+            "Thời lượng (phút)",
+            "Phát biểu",
+            "Tự chấm",
+            "Cấp trên",
+            "Chi bộ bạn",
+            "Xếp loại",
+            "Vi phạm",
+        ],
+    )
+    for m in listed:
+        scores = m["snapshot__scores"] or {}
+        meet_t.rows.append(
+            [
+                _date(m["scheduled_at"], tz),
+                cell_name[m["organisation_id"]],
+                KIND_LABELS[m["kind"]],
+                STATUS_LABELS[m["status"]],
+                f"{m['fig_present']}/{m['fig_base']}" if m["fig_base"] is not None else "—",
+                m["fig_duration"] if m["fig_duration"] is not None else "—",
+                m["fig_speakers"] if m["fig_speakers"] is not None else "—",
+                *(scores[k]["total"] if k in scores else "—" for k in ("cell", "upper", "peer")),
+                grade_labels.get(m["fig_grade"], m["fig_grade"]) or "—",
+                m["fig_breaches"] if m["fig_breaches"] is not None else "—",
+            ]
+        )
+        meet_t.links.append(meeting_url(m["id"]))
+    kpis = summary(cells)
+    if limited:
+        meet_t.title = "Các buổi sinh hoạt trong kỳ có điểm tự chấm thấp nhất"
+        _limit(meet_t, kpis["approved"], "buổi đã duyệt (điểm thấp nhất trước)")
+    tables["meetings"] = meet_t
+
+    kpis["guidance_adopted"], kpis["guidance_targeted"] = adopted_total, targeted_total
+    kpis["members_flagged"] = len(flagged)
+    ancestors = [by_id[i] for i in ancestor_ids if i in by_id]
+    return Dashboard(
+        org=org,
+        period=period,
+        tables=tables,
+        charts=chart,
+        kpis=kpis,
+        cells=cells,
+        children=children,
+        ancestors=ancestors,
+        limited=limited,
+        notes=notes,
+    )
+
+
+def longest_excused_run(statuses: list[str]) -> int:
+    """The longest run of 'absent with reason' in a member's history (oldest first): the largest
+    `engine.trailing_excused_run` over its prefixes, in one pass (exempt / away neither break nor
+    extend a run)."""
+    best = run = 0
+    for status in statuses:
+        if status == engine.ABSENT_EXCUSED:
+            run += 1
+            best = max(best, run)
+        elif status not in (engine.EXEMPT, engine.AWAY):
+            run = 0
+    return best
+
+
+def _num(v: float) -> str:
+    return f"{v:.1f}".replace(".", ",")
+
+
+KIND_LABELS = dict(MeetingKind.choices)
+STATUS_LABELS = dict(MeetingStatus.choices)

@@ -1,0 +1,91 @@
+#!/usr/bin/env python
+"""Dashboards on an existing database: p50/p95 (warm) of dashboard.build() beside the hand-written SQL
+floor (chibo/oversight/bench.py), per case: the generated province, a district-level committee if the
+tree has one, and a commune. Nothing is written to the database.
+
+Usage: .venv/bin/python scripts/bench_dashboards.py --database-url URL [--samples 20] [--no-check]
+       [--province CODE]
+  URL: postgres://postgres@127.0.0.1:5432/chibo_scale10k or sqlite:////work/scale/sqlite10k.db
+Before timing, check() asserts that both computations give the same figures (skip with --no-check).
+Run `manage.py migrate` and `manage.py rebuild_summaries` on the database first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def timed(fn, n: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    fn()  # warm
+    samples = []
+    for _ in range(n):
+        t = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - t) * 1000)
+    samples.sort()
+    p95 = samples[max(0, int(len(samples) * 0.95 + 0.5) - 1)]
+    return {"p50": statistics.median(samples), "p95": p95}
+
+
+def load() -> str:
+    return " / ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="dashboards beside the hand-written SQL floor")
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--samples", type=int, default=20)
+    parser.add_argument("--no-check", action="store_true", help="do not assert that ORM and SQL agree first")
+    parser.add_argument("--province", default="", help="code of the province (default: the generated one)")
+    args = parser.parse_args()
+    os.environ["DATABASE_URL"] = args.database_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from chibo.meetings.models import Attendance, Meeting
+    from chibo.members.models import Member
+    from chibo.organisations.models import Organisation
+    from chibo.oversight import bench
+    from chibo.oversight.models import CellMonth, MemberMonth, OrgMonth
+
+    counts = {
+        "organisations": Organisation.objects.count(),
+        "members": Member.objects.count(),
+        "meetings": Meeting.objects.count(),
+        "attendance": Attendance.objects.count(),
+        "cell_months": CellMonth.objects.count(),
+        "org_months": OrgMonth.objects.count(),
+        "member_months": MemberMonth.objects.count(),
+    }
+    print(f"database: {connection.vendor} {connection.settings_dict['NAME']}")
+    print("rows: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+    print(f"load average before (1/5/15 min): {load()}")
+    province = Organisation.objects.get(code=args.province) if args.province else None
+    cases = bench.cases(province=province, check=not args.no_check)
+    if not cases:
+        sys.exit("No generated province in this database (manage.py gen_province).")
+    print(f"{'case':<46} {'ORM p50':>8} {'ORM p95':>8} {'SQL p50':>8} {'SQL p95':>8} {'p95 ratio':>9}")
+    for label, orm, sql in cases:
+        o, s = timed(orm, args.samples), timed(sql, args.samples)
+        ratio = o["p95"] / max(s["p95"], 0.001)
+        print(
+            f"{label:<46} {o['p50']:8.1f} {o['p95']:8.1f} {s['p50']:8.1f} {s['p95']:8.1f} {ratio:8.2f}×",
+            flush=True,
+        )
+    print(f"load average after (1/5/15 min): {load()}")
+    print(f"samples: {args.samples} per case after one warm-up call; milliseconds")
+
+
+if __name__ == "__main__":
+    main()
