@@ -117,6 +117,12 @@ class Meeting(models.Model):
         indexes = [
             models.Index(fields=["organisation", "scheduled_at"]),
             models.Index(fields=["status", "scheduled_at"]),
+            # the dashboards' lowest-scored approved meetings, read in score order (oversight.dashboard)
+            models.Index(
+                fields=["fig_score", "-scheduled_at", "-id"],
+                condition=models.Q(status="approved", fig_score__isnull=False),
+                name="meeting_approved_by_score",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -324,6 +330,8 @@ class ScoreSheet(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["meeting", "column"], name="one_sheet_per_column")]
+        # the dashboards' meetings with upper or peer scores (a few columns among many cell sheets)
+        indexes = [models.Index(fields=["column", "meeting"], name="scoresheet_column_meeting")]
 
     def __str__(self) -> str:
         return f"{self.get_column_display()}: {self.total}"

@@ -14,12 +14,13 @@ Attendance rows and snapshots of unlisted meetings are never read here.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.utils import timezone
 
 from chibo.core import vntext
@@ -34,7 +35,15 @@ from chibo.meetings.models import (
 )
 from chibo.organisations.models import CELL_KINDS, Organisation, OrgKind
 from chibo.oversight import charts, summaries
-from chibo.oversight.models import Adoption, CellMonth, Guidance, GuidanceItem, MemberMonth, OfficerVisit
+from chibo.oversight.models import (
+    Adoption,
+    CellMonth,
+    Guidance,
+    GuidanceItem,
+    MemberMonth,
+    OfficerVisit,
+    OrgMonth,
+)
 from chibo.rules import engine, loader
 
 HELD = (MeetingStatus.IN_PROGRESS, MeetingStatus.CLOSED, MeetingStatus.APPROVED)
@@ -196,10 +205,31 @@ def _limit(t: Table, rows: int | None = None, what: str = "dòng") -> None:
         t.note = f"{t.note} {cut}".strip()
 
 
-def _names(names: list[str], limited: bool) -> str:
-    if limited and len(names) > SHOWN:
-        return "; ".join(names[:SHOWN]) + f"; … và {len(names) - SHOWN} chi bộ khác (xem tệp Excel)"
+def _names(names: list[str], limited: bool, total: int | None = None) -> str:
+    """NAMES joined; above commune level the first SHOWN of TOTAL (default: all of NAMES)."""
+    total = len(names) if total is None else total
+    if limited and total > SHOWN:
+        return "; ".join(names[:SHOWN]) + f"; … và {total - SHOWN} chi bộ khác (xem tệp Excel)"
     return "; ".join(names)
+
+
+def _months_from(first: tuple[int, int], last: tuple[int, int]) -> list[tuple[int, int]]:
+    return Period(first, last).months
+
+
+ROW_FIELDS = (
+    "organisation_id",
+    "year",
+    "month",
+    "ym",
+    *summaries.SUMS,
+    "counts",
+    "thematic_before",
+    "last_regular",
+    "last_regular_status",
+    "last_regular_grade",
+    "last_regular_score",
+)
 
 
 def build(
@@ -223,7 +253,9 @@ def build(
 
     # 1. organisations of the subtree + ancestors (for rulebook inheritance and the breadcrumb)
     orgs = list(
-        Organisation.objects.filter(Q(path__startswith=org.path) | Q(pk__in=ancestor_ids)).values(
+        Organisation.objects.filter(Q(path__startswith=org.path) | Q(pk__in=ancestor_ids))
+        .exclude(kind=OrgKind.GROUP)
+        .values(
             "id",
             "name",
             "kind",
@@ -266,52 +298,104 @@ def build(
         return founded[cid] <= ym
 
     # 3. the cell-month summaries (chibo.oversight.summaries), from the start of the period's first
-    #    quarter, so a quarter cut by the period still counts its thematic meeting
+    #    quarter, so a quarter cut by the period still counts its thematic meeting. Above commune
+    #    level: the roll-up (OrgMonth) per month, one narrow aggregate per cell, the special cells' rows.
     months = period.months
     first_ym = period.first[0] * 100 + period.first[1]
     last_ym = period.last[0] * 100 + period.last[1]
     q_first = timezone.localtime(period.quarter_start)
-    rows = [
-        r
-        for r in CellMonth.objects.filter(
-            organisation__path__startswith=org.path,
-            ym__gte=q_first.year * 100 + q_first.month,
-            ym__lte=last_ym,
-        ).values(
-            "organisation_id",
-            "year",
-            "month",
-            "ym",
-            "held",
-            "held_regular",
-            "held_thematic",
-            "approved",
-            "base",
-            "present",
-            "score_sum",
-            "score_n",
-            "breaches",
-            "scored",
-            *(f"lost_{g}" for g in GROUPS),
-            "counts",
-            "last_regular",
-            "last_regular_status",
-            "last_regular_grade",
-            "last_regular_score",
+    child_orgs = sorted(
+        (o for o in orgs if o["parent_id"] == org.pk and o["kind"] != OrgKind.GROUP and o["is_active"]),
+        key=lambda o: o["sort_key"],
+    )
+    fast = limited and not org.is_cell
+    rolled: Rolled | None = None
+    if fast:
+        rolled = _read_rolled(
+            org,
+            period,
+            orgs,
+            cells,
+            per_month,
+            per_quarter,
+            founded,
+            [o["id"] for o in child_orgs if o["kind"] not in CELL_KINDS],
         )
-        if r["organisation_id"] in cell_ids
-    ]
-    in_period = [r for r in rows if r["ym"] >= first_ym]
+        rows = [r for r in rolled.special_rows if r["organisation_id"] in cell_ids]
+    else:
+        rows = [
+            r
+            for r in CellMonth.objects.filter(
+                organisation__path__startswith=org.path,
+                ym__gte=q_first.year * 100 + q_first.month,
+                ym__lte=last_ym,
+            ).values(*ROW_FIELDS)
+            if r["organisation_id"] in cell_ids
+        ]
+    plain = rolled.plain if rolled else set()
+    masks = rolled.masks if rolled else {}
+    in_period = [r for r in rows if r["ym"] >= first_ym]  # per cell (above commune level: special cells)
+    # per month, summed over cells: the cells' rows, or the roll-up's months plus the special cells' rows
+    month_rows = in_period + (
+        [m for ym, m in sorted(rolled.months.items()) if ym >= first_ym] if rolled else []
+    )
     cm = {(r["organisation_id"], (r["year"], r["month"])): r for r in in_period}
     month_labels = [f"{mm:02d}/{str(y)[2:]}" for y, mm in months]
     tables: dict[str, Table] = {}
     chart: dict[str, Any] = {}
     notes: dict[str, str] = {}
     cell_name = {c["id"]: c["name"] for c in cells}
+    so_far_mask = sum(1 << i for i, ym in enumerate(months) if ym <= now_ym)
+    q_index = {ym: i for i, ym in enumerate(_months_from((q_first.year, q_first.month), period.last))}
+    q_offset = q_index[period.first]  # a period month's bit, shifted to count from the quarter start
+    quarter_mask = {
+        yq: sum(1 << i for (y, mm), i in q_index.items() if (y, (mm - 1) // 3 + 1) == yq) for yq in period.quarters
+    }
 
     def reg(cid: int, ym: tuple[int, int]) -> int:
         r = cm.get((cid, ym))
         return r["held_regular"] if r else 0
+
+    # thematic meetings per cell and quarter (the special cells' rows above commune level)
+    th_count: dict[tuple[int, tuple[int, int]], int] = Counter()
+    for r in rows:
+        th_count[(r["organisation_id"], (r["year"], (r["month"] - 1) // 3 + 1))] += r["held_thematic"]
+
+    # cells that did not meet: per month (regular) and per quarter (thematic), in the cells' order;
+    # above commune level the first SHOWN names and the count
+    missing: dict[tuple[int, int], list[str]] = defaultdict(list)
+    missing_n: Counter[tuple[int, int]] = Counter()
+    th_missing: dict[tuple[int, int], list[str]] = defaultdict(list)
+    th_missing_n: Counter[tuple[int, int]] = Counter()
+    keep = SHOWN if limited else None
+
+    def note(into: dict[Any, list[str]], n: Counter[Any], key: Any, name: str) -> None:
+        n[key] += 1
+        if keep is None or len(into[key]) < keep:
+            into[key].append(name)
+
+    for c in cells:
+        cid = c["id"]
+        if cid in plain:  # active over the whole period
+            mk = masks.get(cid)
+            miss = so_far_mask & ~(mk[0] if mk else 0)
+            i = 0
+            while miss:
+                if miss & 1:
+                    note(missing, missing_n, months[i], c["name"])
+                miss >>= 1
+                i += 1
+            for yq, qm in quarter_mask.items():
+                if not (mk and mk[1] & qm):
+                    note(th_missing, th_missing_n, yq, c["name"])
+            continue
+        for ym in months:
+            if ym <= now_ym and active(cid, ym) and reg(cid, ym) == 0:
+                note(missing, missing_n, ym, c["name"])
+        for y, q in period.quarters:
+            if active(cid, (y, q * 3)) and th_count[(cid, (y, q))] == 0:
+                note(th_missing, th_missing_n, (y, q), c["name"])
+    counted = [c for c in cells if c["id"] not in plain]  # every cell, or the special ones
 
     # held vs expected per month; heat map
     held_t = Table(
@@ -321,21 +405,18 @@ def build(
     )
     held_series, expected_series = [], []
     for y, mm in months:
-        expected = sum(per_month[c["id"]] for c in cells if active(c["id"], (y, mm)))
-        held = sum(min(reg(c["id"], (y, mm)), per_month[c["id"]]) for c in cells)
+        expected = len(plain) + sum(per_month[c["id"]] for c in counted if active(c["id"], (y, mm)))
+        held = sum(min(reg(c["id"], (y, mm)), per_month[c["id"]]) for c in counted)
+        if rolled and (y * 100 + mm) in rolled.months:
+            held += rolled.months[y * 100 + mm]["cells_regular"]
         future = (y, mm) > now_ym
-        missing = (
-            []
-            if future
-            else [c["name"] for c in cells if active(c["id"], (y, mm)) and reg(c["id"], (y, mm)) == 0]
-        )
         held_t.rows.append(
             [
                 f"{mm:02d}/{y}",
                 expected,
                 held,
                 _pct(_rate(held, expected)) if expected else "—",
-                _names(missing, limited) if not future else "(chưa đến)",
+                _names(missing[(y, mm)], limited, missing_n[(y, mm)]) if not future else "(chưa đến)",
             ]
         )
         held_series.append(held)
@@ -346,22 +427,58 @@ def build(
         month_labels,
         [("Phải họp", expected_series), ("Đã họp", held_series)],
     )
+
+    # points lost per criterion group, per cell (the cell column, frozen at approval)
+    lost: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(GROUPS, 0))
+    scored_n: Counter[int] = Counter()
+    for r in in_period:
+        if r["scored"]:
+            scored_n[r["organisation_id"]] += r["scored"]
+            for g in GROUPS:
+                lost[r["organisation_id"]][g] += r[f"lost_{g}"]
+    for cid, mk in masks.items():
+        if mk[5]:
+            scored_n[cid] = mk[5]
+            lost[cid] = {g: mk[6 + k] for k, g in enumerate(GROUPS)}
+    avg_lost: dict[int, dict[str, float]] = {}
+    for c in cells:
+        n = scored_n[c["id"]]
+        if n:
+            avg_lost[c["id"]] = {g: lost[c["id"]][g] / n for g in GROUPS}
+    weak_cells = [c for c in cells if c["id"] in avg_lost]
+    if limited and len(weak_cells) > SHOWN:  # the cells losing the most points per meeting
+        worst = heapq.nsmallest(
+            SHOWN, weak_cells, key=lambda c: (-sum(avg_lost[c["id"]].values()), c["sort_key"])
+        )
+        weak_cells = sorted(worst, key=lambda c: c["sort_key"])
+
     grade_labels = {b.grade: b.label for b in org_book.scorecard.bands}
     heat_rows = cells
     if limited and len(cells) > SHOWN:
         # the cells that missed the most months, then the lowest average score
         def weakness_key(c: dict[str, Any]) -> tuple[int, float, Any]:
             cid = c["id"]
+            if cid in plain:
+                mk = masks.get(cid)
+                missed = (so_far_mask & ~(mk[0] if mk else 0)).bit_count()
+                s, n = (mk[3], mk[4]) if mk else (0, 0)
+                return (-missed, s / n if n else 0.0, c["sort_key"])
             missed = sum(1 for ym in months if ym <= now_ym and active(cid, ym) and reg(cid, ym) == 0)
             n = sum(cm[(cid, ym)]["score_n"] for ym in months if (cid, ym) in cm)
             s = sum(cm[(cid, ym)]["score_sum"] for ym in months if (cid, ym) in cm)
             return (-missed, s / n if n else 0.0, c["sort_key"])
 
-        heat_rows = sorted(sorted(cells, key=weakness_key)[:SHOWN], key=lambda c: c["sort_key"])
+        heat_rows = sorted(heapq.nsmallest(SHOWN, cells, key=weakness_key), key=lambda c: c["sort_key"])
         notes["heat"] = (
             f"Ở cấp này chỉ hiển thị {SHOWN} trên {len(cells)} chi bộ: các chi bộ bỏ họp nhiều tháng nhất, "
             "rồi điểm bình quân thấp nhất. Chọn đơn vị cấp dưới để xem mọi chi bộ."
         )
+    if rolled:  # the month rows of the cells shown one by one (heat map, weakness per quarter)
+        shown_ids = {c["id"] for c in heat_rows} | {c["id"] for c in weak_cells}
+        for r in CellMonth.objects.filter(
+            organisation_id__in=sorted(shown_ids & plain) or [0], ym__gte=first_ym, ym__lte=last_ym
+        ).values(*ROW_FIELDS):
+            cm[(r["organisation_id"], (r["year"], r["month"]))] = r
     heat_cells = []
     for c in heat_rows:
         row = []
@@ -402,20 +519,19 @@ def build(
     )
 
     # thematic per quarter
-    th_count: dict[tuple[int, tuple[int, int]], int] = Counter()
-    for r in rows:
-        th_count[(r["organisation_id"], (r["year"], (r["month"] - 1) // 3 + 1))] += r["held_thematic"]
     th_t = Table("thematic", "Sinh hoạt chuyên đề theo quý", ["Quý", "Phải họp", "Đã họp", "Chi bộ chưa họp"])
     for y, q in period.quarters:
-        due = [c for c in cells if active(c["id"], (y, q * 3))]
-        expected = sum(per_quarter[c["id"]] for c in due)
-        held = sum(min(th_count[(c["id"], (y, q))], per_quarter[c["id"]]) for c in cells)
-        missing = [c["name"] for c in due if th_count[(c["id"], (y, q))] == 0]
+        expected = len(plain) + sum(per_quarter[c["id"]] for c in counted if active(c["id"], (y, q * 3)))
+        held = sum(min(th_count[(c["id"], (y, q))], per_quarter[c["id"]]) for c in counted)
+        if rolled:
+            held += sum(
+                m["cells_thematic"] for m in rolled.months.values() if (m["year"], (m["month"] - 1) // 3 + 1) == (y, q)
+            )
         inside = [mm for yy, mm in months if yy == y and (mm - 1) // 3 + 1 == q]
         label = f"Quý {q}/{y}" + (
             "" if len(inside) == 3 else f" (kỳ xem có tháng {', '.join(str(x) for x in inside)}; tính cả quý)"
         )
-        th_t.rows.append([label, expected, held, _names(missing, limited)])
+        th_t.rows.append([label, expected, held, _names(th_missing[(y, q)], limited, th_missing_n[(y, q)])])
     tables["thematic"] = th_t
 
     # per-meeting lists: every meeting at commune or cell level; above it, the lowest-scored and the
@@ -439,12 +555,18 @@ def build(
         "snapshot__scores",  # only the parts of the snapshot shown (not its attendance list)
         "snapshot__breaches",
     )
-    if limited:
-        listed = list(
+    if limited:  # the ids in score order first (an index walk), then the snapshot parts of those only
+        lowest = (
             period_meetings.filter(status=MeetingStatus.APPROVED, fig_score__isnull=False)
             .order_by("fig_score", "-scheduled_at", "-id")
-            .values(*meeting_fields)[:SHOWN]
+            .values("id")[:SHOWN]
         )
+        listed = sorted(
+            Meeting.objects.filter(pk__in=lowest).values(*meeting_fields),
+            key=lambda m: (m["scheduled_at"], m["id"]),
+            reverse=True,
+        )
+        listed.sort(key=lambda m: m["fig_score"])
     else:
         listed = list(period_meetings.order_by("scheduled_at", "id").values(*meeting_fields))
     listed = [m for m in listed if m["organisation_id"] in cell_ids]
@@ -457,9 +579,14 @@ def build(
         )
     )
     if limited:
+        latest = details.order_by("-scheduled_at", "-id").values("id")[: 3 * SHOWN]
         detailed = [
             m
-            for m in details.order_by("-scheduled_at", "-id").values(*meeting_fields)[: 3 * SHOWN]
+            for m in sorted(
+                Meeting.objects.filter(pk__in=latest).values(*meeting_fields),
+                key=lambda m: (m["scheduled_at"], m["id"]),
+                reverse=True,
+            )
             if m["organisation_id"] in cell_ids
         ]
     else:  # the same meetings are in `listed`, with their snapshots
@@ -470,7 +597,7 @@ def build(
             if pk in by_pk
         ]
     breach_totals: Counter[str] = Counter()
-    for r in in_period:
+    for r in month_rows:
         breach_totals.update(r["counts"]["breaches"])
 
     # breaches frozen at approval: duration, documents
@@ -506,7 +633,7 @@ def build(
         + [f"Từ {edges[-1]}%"]
     )
     buckets: Counter[int] = Counter()
-    for r in in_period:
+    for r in month_rows:
         for pct, n in r["counts"]["rates"].items():
             buckets[sum(1 for e in edges if int(pct) >= e)] += n
     at_t = Table(
@@ -524,9 +651,18 @@ def build(
     # members: unexcused absences; excused more than the rule allows in a row (within a year), chained
     # from the member-month segments (rows exist only for months with an absence; `joined` says
     # whether nothing broke a run since the member's previous row of that cell-year)
-    segments = MemberMonth.objects.filter(
-        cell__path__startswith=org.path, ym__gte=first_ym, ym__lte=last_ym
-    ).order_by("cell_id", "member_id", "ym")
+    # Only members who can be flagged are read: some unexcused absence, or more excused absences in
+    # their months' longest runs than the smallest limit (a run never exceeds the sum of the months'
+    # longest runs); every row of those members, so names and runs are exactly as from all rows.
+    in_subtree = MemberMonth.objects.filter(cell__path__startswith=org.path, ym__gte=first_ym, ym__lte=last_ym)
+    least = min((cell_book[c["id"]].attendance.max_consecutive_excused for c in cells), default=0)
+    candidates = (
+        in_subtree.values("cell_id", "member_id")
+        .annotate(u=Sum("unexcused"), b=Sum("best"))
+        .filter(Q(u__gt=0) | Q(b__gt=least))
+        .values("member_id")
+    )
+    segments = in_subtree.filter(member_id__in=candidates).order_by("cell_id", "member_id", "ym")
     names: dict[int, str] = {}
     name_ym: dict[int, int] = {}
     unexcused: Counter[tuple[int, int]] = Counter()
@@ -599,7 +735,7 @@ def build(
     bands = org_book.scorecard.bands
     month_scores: dict[tuple[int, int], dict[str, int]] = defaultdict(lambda: {"score_sum": 0, "score_n": 0})
     month_grades: dict[tuple[int, int], Counter[str]] = defaultdict(Counter)
-    for r in in_period:
+    for r in month_rows:
         pm = month_scores[(r["year"], r["month"])]
         pm["score_sum"] += r["score_sum"]
         pm["score_n"] += r["score_n"]
@@ -648,23 +784,31 @@ def build(
     )
     chart["score_trend"] = charts.line("Điểm bình quân theo tháng", month_labels, averages)
 
-    # 4. overdue tasks
-    tasks = list(
-        Task.objects.filter(
-            organisation__path__startswith=org.path, status=TaskStatus.OPEN, due_date__lt=today
-        )
-        .order_by("due_date", "id")
-        .values(
-            "id",
-            "title",
-            "due_date",
-            "organisation_id",
-            "assignee__full_name",
-            "assignee_group__name",
-            "meeting_id",
-        )
+    # 4. overdue tasks (above commune level: the SHOWN oldest and a count per cell)
+    overdue = Task.objects.filter(
+        organisation__path__startswith=org.path,
+        organisation__kind__in=CELL_KINDS,
+        organisation__is_active=True,
+        status=TaskStatus.OPEN,
+        due_date__lt=today,
+    ).order_by("due_date", "id")
+    task_fields = (
+        "id",
+        "title",
+        "due_date",
+        "organisation_id",
+        "assignee__full_name",
+        "assignee_group__name",
+        "meeting_id",
     )
-    tasks = [t for t in tasks if t["organisation_id"] in cell_ids]
+    if limited:
+        overdue_by_cell: Counter[int] = Counter(
+            dict(overdue.order_by().values_list("organisation_id").annotate(n=Count("id")))
+        )
+        tasks = list(overdue.values(*task_fields)[:SHOWN])
+    else:
+        tasks = list(overdue.values(*task_fields))
+        overdue_by_cell = Counter(t["organisation_id"] for t in tasks)
     task_t = Table(
         "tasks",
         "Nhiệm vụ quá hạn chưa hoàn thành",
@@ -682,7 +826,7 @@ def build(
         )
         task_t.links.append(meeting_url(t["meeting_id"]) if t["meeting_id"] else None)
     if limited:
-        _limit(task_t, what="nhiệm vụ (quá hạn lâu nhất trước)")
+        _limit(task_t, sum(overdue_by_cell.values()), "nhiệm vụ (quá hạn lâu nhất trước)")
     tables["tasks"] = task_t
 
     # 5. officers' attendance coverage
@@ -796,38 +940,29 @@ def build(
         )
     tables["guidance"] = ad_t
 
-    # weakness: points lost per criterion group (cell column, frozen at approval, summed per cell-month)
-    lost: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(GROUPS, 0))
+    # weakness: points lost per criterion group (cell column, frozen at approval, summed per cell-month);
+    # per cell (avg_lost, weak_cells) computed above
     lost_q: dict[tuple[int, int], dict[str, int]] = defaultdict(lambda: dict.fromkeys(GROUPS, 0))
-    lost_cq: dict[tuple[int, tuple[int, int]], dict[str, int]] = defaultdict(lambda: dict.fromkeys(GROUPS, 0))
-    scored_n: Counter[int] = Counter()
     scored_q: Counter[tuple[int, int]] = Counter()
+    for r in month_rows:
+        if r["scored"]:
+            q = (r["year"], (r["month"] - 1) // 3 + 1)
+            scored_q[q] += r["scored"]
+            for g in GROUPS:
+                lost_q[q][g] += r[f"lost_{g}"]
+    lost_cq: dict[tuple[int, tuple[int, int]], dict[str, int]] = defaultdict(lambda: dict.fromkeys(GROUPS, 0))
     scored_cq: Counter[tuple[int, tuple[int, int]]] = Counter()
-    for r in in_period:
-        if not r["scored"]:
-            continue
-        cid, q = r["organisation_id"], (r["year"], (r["month"] - 1) // 3 + 1)
-        scored_n[cid] += r["scored"]
-        scored_q[q] += r["scored"]
-        scored_cq[(cid, q)] += r["scored"]
-        for g in GROUPS:
-            lost[cid][g] += r[f"lost_{g}"]
-            lost_q[q][g] += r[f"lost_{g}"]
-            lost_cq[(cid, q)][g] += r[f"lost_{g}"]
+    for r in cm.values():  # every cell's rows, or above commune level the special and shown cells'
+        if r["scored"]:
+            key = (r["organisation_id"], (r["year"], (r["month"] - 1) // 3 + 1))
+            scored_cq[key] += r["scored"]
+            for g in GROUPS:
+                lost_cq[key][g] += r[f"lost_{g}"]
     weak_t = Table(
         "weakness",
         "Điểm bị trừ bình quân mỗi buổi, theo nhóm tiêu chí và chi bộ",
         ["Chi bộ", "Số buổi"] + [GROUP_LABELS[g] for g in GROUPS],
     )
-    avg_lost: dict[int, dict[str, float]] = {}
-    for c in cells:
-        n = scored_n[c["id"]]
-        if n:
-            avg_lost[c["id"]] = {g: lost[c["id"]][g] / n for g in GROUPS}
-    weak_cells = [c for c in cells if c["id"] in avg_lost]
-    if limited and len(weak_cells) > SHOWN:  # the cells losing the most points per meeting
-        worst = sorted(weak_cells, key=lambda c: (-sum(avg_lost[c["id"]].values()), c["sort_key"]))[:SHOWN]
-        weak_cells = sorted(worst, key=lambda c: c["sort_key"])
     for c in weak_cells:
         weak_t.rows.append([c["name"], scored_n[c["id"]]] + [round(avg_lost[c["id"]][g], 1) for g in GROUPS])
         weak_t.links.append(org_url(c["id"]))
@@ -850,14 +985,17 @@ def build(
         "Điểm bị trừ bình quân mỗi buổi theo chi bộ và quý",
         ["Chi bộ", "Quý", "Số buổi"] + [GROUP_LABELS[g] for g in GROUPS],
     )
-    wcq_total = 0
+    wcq_total = sum(1 for _cid, n in scored_cq.items() if n and _cid[0] not in plain)
+    wcq_total += sum(
+        1 for mk in masks.values() if mk[2] for qm in quarter_mask.values() if mk[2] << q_offset & qm
+    )
+    weak_ids = {c["id"] for c in weak_cells}
     for c in cells:
+        if limited and c["id"] not in weak_ids:
+            continue
         for y, q in period.quarters:
             n = scored_cq[(c["id"], (y, q))]
             if n:
-                wcq_total += 1
-                if limited and c not in weak_cells:
-                    continue
                 wcq_t.rows.append(
                     [c["name"], f"Quý {q}/{y}", n]
                     + [round(lost_cq[(c["id"], (y, q))][g] / n, 1) for g in GROUPS]
@@ -873,8 +1011,13 @@ def build(
         ["Nhóm tiêu chí", "Chi bộ (điểm bị trừ bình quân mỗi buổi)"],
     )
     for g in GROUPS:
+        # the SHOWN largest losses (ties by name, then id); names keyed only for the candidates
+        losses = sorted((v[g] for v in avg_lost.values() if v[g] > 0), reverse=True)
+        floor = losses[shown - 1] if 0 < shown <= len(losses) else 0
         ranked = sorted(
-            (v[g], vntext.name_sort_key(cell_name[cid]), cid) for cid, v in avg_lost.items() if v[g] > 0
+            (v[g], vntext.name_sort_key(cell_name[cid]), cid)
+            for cid, v in avg_lost.items()
+            if v[g] > 0 and v[g] >= floor
         )
         top = sorted(ranked, key=lambda r: (-r[0], r[1]))[:shown]
         help_t.rows.append(
@@ -921,47 +1064,66 @@ def build(
         )
     tables["peer"] = peer_t
 
-    # drill-down: children (or the cell's meetings), from the cell-month summaries
+    # drill-down: children (or the cell's meetings), from the cell-month summaries (above commune
+    # level: the children's roll-up for their plain cells, the special cells' own rows)
     per_cell: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for r in in_period:
         per_cell[r["organisation_id"]].append(r)
-    overdue_by_cell = Counter(t["organisation_id"] for t in tasks)
     so_far = [ym for ym in months if ym <= now_ym]
+    child_of_path = {o["path"]: o["id"] for o in child_orgs}
 
-    def summary(cell_list: list[dict[str, Any]]) -> dict[str, Any]:
-        ids = {c["id"] for c in cell_list}
-        rs = [r for cid in ids for r in per_cell[cid]]
-        expected = sum(per_month[c["id"]] * sum(1 for ym in so_far if active(c["id"], ym)) for c in cell_list)
-        held = sum(min(r["held_regular"], per_month[r["organisation_id"]]) for r in rs)
-        base = sum(r["base"] for r in rs)
-        score_n = sum(r["score_n"] for r in rs)
+    def child_of(path: str) -> int | None:  # the ancestor one level below the organisation
+        rest = path[len(org.path) :].split("/", 1)[0]
+        return child_of_path.get(f"{org.path}{rest}/")
+
+    SUMMED = ("held", "approved", "base", "present", "score_sum", "score_n", "breaches", "cells_regular")
+    plain_sums: dict[int | None, dict[str, int]] = defaultdict(lambda: dict.fromkeys(SUMMED, 0))
+    if rolled:
+        for m in month_rows[len(in_period) :]:  # the roll-up's months of the period: every plain cell
+            for f in SUMMED:
+                plain_sums[None][f] += m[f]
+        for cid, sums in rolled.children.items():
+            plain_sums[cid] = {f: sums[f] or 0 for f in SUMMED}
+        for r in rolled.special_rows:  # out of their child's roll-up
+            ch = child_of(by_id[r["organisation_id"]]["path"]) if r["organisation_id"] in by_id else None
+            if ch is not None and r["ym"] >= first_ym and ch in rolled.children:
+                for f in SUMMED[:-1]:
+                    plain_sums[ch][f] -= r[f]
+                plain_sums[ch]["cells_regular"] -= 1 if r["held_regular"] else 0
+
+    def summary(cell_list: list[dict[str, Any]], key: int | None = None) -> dict[str, Any]:
+        """The figures of CELL_LIST (the plain ones from the roll-up sums of KEY: a child, or None
+        for the whole subtree)."""
+        own = [c for c in cell_list if c["id"] not in plain]
+        sums = plain_sums[key] if rolled and len(own) < len(cell_list) else dict.fromkeys(SUMMED, 0)
+        rs = [r for c in own for r in per_cell[c["id"]]]
+        expected = (len(cell_list) - len(own)) * len(so_far) + sum(
+            per_month[c["id"]] * sum(1 for ym in so_far if active(c["id"], ym)) for c in own
+        )
+        held = sums["cells_regular"] + sum(min(r["held_regular"], per_month[r["organisation_id"]]) for r in rs)
+        base = sums["base"] + sum(r["base"] for r in rs)
+        score_n = sums["score_n"] + sum(r["score_n"] for r in rs)
         return {
             "cells": len(cell_list),
-            "meetings": sum(r["held"] for r in rs),
-            "approved": sum(r["approved"] for r in rs),
+            "meetings": sums["held"] + sum(r["held"] for r in rs),
+            "approved": sums["approved"] + sum(r["approved"] for r in rs),
             "expected": expected,
             "held": held,
-            "attendance": _rate(sum(r["present"] for r in rs), base) if base else None,
-            "score": sum(r["score_sum"] for r in rs) / score_n if score_n else None,
-            "breaches": sum(r["breaches"] for r in rs),
-            "overdue": sum(overdue_by_cell[i] for i in ids),
+            "attendance": _rate(sums["present"] + sum(r["present"] for r in rs), base) if base else None,
+            "score": (sums["score_sum"] + sum(r["score_sum"] for r in rs)) / score_n if score_n else None,
+            "breaches": sums["breaches"] + sum(r["breaches"] for r in rs),
+            "overdue": sum(overdue_by_cell[c["id"]] for c in cell_list),
         }
 
     children = []
     if not org.is_cell:
         below: dict[int, list[dict[str, Any]]] = defaultdict(list)
-        child_orgs = sorted(
-            (o for o in orgs if o["parent_id"] == org.pk and o["kind"] != OrgKind.GROUP and o["is_active"]),
-            key=lambda o: o["sort_key"],
-        )
-        child_of_path = {o["path"]: o["id"] for o in child_orgs}
-        for c in cells:  # a cell's child: the ancestor one level below the organisation
-            rest = c["path"][len(org.path) :].split("/", 1)[0]
-            cid = child_of_path.get(f"{org.path}{rest}/")
+        for c in cells:
+            cid = child_of(c["path"])
             if cid is not None:
                 below[cid].append(c)
         for child in child_orgs:
-            children.append({"org": child, "url": org_url(child["id"]), **summary(below[child["id"]])})
+            children.append({"org": child, "url": org_url(child["id"]), **summary(below[child["id"]], child["id"])})
     child_t = Table(
         "children",
         "Theo đơn vị trực thuộc",
@@ -1027,7 +1189,7 @@ def build(
             ]
         )
         meet_t.links.append(meeting_url(m["id"]))
-    kpis = summary(cells)
+    kpis = summary(cells, None)
     if limited:
         meet_t.title = "Các buổi sinh hoạt trong kỳ có điểm tự chấm thấp nhất"
         _limit(meet_t, kpis["approved"], "buổi đã duyệt (điểm thấp nhất trước)")
@@ -1048,6 +1210,100 @@ def build(
         limited=limited,
         notes=notes,
     )
+
+
+# --- above commune level: the roll-up ------------------------------------------------------------
+@dataclass
+class Rolled:
+    """What the page needs above commune level, read from the OrgMonth roll-up (one row per month),
+    one narrow aggregate per cell (bit masks of the months it met) and the rows of a few cells.
+    "Plain" cells (active, founded before the period's first quarter, one regular meeting a month and
+    one thematic meeting a quarter, not a direct child) are counted from the roll-up; every other
+    organisation below ("special": new cells, other rulebooks, inactive cells, cell children) is
+    taken out of it and counted from its own rows exactly as before."""
+
+    plain: set[int]
+    special_rows: list[dict[str, Any]]  # CellMonth rows of the special organisations, quarter start on
+    months: dict[int, dict[str, Any]]  # ym -> the plain cells' month (OrgMonth minus special rows)
+    masks: dict[int, tuple[int, ...]]  # plain cell -> (regular, thematic, scored masks, score_sum, …)
+    children: dict[int, dict[str, Any]]  # child -> its plain cells' sums over the period
+
+
+def _zero() -> dict[str, Any]:
+    return {**dict.fromkeys((*summaries.SUMS, *summaries.CELLS), 0), "counts": {}}
+
+
+def _bit(vendor: str, expr: str) -> str:
+    return f"(CAST(1 AS bigint) << ({expr}))" if vendor == "postgresql" else f"(1 << ({expr}))"
+
+
+def _read_rolled(
+    org: Organisation,
+    period: Period,
+    orgs: list[dict[str, Any]],
+    cells: list[dict[str, Any]],
+    per_month: dict[int, int],
+    per_quarter: dict[int, int],
+    founded: dict[int, tuple[int, int]],
+    child_ids: list[int],
+) -> Rolled:
+    from django.db import connection
+
+    q_first = timezone.localtime(period.quarter_start)
+    q_ym = (q_first.year, q_first.month)
+    q_first_ym = q_first.year * 100 + q_first.month
+    first_ym = period.first[0] * 100 + period.first[1]
+    last_ym = period.last[0] * 100 + period.last[1]
+    plain = {
+        c["id"]
+        for c in cells
+        if per_month[c["id"]] == 1
+        and per_quarter[c["id"]] == 1
+        and founded[c["id"]] <= q_ym
+        and c["parent_id"] != org.pk
+    }
+    special = [o["id"] for o in orgs if o["path"].startswith(org.path) and o["id"] != org.pk and o["id"] not in plain]
+    special_rows = list(
+        CellMonth.objects.filter(organisation_id__in=special or [0], ym__gte=q_first_ym, ym__lte=last_ym).values(*ROW_FIELDS)
+    )
+    months: dict[int, dict[str, Any]] = {}
+    for r in OrgMonth.objects.filter(organisation=org, ym__gte=q_first_ym, ym__lte=last_ym).values(
+        "ym", "year", "month", *summaries.SUMS, *summaries.CELLS, "counts"
+    ):
+        months[r["ym"]] = r
+    for r in special_rows:  # the roll-up counts every cell below; take the special ones out
+        m = months.setdefault(r["ym"], {**_zero(), "ym": r["ym"], "year": r["year"], "month": r["month"]})
+        summaries.add(m, summaries.contribution(r), -1)
+    # one narrow row per cell: bit masks of the months it held a regular meeting, a thematic meeting
+    # (from the quarter start) and a scored approved meeting, and its sums over the period
+    v = connection.vendor
+    p_idx = f"(cm.year * 12 + cm.month) - {period.first[0] * 12 + period.first[1]}"
+    q_idx = f"(cm.year * 12 + cm.month) - {q_first.year * 12 + q_first.month}"
+    inp = f"cm.ym >= {first_ym}"
+    sums = ", ".join(
+        f"SUM(CASE WHEN {inp} THEN cm.{f} ELSE 0 END)"
+        for f in ("score_sum", "score_n", "scored", *(f"lost_{g}" for g in GROUPS))
+    )
+    sql = (
+        f"SELECT cm.organisation_id, "
+        f"SUM(CASE WHEN {inp} AND cm.held_regular > 0 THEN {_bit(v, p_idx)} ELSE 0 END), "
+        f"SUM(CASE WHEN cm.held_thematic > 0 THEN {_bit(v, q_idx)} ELSE 0 END), "
+        f"SUM(CASE WHEN {inp} AND cm.scored > 0 THEN {_bit(v, p_idx)} ELSE 0 END), {sums} "
+        f"FROM {CellMonth._meta.db_table} cm JOIN {Organisation._meta.db_table} o ON o.id = cm.organisation_id "
+        f"WHERE o.path LIKE %s AND cm.ym >= %s AND cm.ym <= %s GROUP BY cm.organisation_id"
+    )
+    with connection.cursor() as cur:
+        cur.execute(sql, [org.path + "%", q_first_ym, last_ym])
+        masks = {r[0]: tuple(int(x or 0) for x in r[1:]) for r in cur.fetchall() if r[0] in plain}
+    # the children's sums over the period (their own roll-up rows, minus their special cells)
+    children: dict[int, dict[str, Any]] = {}
+    for r in (
+        OrgMonth.objects.filter(organisation_id__in=child_ids, ym__gte=first_ym, ym__lte=last_ym)
+        .values("organisation_id")
+        .annotate(**{f: Sum(f) for f in ("held", "approved", "base", "present", "score_sum", "score_n", "breaches", "cells_regular")})
+    ):
+        children[r["organisation_id"]] = r
+    return Rolled(plain=plain, special_rows=special_rows, months=months, masks=masks, children=children)
 
 
 def longest_excused_run(statuses: list[str]) -> int:
