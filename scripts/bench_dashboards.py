@@ -72,7 +72,7 @@ def main() -> None:
     print("rows: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
     print(f"load average before (1/5/15 min): {load()}")
     province = Organisation.objects.get(code=args.province) if args.province else None
-    cases = bench.cases(province=province, check=not args.no_check)
+    cases = bench.cases(province=province, verify=not args.no_check)
     if not cases:
         sys.exit("No generated province in this database (manage.py gen_province).")
     print(f"{'case':<46} {'ORM p50':>8} {'ORM p95':>8} {'SQL p50':>8} {'SQL p95':>8} {'p95 ratio':>9}")

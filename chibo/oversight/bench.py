@@ -99,8 +99,8 @@ def sql_figures(org: Organisation, period: dashboard.Period, today: dt.date | No
     held_statuses = tuple(dashboard.HELD)
     regular, thematic = tuple(dashboard.REGULAR), tuple(dashboard.THEMATIC)
     # children: the organisation's direct children — the cells themselves under a commune, their
-    # communes under a province (cells sit two levels below it in the generated province)
-    child = "o.parent_id" if org.kind == OrgKind.PROVINCE else "o.id"
+    # communes under a province or a district (cells sit two levels below them in the generated tree)
+    child = "o.id" if org.kind == OrgKind.COMMUNE else "o.parent_id"
     join_parent = ""
 
     def ph(n: int) -> str:
@@ -279,17 +279,33 @@ def check(org: Organisation, period: dashboard.Period | None = None) -> Figures:
     return orm
 
 
-def cases() -> list[Case]:
-    province = generated_province()
+def cases(province: Organisation | None = None, verify: bool = True) -> list[Case]:
+    """The province (the generated one by default), a district-level committee if the tree has one
+    (an organisation between the province and its communes), and the first commune."""
+    province = province or generated_province()
     if province is None:
         return []
-    commune = Organisation.objects.filter(parent=province, kind=OrgKind.COMMUNE).order_by("code").first()
+    district = (
+        Organisation.objects.filter(path__startswith=province.path, kind__in=(OrgKind.OTHER, OrgKind.GRASSROOTS))
+        .exclude(pk=province.pk)
+        .filter(children__kind=OrgKind.COMMUNE)
+        .order_by("code", "pk")
+        .first()
+    )
+    commune = (
+        Organisation.objects.filter(path__startswith=province.path, kind=OrgKind.COMMUNE).order_by("code").first()
+    )
     period = dashboard.default_period()
     out: list[Case] = []
-    for label, org in (("Bảng điều khiển tỉnh", province), ("Bảng điều khiển xã", commune)):
+    for label, org in (
+        ("Bảng điều khiển tỉnh", province),
+        ("Bảng điều khiển cấp huyện", district),
+        ("Bảng điều khiển xã", commune),
+    ):
         if org is None:
             continue
-        check(org, period)
+        if verify:
+            check(org, period)
         n = Organisation.objects.filter(path__startswith=org.path, kind__in=CELL_KINDS).count()
         out.append((
             f"{label} ({n} chi bộ)",

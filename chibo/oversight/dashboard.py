@@ -567,8 +567,8 @@ def build(
             reverse=True,
         )
         listed.sort(key=lambda m: m["fig_score"])
-    else:
-        listed = list(period_meetings.order_by("scheduled_at", "id").values(*meeting_fields))
+    else:  # every meeting; the breaches' texts only for the meetings that have some (below)
+        listed = list(period_meetings.order_by("scheduled_at", "id").values(*meeting_fields[:-1]))
     listed = [m for m in listed if m["organisation_id"] in cell_ids]
     details = period_meetings.filter(status=MeetingStatus.APPROVED).filter(
         Q(fig_breaches__gt=0)
@@ -589,12 +589,11 @@ def build(
             )
             if m["organisation_id"] in cell_ids
         ]
-    else:  # the same meetings are in `listed`, with their snapshots
-        by_pk = {m["id"]: m for m in listed}
+    else:  # the same meetings as in `listed`, with the texts of their breaches
         detailed = [
-            by_pk[pk]
-            for pk in details.order_by("scheduled_at", "id").values_list("id", flat=True)
-            if pk in by_pk
+            m
+            for m in details.order_by("scheduled_at", "id").values(*meeting_fields)
+            if m["organisation_id"] in cell_ids
         ]
     breach_totals: Counter[str] = Counter()
     for r in month_rows:
