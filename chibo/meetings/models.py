@@ -250,7 +250,11 @@ class Task(models.Model):
 
     class Meta:
         ordering = ["due_date", "id"]
-        indexes = [models.Index(fields=["organisation", "status"])]
+        indexes = [
+            models.Index(fields=["organisation", "status"]),
+            # the dashboards' oldest overdue tasks, read in due-date order
+            models.Index(fields=["status", "due_date", "id"], name="task_status_due"),
+        ]
 
     def __str__(self) -> str:
         return self.title

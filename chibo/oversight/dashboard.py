@@ -650,17 +650,12 @@ def build(
     # members: unexcused absences; excused more than the rule allows in a row (within a year), chained
     # from the member-month segments (rows exist only for months with an absence; `joined` says
     # whether nothing broke a run since the member's previous row of that cell-year)
-    # Only members who can be flagged are read: some unexcused absence, or more excused absences in
-    # their months' longest runs than the smallest limit (a run never exceeds the sum of the months'
-    # longest runs); every row of those members, so names and runs are exactly as from all rows.
+    # Only members who can be flagged are read: some unexcused absence, or a run above the smallest
+    # limit in a month of the period (`run` chains from the year's start, so it is never shorter than
+    # the period's run); every row of those members, so names and runs are exactly as from all rows.
     in_subtree = MemberMonth.objects.filter(cell__path__startswith=org.path, ym__gte=first_ym, ym__lte=last_ym)
     least = min((cell_book[c["id"]].attendance.max_consecutive_excused for c in cells), default=0)
-    candidates = (
-        in_subtree.values("cell_id", "member_id")
-        .annotate(u=Sum("unexcused"), b=Sum("best"))
-        .filter(Q(u__gt=0) | Q(b__gt=least))
-        .values("member_id")
-    )
+    candidates = in_subtree.filter(Q(unexcused__gt=0) | Q(run__gt=least)).values("member_id")
     segments = in_subtree.filter(member_id__in=candidates).order_by("cell_id", "member_id", "ym")
     names: dict[int, str] = {}
     name_ym: dict[int, int] = {}

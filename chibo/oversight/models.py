@@ -340,9 +340,17 @@ class MemberMonth(models.Model):
     best = models.PositiveIntegerField(default=0)
     unbroken = models.BooleanField(default=True)
     joined = models.BooleanField(default=False)
+    # the longest excused run ending in this month, chained from the cell-year's first row: a member
+    # with no unexcused absence and no run above the limit in a period cannot be flagged there
+    run = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["cell", "member_id", "ym"], name="uniq_membermonth"),
         ]
-        indexes = [models.Index(fields=["cell", "ym"], name="membermonth_cell_ym")]
+        indexes = [
+            models.Index(fields=["cell", "ym"], name="membermonth_cell_ym"),
+            # the members who can be flagged (few rows): some unexcused absence, or a long run
+            models.Index(fields=["unexcused", "ym"], name="membermonth_unexcused"),
+            models.Index(fields=["run", "ym"], name="membermonth_run"),
+        ]

@@ -185,10 +185,13 @@ def member_rows(cell_id: int, year: int, meetings: list[dict[str, Any]]) -> list
     rows = []
     for member_id in sorted(statuses):
         written = broken = False  # a row written before; a run broken since it
+        carry = 0  # the excused run still open at the end of the last row written
         for month, sts in sorted(statuses[member_id].items()):
             lead, trail, best, unbroken = segment(sts)
             unexcused = sts.count(engine.ABSENT_UNEXCUSED)
             if best or unexcused:
+                incoming = carry if written and not broken else 0
+                carry = incoming + lead if unbroken else trail
                 rows.append(
                     MemberMonth(
                         cell_id=cell_id,
@@ -203,6 +206,7 @@ def member_rows(cell_id: int, year: int, meetings: list[dict[str, Any]]) -> list
                         best=best,
                         unbroken=unbroken,
                         joined=written and not broken,
+                        run=max(best, incoming + lead),
                     )
                 )
                 written, broken = True, False
