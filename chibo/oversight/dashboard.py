@@ -349,7 +349,8 @@ def build(
     q_index = {ym: i for i, ym in enumerate(_months_from((q_first.year, q_first.month), period.last))}
     q_offset = q_index[period.first]  # a period month's bit, shifted to count from the quarter start
     quarter_mask = {
-        yq: sum(1 << i for (y, mm), i in q_index.items() if (y, (mm - 1) // 3 + 1) == yq) for yq in period.quarters
+        yq: sum(1 << i for (y, mm), i in q_index.items() if (y, (mm - 1) // 3 + 1) == yq)
+        for yq in period.quarters
     }
 
     def reg(cid: int, ym: tuple[int, int]) -> int:
@@ -525,7 +526,9 @@ def build(
         held = sum(min(th_count[(c["id"], (y, q))], per_quarter[c["id"]]) for c in counted)
         if rolled:
             held += sum(
-                m["cells_thematic"] for m in rolled.months.values() if (m["year"], (m["month"] - 1) // 3 + 1) == (y, q)
+                m["cells_thematic"]
+                for m in rolled.months.values()
+                if (m["year"], (m["month"] - 1) // 3 + 1) == (y, q)
             )
         inside = [mm for yy, mm in months if yy == y and (mm - 1) // 3 + 1 == q]
         label = f"Quý {q}/{y}" + (
@@ -653,7 +656,9 @@ def build(
     # Only members who can be flagged are read: some unexcused absence, or a run above the smallest
     # limit in a month of the period (`run` chains from the year's start, so it is never shorter than
     # the period's run); every row of those members, so names and runs are exactly as from all rows.
-    in_subtree = MemberMonth.objects.filter(cell__path__startswith=org.path, ym__gte=first_ym, ym__lte=last_ym)
+    in_subtree = MemberMonth.objects.filter(
+        cell__path__startswith=org.path, ym__gte=first_ym, ym__lte=last_ym
+    )
     least = min((cell_book[c["id"]].attendance.max_consecutive_excused for c in cells), default=0)
     candidates = in_subtree.filter(Q(unexcused__gt=0) | Q(run__gt=least)).values("member_id")
     segments = in_subtree.filter(member_id__in=candidates).order_by("cell_id", "member_id", "ym")
@@ -1094,7 +1099,9 @@ def build(
         expected = (len(cell_list) - len(own)) * len(so_far) + sum(
             per_month[c["id"]] * sum(1 for ym in so_far if active(c["id"], ym)) for c in own
         )
-        held = sums["cells_regular"] + sum(min(r["held_regular"], per_month[r["organisation_id"]]) for r in rs)
+        held = sums["cells_regular"] + sum(
+            min(r["held_regular"], per_month[r["organisation_id"]]) for r in rs
+        )
         base = sums["base"] + sum(r["base"] for r in rs)
         score_n = sums["score_n"] + sum(r["score_n"] for r in rs)
         return {
@@ -1117,7 +1124,9 @@ def build(
             if cid is not None:
                 below[cid].append(c)
         for child in child_orgs:
-            children.append({"org": child, "url": org_url(child["id"]), **summary(below[child["id"]], child["id"])})
+            children.append(
+                {"org": child, "url": org_url(child["id"]), **summary(below[child["id"]], child["id"])}
+            )
     child_t = Table(
         "children",
         "Theo đơn vị trực thuộc",
@@ -1256,9 +1265,13 @@ def _read_rolled(
         and founded[c["id"]] <= q_ym
         and c["parent_id"] != org.pk
     }
-    special = [o["id"] for o in orgs if o["path"].startswith(org.path) and o["id"] != org.pk and o["id"] not in plain]
+    special = [
+        o["id"] for o in orgs if o["path"].startswith(org.path) and o["id"] != org.pk and o["id"] not in plain
+    ]
     special_rows = list(
-        CellMonth.objects.filter(organisation_id__in=special or [0], ym__gte=q_first_ym, ym__lte=last_ym).values(*ROW_FIELDS)
+        CellMonth.objects.filter(
+            organisation_id__in=special or [0], ym__gte=q_first_ym, ym__lte=last_ym
+        ).values(*ROW_FIELDS)
     )
     months: dict[int, dict[str, Any]] = {}
     for r in OrgMonth.objects.filter(organisation=org, ym__gte=q_first_ym, ym__lte=last_ym).values(
@@ -1294,7 +1307,21 @@ def _read_rolled(
     for r in (
         OrgMonth.objects.filter(organisation_id__in=child_ids, ym__gte=first_ym, ym__lte=last_ym)
         .values("organisation_id")
-        .annotate(**{f: Sum(f) for f in ("held", "approved", "base", "present", "score_sum", "score_n", "breaches", "cells_regular")})
+        .annotate(
+            **{
+                f: Sum(f)
+                for f in (
+                    "held",
+                    "approved",
+                    "base",
+                    "present",
+                    "score_sum",
+                    "score_n",
+                    "breaches",
+                    "cells_regular",
+                )
+            }
+        )
     ):
         children[r["organisation_id"]] = r
     return Rolled(plain=plain, special_rows=special_rows, months=months, masks=masks, children=children)

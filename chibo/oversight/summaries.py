@@ -119,7 +119,11 @@ def figures_of(
     if not held:
         return None
     row = CellMonth(
-        organisation_id=cell_id, year=year, month=month, ym=year * 100 + month, thematic_before=thematic_before
+        organisation_id=cell_id,
+        year=year,
+        month=month,
+        ym=year * 100 + month,
+        thematic_before=thematic_before,
     )
     grades: Counter[str] = Counter()
     rates: Counter[str] = Counter()
@@ -278,7 +282,9 @@ def _apply(org_ids: Iterable[int], deltas: dict[int, Contribution], sign: int = 
         ignore_conflicts=True,
     )
     rows = list(
-        OrgMonth.objects.select_for_update().filter(organisation_id__in=ids, ym__in=yms).order_by("organisation_id", "ym")
+        OrgMonth.objects.select_for_update()
+        .filter(organisation_id__in=ids, ym__in=yms)
+        .order_by("organisation_id", "ym")
     )
     changed, empty = [], []
     for row in rows:

@@ -56,9 +56,9 @@ def test_above_commune_level_the_roll_up_gives_exactly_the_figures_of_every_cell
     org_services.move_organisation(actor=None, org=cells[3], new_parent=direct.parent)  # now a direct child
     kept = list(OrgMonth.objects.order_by("organisation_id", "ym").values())
     summaries.rebuild()
-    assert list(OrgMonth.objects.order_by("organisation_id", "ym").values("organisation_id", "ym", "held")) == [
-        {k: r[k] for k in ("organisation_id", "ym", "held")} for r in kept
-    ]
+    assert list(
+        OrgMonth.objects.order_by("organisation_id", "ym").values("organisation_id", "ym", "held")
+    ) == [{k: r[k] for k in ("organisation_id", "ym", "held")} for r in kept]
     periods = [
         dashboard.default_period(today),
         dashboard.Period((today.year - 1, 2), (today.year, max(1, today.month - 2))),

@@ -214,15 +214,17 @@ def test_a_thematic_meeting_counts_once_per_cell_and_quarter_in_the_roll_up(worl
     today = timezone.localdate()
     q_start = dt.date(today.year, (today.month - 1) // 3 * 3 + 1, 1)
     if (today - q_start).days < 35:  # need two months of this quarter behind us
-        q_start = dt.date(today.year - 1, 10, 1) if q_start.month == 1 else dt.date(today.year, q_start.month - 3, 1)
+        q_start = (
+            dt.date(today.year - 1, 10, 1)
+            if q_start.month == 1
+            else dt.date(today.year, q_start.month - 3, 1)
+        )
     first, second = q_start + dt.timedelta(days=5), q_start + dt.timedelta(days=40)
     approved(world.cell1, day=second, kind="thematic")  # approved out of order: the later month first
     approved(world.cell1, day=first, kind="combined")
     rows = {r.month: r for r in CellMonth.objects.filter(organisation=world.cell1)}
     assert (rows[first.month].thematic_before, rows[second.month].thematic_before) == (0, 1)
-    marks = {
-        r.month: r.cells_thematic for r in OrgMonth.objects.filter(organisation=world.an_binh)
-    }
+    marks = {r.month: r.cells_thematic for r in OrgMonth.objects.filter(organisation=world.an_binh)}
     assert (marks[first.month], marks[second.month]) == (1, 0)
     kept = rollup()
     summaries.rebuild()
