@@ -468,3 +468,61 @@ def rebuild(path: str = "", batch: int = 2000) -> tuple[int, int]:
     MemberMonth.objects.bulk_create(member_rows_, batch_size=batch)
     rebuild_rollup(path)
     return n_cells + len(cell_rows), n_members + len(member_rows_)
+
+
+def fill_from_rows(
+    cell_model: Any = CellMonth, member_model: Any = MemberMonth, org_model: Any = OrgMonth
+) -> None:
+    """Derive what came with the roll-up from the rows already there, without reading meetings (the
+    upgrade path: migration oversight 0003): CellMonth.thematic_before, MemberMonth.run and every
+    OrgMonth row — the same values a rebuild gives (tests/test_summaries.py)."""
+    from django.db import connection
+
+    updates: list[tuple[int, int]] = []
+    key, before = None, 0
+    rows = cell_model.objects.order_by("organisation_id", "ym").values_list(
+        "id", "organisation_id", "year", "month", "held_thematic"
+    )
+    for pk, org_id, year, month, thematic in rows.iterator(chunk_size=5000):
+        k = (org_id, year, (month - 1) // 3)
+        if k != key:
+            key, before = k, 0
+        if before:
+            updates.append((before, pk))
+        before += thematic
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {cell_model._meta.db_table} SET thematic_before = %s WHERE id = %s", updates
+        )
+    updates = []
+    key, carry = None, 0
+    rows = member_model.objects.order_by("cell_id", "member_id", "year", "ym").values_list(
+        "id", "cell_id", "member_id", "year", "lead", "trail", "best", "unbroken", "joined"
+    )
+    for pk, cell_id, member_id, year, lead, trail, best, unbroken, joined in rows.iterator(chunk_size=5000):
+        if (cell_id, member_id, year) != key:
+            key, carry = (cell_id, member_id, year), 0
+        incoming = carry if joined else 0
+        carry = incoming + lead if unbroken else trail
+        run = max(best, incoming + lead)
+        if run:
+            updates.append((run, pk))
+    with connection.cursor() as cursor:
+        cursor.executemany(f"UPDATE {member_model._meta.db_table} SET run = %s WHERE id = %s", updates)
+    acc: dict[tuple[int, int], Contribution] = {}
+    cells = cell_model.objects.values("organisation__path", "ym", *ROW_FIELDS)
+    for row in cells.iterator(chunk_size=5000):
+        c = contribution(row)
+        for pk in ancestors(row["organisation__path"]):
+            add(acc.setdefault((pk, row["ym"]), {}), c)
+    org_model.objects.all().delete()
+    out = []
+    for (pk, ym), c in sorted(acc.items()):
+        if c["held"] > 0:
+            row = org_model(
+                organisation_id=pk, ym=ym, year=ym // 100, month=ym % 100, counts=_sorted_counts(c["counts"])
+            )
+            for f in (*SUMS, *CELLS):
+                setattr(row, f, c[f])
+            out.append(row)
+    org_model.objects.bulk_create(out, batch_size=2000)

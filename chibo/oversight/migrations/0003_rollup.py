@@ -4,6 +4,17 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
+def fill(apps, schema_editor):
+    """Fill the new columns and the roll-up from the rows already there (no meetings read)."""
+    from chibo.oversight.summaries import fill_from_rows
+
+    fill_from_rows(
+        apps.get_model("oversight", "CellMonth"),
+        apps.get_model("oversight", "MemberMonth"),
+        apps.get_model("oversight", "OrgMonth"),
+    )
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -66,4 +77,5 @@ class Migration(migrations.Migration):
             model_name='orgmonth',
             constraint=models.UniqueConstraint(fields=('organisation', 'ym'), name='uniq_orgmonth'),
         ),
+        migrations.RunPython(fill, migrations.RunPython.noop),
     ]

@@ -229,3 +229,20 @@ def test_a_thematic_meeting_counts_once_per_cell_and_quarter_in_the_roll_up(worl
     kept = rollup()
     summaries.rebuild()
     assert rollup() == kept
+
+
+def test_the_upgrade_fills_the_roll_up_from_the_rows_already_there_as_a_rebuild_would(world):
+    approved(world.cell1, day=past(10), kind="combined")
+    approved(world.cell1, day=past(40), statuses={"Nguyễn Văn Hùng": AttendanceStatus.ABSENT_EXCUSED})
+    approved(world.cell1, day=past(70), statuses={"Nguyễn Văn Hùng": AttendanceStatus.ABSENT_EXCUSED})
+    approved(world.cell2, day=past(10), kind="thematic")
+    approved(world.cell2, day=past(45), kind="thematic")
+    summaries.rebuild()
+    written, kept = rows(), rollup()
+    assert any(r["run"] for r in written[1]) and kept
+    # as the database was before migration 0003: no run, no thematic_before, no roll-up
+    CellMonth.objects.update(thematic_before=0)
+    MemberMonth.objects.update(run=0)
+    OrgMonth.objects.all().delete()
+    summaries.fill_from_rows()
+    assert rows() == written and rollup() == kept
