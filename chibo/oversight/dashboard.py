@@ -273,12 +273,22 @@ def build(
     books = loader.load_all()
     default_book = books[getattr(settings, "CHIBO_DEFAULT_RULEBOOK", loader.DEFAULT_RULEBOOK)]
 
-    def book_of(o: dict[str, Any]) -> loader.Rulebook:
-        for pk in reversed([int(p) for p in o["path"].strip("/").split("/") if p]):
+    def book_of_path(path: str) -> loader.Rulebook:
+        for pk in reversed([int(p) for p in path.strip("/").split("/") if p]):
             code = by_id.get(pk, {}).get("rulebook_code")
             if code:
                 return books.get(code, default_book)
         return default_book
+
+    parent_book: dict[str, loader.Rulebook] = {}  # the cells of one parent share its rulebook
+
+    def book_of(o: dict[str, Any]) -> loader.Rulebook:
+        if o["rulebook_code"]:
+            return books.get(o["rulebook_code"], default_book)
+        parent = o["path"][: o["path"].rstrip("/").rfind("/") + 1]
+        if parent not in parent_book:
+            parent_book[parent] = book_of_path(parent)
+        return parent_book[parent]
 
     cells = sorted(
         (o for o in orgs if o["kind"] in CELL_KINDS and o["path"].startswith(org.path) and o["is_active"]),
