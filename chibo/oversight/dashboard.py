@@ -46,9 +46,7 @@ from chibo.oversight.models import (
 )
 from chibo.rules import engine, loader
 
-HELD = (MeetingStatus.IN_PROGRESS, MeetingStatus.CLOSED, MeetingStatus.APPROVED)
-REGULAR = (MeetingKind.REGULAR, MeetingKind.COMBINED)
-THEMATIC = (MeetingKind.THEMATIC, MeetingKind.COMBINED)
+HELD, REGULAR, THEMATIC = summaries.HELD, summaries.REGULAR, summaries.THEMATIC  # one definition
 GROUP_LABELS = {
     "preparation": "Chuẩn bị",
     "participation": "Đảng viên tham gia",
@@ -56,7 +54,7 @@ GROUP_LABELS = {
     "content": "Nội dung",
     "follow_up": "Theo dõi, giám sát thực hiện nghị quyết",
 }
-GROUPS = tuple(GROUP_LABELS)
+GROUPS = summaries.GROUPS
 
 
 # --- period ------------------------------------------------------------------------------
