@@ -247,6 +247,11 @@ class AgendaItemOut(Schema):
     ended_at: LocalDateTime | None
     minutes: int | None
     conclusion: str
+    conclusion_version: str = Field(description="Phiên bản của kết luận. Gửi lại trong expected_version khi sửa; đã bị sửa từ đó thì trả 409 và không ghi.")
+
+    @staticmethod
+    def resolve_conclusion_version(obj: AgendaItem) -> str:
+        return services.conclusion_version(obj)
 
     @staticmethod
     def resolve_minutes(obj: AgendaItem) -> int | None:
@@ -308,6 +313,11 @@ class TaskReportOut(Schema):
     meeting_id: int
     text: str
     done: bool
+    version: str = Field(description="Phiên bản của báo cáo. Gửi lại trong expected_version khi sửa; đã bị sửa từ đó thì trả 409 và không ghi.")
+
+    @staticmethod
+    def resolve_version(obj: TaskReport) -> str:
+        return services.report_version(obj)
 
 
 class TaskOut(Schema):
@@ -329,6 +339,13 @@ class TaskOut(Schema):
 
 class TaskToReviewOut(TaskOut):
     report: TaskReportOut | None = Field(description="Báo cáo kết quả tại buổi này (nếu đã báo cáo).")
+    report_version: str = Field(
+        description="Phiên bản của báo cáo tại buổi này (kể cả khi chưa có báo cáo). Gửi lại trong expected_version khi sửa; đã bị sửa từ đó thì trả 409 và không ghi."
+    )
+
+    @staticmethod
+    def resolve_report_version(obj: Task) -> str:
+        return services.report_version(getattr(obj, "report", None))
 
 
 class TasksOut(Schema):
@@ -492,6 +509,19 @@ class TaskIn(InputSchema):
 class TaskReportIn(InputSchema):
     text: str = Field(max_length=20000)
     done: bool = False
+    expected_version: str | None = Field(
+        None,
+        max_length=32,
+        description="report_version của nhiệm vụ khi bắt đầu sửa; báo cáo đã bị sửa từ đó thì trả 409, không ghi gì.",
+    )
+
+
+class ConclusionIn(TextIn):
+    expected_version: str | None = Field(
+        None,
+        max_length=32,
+        description="conclusion_version khi bắt đầu sửa; kết luận đã bị sửa từ đó thì trả 409, không ghi gì.",
+    )
 
 
 class VoteOpenIn(InputSchema):
@@ -886,12 +916,19 @@ def end_item(request: HttpRequest, item_id: int) -> Any:
 
 @router.post(
     "/agenda-items/{item_id}/conclusion",
-    response={200: AgendaItemOut, **WRITE_ERRORS},
+    response={200: AgendaItemOut, **WRITE_409},
     summary="Ghi kết luận của chủ trì",
 )
-def set_conclusion(request: HttpRequest, item_id: int, payload: TextIn) -> Any:
+def set_conclusion(request: HttpRequest, item_id: int, payload: ConclusionIn) -> Any:
+    """With expected_version (the item's conclusion_version), a conclusion changed since gives 409
+    naming the current text, and nothing is written."""
     item, _ = _child(request, AgendaItem, item_id, Perm.MEETING_MANAGE)
-    return services.set_conclusion(actor=request.user, item=item, text=payload.text)
+    try:
+        return services.set_conclusion(
+            actor=request.user, item=item, text=payload.text, expected_version=payload.expected_version
+        )
+    except services.Conflict as exc:
+        return _conflict(exc)
 
 
 # --- roll call, dues, guests --------------------------------------------------------------------
@@ -1051,17 +1088,23 @@ def assign_task(request: HttpRequest, meeting_id: int, payload: TaskIn) -> Any:
 
 @router.post(
     "/meetings/{meeting_id}/tasks/{task_id}/report",
-    response={200: TaskReportOut, **WRITE_ERRORS},
+    response={200: TaskReportOut, **WRITE_409},
     summary="Báo cáo kết quả thực hiện nhiệm vụ",
 )
 def report_task(request: HttpRequest, meeting_id: int, task_id: int, payload: TaskReportIn) -> Any:
+    """With expected_version (the task's report_version), a report written or changed since gives
+    409 naming the current one, and nothing is written."""
     meeting = _managed(request, meeting_id)
     task = Task.objects.filter(pk=task_id, organisation=meeting.organisation).first()
     if task is None:
         raise Http404("Không tìm thấy.")
-    return services.report_task(
-        actor=request.user, meeting=meeting, task=task, text=payload.text, done=payload.done
-    )
+    try:
+        return services.report_task(
+            actor=request.user, meeting=meeting, task=task, text=payload.text, done=payload.done,
+            expected_version=payload.expected_version,
+        )
+    except services.Conflict as exc:
+        return _conflict(exc)
 
 
 # --- votes -----------------------------------------------------------------------------------------

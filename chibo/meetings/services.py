@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from chibo.audit.models import AuditAction
 from chibo.audit.services import record
-from chibo.core import vntext
+from chibo.core import versions, vntext
 from chibo.meetings.models import (
     AgendaItem,
     Amendment,
@@ -57,8 +57,18 @@ class MeetingLocked(PermissionDenied):
 
 
 class Conflict(ValidationError):
-    def __init__(self) -> None:
-        super().__init__("Buổi sinh hoạt vừa được người khác cập nhật. Hãy tải lại trang rồi thử lại.")
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message or "Buổi sinh hoạt vừa được người khác cập nhật. Hãy tải lại trang rồi thử lại.")
+
+
+def conclusion_version(item: AgendaItem) -> str:
+    """The version of ITEM's conclusion an editor saw (a digest of the text: see chibo.core.versions)."""
+    return versions.token(item.conclusion)
+
+
+def report_version(report: TaskReport | None) -> str:
+    """The version of a task's report at one meeting an editor saw ("" = no report yet)."""
+    return versions.token(report.text, report.done) if report is not None else versions.token(None)
 
 
 def _now(now: dt.datetime | None) -> dt.datetime:
@@ -431,9 +441,16 @@ def move_item(*, actor: Any, item: AgendaItem, up: bool) -> None:
 
 
 @transaction.atomic
-def set_conclusion(*, actor: Any, item: AgendaItem, text: str) -> AgendaItem:
+def set_conclusion(*, actor: Any, item: AgendaItem, text: str, expected_version: str | None = None) -> AgendaItem:
+    """With EXPECTED_VERSION (conclusion_version() of the text the editor saw), a conclusion changed
+    since then raises Conflict naming the current text; nothing is written."""
     m = _writable(item.meeting)
     item = AgendaItem.objects.get(pk=item.pk)
+    if versions.is_stale(expected_version, conclusion_version(item)):
+        raise Conflict(
+            f"Kết luận của “{item.title}” vừa được người khác sửa nên nội dung của bạn chưa được lưu. "
+            f"Kết luận hiện tại: {versions.quoted(item.conclusion)}. Hãy xem lại rồi lưu lại."
+        )
     old = item.conclusion
     item.conclusion = vntext.clean(text, multiline=True)
     item.save(update_fields=["conclusion"])
@@ -496,10 +513,24 @@ def assign_task(
 
 
 @transaction.atomic
-def report_task(*, actor: Any, meeting: Meeting, task: Task, text: str, done: bool) -> TaskReport:
+def report_task(
+    *, actor: Any, meeting: Meeting, task: Task, text: str, done: bool, expected_version: str | None = None
+) -> TaskReport:
+    """With EXPECTED_VERSION (report_version() of the report the editor saw), a report written or
+    changed since then raises Conflict naming the current one; nothing is written."""
     m = _writable(meeting)
     if task.organisation_id != m.organisation_id:
         raise ValidationError({"task": "Nhiệm vụ không thuộc chi bộ."})
+    current = TaskReport.objects.filter(task=task, meeting=m).first()
+    if versions.is_stale(expected_version, report_version(current)):
+        now = (
+            f"{versions.quoted(current.text)} ({'đã hoàn thành' if current.done else 'đang thực hiện'})"
+            if current is not None else "(chưa có)"
+        )
+        raise Conflict(
+            f"Báo cáo nhiệm vụ “{task.title}” vừa được người khác sửa nên nội dung của bạn chưa được lưu. "
+            f"Báo cáo hiện tại: {now}. Hãy xem lại rồi lưu lại."
+        )
     text = vntext.clean(text, multiline=True)
     if not text:
         raise ValidationError({"text": "Hãy ghi kết quả thực hiện."})
