@@ -247,7 +247,9 @@ class AgendaItemOut(Schema):
     ended_at: LocalDateTime | None
     minutes: int | None
     conclusion: str
-    conclusion_version: str = Field(description="Phiên bản của kết luận. Gửi lại trong expected_version khi sửa; đã bị sửa từ đó thì trả 409 và không ghi.")
+    conclusion_version: str = Field(
+        description="Phiên bản của kết luận. Gửi lại trong expected_version khi sửa; đã bị sửa từ đó thì trả 409 và không ghi."
+    )
 
     @staticmethod
     def resolve_conclusion_version(obj: AgendaItem) -> str:
@@ -313,7 +315,9 @@ class TaskReportOut(Schema):
     meeting_id: int
     text: str
     done: bool
-    version: str = Field(description="Phiên bản của báo cáo. Gửi lại trong expected_version khi sửa; đã bị sửa từ đó thì trả 409 và không ghi.")
+    version: str = Field(
+        description="Phiên bản của báo cáo. Gửi lại trong expected_version khi sửa; đã bị sửa từ đó thì trả 409 và không ghi."
+    )
 
     @staticmethod
     def resolve_version(obj: TaskReport) -> str:
@@ -1100,7 +1104,11 @@ def report_task(request: HttpRequest, meeting_id: int, task_id: int, payload: Ta
         raise Http404("Không tìm thấy.")
     try:
         return services.report_task(
-            actor=request.user, meeting=meeting, task=task, text=payload.text, done=payload.done,
+            actor=request.user,
+            meeting=meeting,
+            task=task,
+            text=payload.text,
+            done=payload.done,
             expected_version=payload.expected_version,
         )
     except services.Conflict as exc:
