@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Model, Q
+from django.db.models import Model, Q, prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest
 from django.utils import timezone
 from ninja import File, Form, Query, Router, Schema
@@ -637,6 +637,8 @@ def _figures(
 def meeting_out(request: HttpRequest, meeting: Meeting) -> dict[str, Any]:
     """MeetingOut for MEETING: live figures, or the snapshot frozen at approval."""
     m = Meeting.objects.select_related("organisation").get(pk=meeting.pk)
+    if not m.is_locked:  # judged now: load its parts once (judge() reads them from the prefetch)
+        prefetch_related_objects([m], *selectors.judged_parts())
     book = services.rulebook_of(m)
     perms = perms_for(request.user, m.organisation)
     grade: dict[str, Any] | None = None
@@ -669,11 +671,11 @@ def meeting_out(request: HttpRequest, meeting: Meeting) -> dict[str, Any]:
         rows_ = list(m.attendance.all())
         counts = Counter(a.status for a in rows_)
         fig = engine.attendance([a.facts() for a in rows_], book.attendance)
-        speakers = m.speeches.exclude(member=None).values("member_id").distinct().count()
+        speakers = len({s.member_id for s in m.speeches.all() if s.member_id})
         figures = _figures(book, fig, counts, speakers, selectors.duration_minutes(m), m.kind, frozen=False)
         breaches = []
         if m.status in RUNNING:
-            verdict = selectors.judge(m)
+            verdict = selectors.judge(m, book)
             breaches = _breaches_out([{"code": b.code, "message": b.message} for b in verdict.breaches])
             missing = verdict.minutes_missing
             if verdict.cell_grade is not None:
@@ -711,7 +713,8 @@ def meeting_out(request: HttpRequest, meeting: Meeting) -> dict[str, Any]:
         "grade": grade,
         "breaches": breaches,
         "minutes_missing": missing,
-        "amendments": list(m.amendments.select_related("author")),
+        # amendments exist only once the minutes are approved (services.add_amendment)
+        "amendments": list(m.amendments.select_related("author")) if m.is_locked else [],
         "can_manage": Perm.MEETING_MANAGE in perms and not m.is_locked,
         "can_score_upper": Perm.MEETING_SCORE_UPPER in perms and m.status in RUNNING,
     }

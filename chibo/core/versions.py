@@ -13,6 +13,18 @@ import hashlib
 import json
 from typing import Any
 
+from django.core.exceptions import ValidationError
+
+
+class Stale(ValidationError):
+    """A write drawn from an older version of the record: nothing was written. MESSAGE (Vietnamese)
+    names the current value; CURRENT is the version to send to overwrite it knowingly. The API
+    answers 409 (chibo.api.errors), the pages re-show the form with the message (chibo.core.forms)."""
+
+    def __init__(self, message: str, current: str) -> None:
+        super().__init__(message)
+        self.current = current
+
 
 def token(*values: Any) -> str:
     """16 hex characters identifying VALUES (strings, numbers, booleans, dates, dicts, lists, None)."""
@@ -23,6 +35,12 @@ def token(*values: Any) -> str:
 def is_stale(expected: str | None, current: str) -> bool:
     """True when the writer sent a token and it is not the current one (no token: no check)."""
     return bool(expected) and expected != current
+
+
+def check(expected: str | None, current: str, message: str) -> None:
+    """Raise Stale(MESSAGE) when EXPECTED was sent and is not CURRENT. Call it under the row lock."""
+    if is_stale(expected, current):
+        raise Stale(message, current)
 
 
 def quoted(text: str, limit: int = 300) -> str:

@@ -316,9 +316,9 @@ def start(*, actor: Any, meeting: Meeting, now: dt.datetime | None = None) -> Me
     m.save()
     draw_roster(m)
     _summaries(m)
-    if not m.items.exclude(code="").exists():
+    added = list(m.items.order_by("order", "id"))
+    if not any(i.code for i in added):
         # Items added while preparing (e.g. adopted upper-level guidance) follow the upper_documents step.
-        added = list(m.items.order_by("order", "id"))
         steps = [AgendaItem(meeting=m, code=s.code, section=s.section, title=s.title) for s in book.agenda[m.kind]]
         at = next((i + 1 for i, s in enumerate(steps) if s.code == "upper_documents"), len(steps))
         for order, item in enumerate(steps[:at] + added + steps[at:], start=1):
