@@ -9,7 +9,7 @@ from typing import Any
 from django import forms
 
 from chibo.annual.services import COMMITMENT_LABELS
-from chibo.core.forms import VNDateField
+from chibo.core.forms import VersionField, VNDateField
 from chibo.rules.loader import AnnualRules, FrameCriterion
 
 TEXT = {"rows": 4}
@@ -79,6 +79,7 @@ class AssessForm(forms.Form):
         label="Có tổ chức, cá nhân bị kỷ luật trong năm (tập thể)", required=False
     )
     proposed_level = forms.ChoiceField(label="Mức đề nghị", required=False)
+    expected_version = VersionField()
 
     def __init__(self, *args: Any, rules: AnnualRules, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -153,6 +154,7 @@ class PlanForm(forms.Form):
         label="Kế hoạch khắc phục", widget=forms.Textarea(attrs={"rows": 2}), required=False
     )
     due = VNDateField(label="Hạn khắc phục")
+    expected_version = VersionField()
 
 
 class MonthField(forms.CharField):

@@ -32,7 +32,7 @@ from chibo.annual.models import (
 )
 from chibo.audit.models import AuditAction
 from chibo.audit.services import record
-from chibo.core import vntext
+from chibo.core import versions, vntext
 from chibo.meetings.models import Meeting
 from chibo.meetings.services import MeetingLocked
 from chibo.members.models import Member
@@ -279,11 +279,30 @@ def _open_shortcoming(s: Shortcoming) -> Shortcoming:
     return fresh
 
 
+def plan_version(shortcoming: Shortcoming) -> str:
+    """The version of a shortcoming's remedy plan an editor saw (chibo.core.versions)."""
+    return versions.token(shortcoming.remedy_plan, shortcoming.remedy_due)
+
+
 @transaction.atomic
 def set_remedy_plan(
-    *, actor: Any, shortcoming: Shortcoming, plan: str, due: dt.date | None = None
+    *,
+    actor: Any,
+    shortcoming: Shortcoming,
+    plan: str,
+    due: dt.date | None = None,
+    expected_version: str | None = None,
 ) -> Shortcoming:
+    """With EXPECTED_VERSION (plan_version() of what the editor saw), a plan changed since raises
+    versions.Stale naming the current plan; nothing is written."""
     s = _open_shortcoming(shortcoming)
+    versions.check(
+        expected_version,
+        plan_version(s),
+        "Kế hoạch khắc phục vừa được người khác sửa nên nội dung của bạn chưa được lưu. Kế hoạch hiện tại: "
+        f"{versions.quoted(s.remedy_plan)}"
+        f"{', hạn ' + s.remedy_due.strftime('%d/%m/%Y') if s.remedy_due else ''}. Hãy xem lại rồi lưu lại.",
+    )
     plan = _text(plan, 2000)
     if not plan:
         raise ValidationError({"plan": "Hãy ghi kế hoạch khắc phục."})
@@ -476,6 +495,13 @@ def save_self_assessment(
     return r
 
 
+def assessment_version(review: Review) -> str:
+    """The version of the cell's assessment of REVIEW an editor saw (chibo.core.versions)."""
+    return versions.token(
+        review.cell_scores, review.cell_comment, review.tasks_exceeding, review.disciplined, review.proposed_level
+    )
+
+
 @transaction.atomic
 def assess(
     *,
@@ -486,9 +512,21 @@ def assess(
     tasks_exceeding: int = 0,
     disciplined: bool = False,
     proposed_level: str = "",
+    expected_version: str | None = None,
 ) -> Review:
-    """The cell's assessment: its scores, the computed level and the level it proposes."""
+    """The cell's assessment: its scores, the computed level and the level it proposes. With
+    EXPECTED_VERSION (assessment_version() of what the editor saw), an assessment saved since by
+    another member of the chi ủy raises versions.Stale naming it; nothing is written."""
     r, rnd = _writable_review(review)
+    if versions.is_stale(expected_version, assessment_version(r)):
+        rules_ = selectors.rules_for_round(rnd)
+        level = rules_.rating.label(r.proposed_level) if r.proposed_level else "(chưa đề nghị)"
+        raise versions.Stale(
+            "Bản đánh giá của chi bộ vừa được người khác lưu nên đánh giá của bạn chưa được ghi. Hiện tại: "
+            f"{r.cell_total if r.cell_total is not None else '—'} điểm, mức đề nghị {level}, nhận xét "
+            f"{versions.quoted(r.cell_comment)}. Hãy xem lại rồi lưu lại.",
+            assessment_version(r),
+        )
     if r.status == ReviewStatus.DRAFT:
         who = "Tập thể chi bộ" if r.is_cell else (r.member.full_name if r.member else "")
         raise ValidationError(f"{who} chưa gửi bản tự kiểm điểm.")

@@ -396,6 +396,7 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
                     "tasks_exceeding": r.tasks_exceeding,
                     "disciplined": r.disciplined,
                     "proposed_level": r.proposed_level,
+                    "expected_version": services.assessment_version(r),
                 },
             ),
             "vote_form": af.VoteForm(
@@ -466,6 +467,7 @@ def review_assess(request: HttpRequest, pk: int) -> HttpResponse:
             tasks_exceeding=data["tasks_exceeding"] or 0,
             disciplined=data["disciplined"],
             proposed_level=data["proposed_level"],
+            expected_version=data["expected_version"] or None,
         ),
         "Chi bộ đã đánh giá và đề nghị mức xếp loại.",
     )
@@ -574,7 +576,9 @@ def shortcoming(request: HttpRequest, pk: int) -> HttpResponse:
             "s": s,
             "follow_ups": s.follow_ups.select_related("author"),
             "can_manage": Perm.ANNUAL_MANAGE in perms and not s.is_locked,
-            "plan_form": af.PlanForm(initial={"plan": s.remedy_plan, "due": s.remedy_due}),
+            "plan_form": af.PlanForm(
+                initial={"plan": s.remedy_plan, "due": s.remedy_due, "expected_version": services.plan_version(s)}
+            ),
         },
     )
 

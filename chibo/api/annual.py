@@ -26,7 +26,7 @@ from chibo.annual.models import (
     ReviewRound,
     Shortcoming,
 )
-from chibo.api.schemas import READ_ERRORS, WRITE_ERRORS, InputSchema
+from chibo.api.schemas import EXPECTED_VERSION, READ_ERRORS, VERSION, WRITE_409, WRITE_ERRORS, InputSchema
 from chibo.meetings.models import Meeting
 from chibo.members.models import Member
 
@@ -75,10 +75,15 @@ class ReviewOut(Schema):
     vote_base: int | None
     vote_passed: bool | None
     final_level: str
+    assessment_version: str = Field(description="Phiên bản của phần chi bộ đánh giá. " + VERSION)
 
     @staticmethod
     def resolve_year(obj: Review) -> int:
         return obj.round.year
+
+    @staticmethod
+    def resolve_assessment_version(obj: Review) -> str:
+        return services.assessment_version(obj)
 
 
 class CapOut(Schema):
@@ -115,10 +120,15 @@ class ShortcomingOut(Schema):
     remedy_due: dt.date | None
     status: str
     follow_ups: list[str]
+    plan_version: str = Field(description="Phiên bản của kế hoạch khắc phục. " + VERSION)
 
     @staticmethod
     def resolve_follow_ups(obj: Shortcoming) -> list[str]:
         return [f.note for f in obj.follow_ups.all()]
+
+    @staticmethod
+    def resolve_plan_version(obj: Shortcoming) -> str:
+        return services.plan_version(obj)
 
 
 class MonthOut(Schema):
@@ -220,6 +230,7 @@ class AssessmentIn(InputSchema):
     tasks_exceeding: int = 0
     disciplined: bool = False
     proposed_level: str = Field("", description="Rỗng: theo điểm và điều kiện.")
+    expected_version: str | None = Field(None, max_length=32, description=EXPECTED_VERSION)
 
 
 class VoteIn(InputSchema):
@@ -253,6 +264,7 @@ class ShortcomingIn(InputSchema):
 class PlanIn(InputSchema):
     plan: str
     due: dt.date | None = None
+    expected_version: str | None = Field(None, max_length=32, description=EXPECTED_VERSION)
 
 
 class DuesProfileIn(InputSchema):
@@ -478,7 +490,7 @@ def self_assessment(request: HttpRequest, review_id: int, payload: SelfAssessmen
 
 @router.put(
     "/annual/reviews/{review_id}/assessment",
-    response={200: ReviewOut, **WRITE_ERRORS},
+    response={200: ReviewOut, **WRITE_409},
     summary="Chi bộ đánh giá, chấm điểm và đề nghị mức xếp loại",
 )
 def assessment(request: HttpRequest, review_id: int, payload: AssessmentIn) -> Any:
@@ -555,12 +567,19 @@ def get_shortcoming(request: HttpRequest, shortcoming_id: int) -> Any:
 
 @router.put(
     "/annual/shortcomings/{shortcoming_id}/plan",
-    response={200: ShortcomingOut, **WRITE_ERRORS},
+    response={200: ShortcomingOut, **WRITE_409},
     summary="Kế hoạch khắc phục",
 )
 def plan(request: HttpRequest, shortcoming_id: int, payload: PlanIn) -> Any:
+    """With expected_version (plan_version), a plan changed since gives 409 and nothing is written."""
     s, _ = access.shortcoming_for_user(request.user, shortcoming_id, write=True)
-    return services.set_remedy_plan(actor=request.user, shortcoming=s, plan=payload.plan, due=payload.due)
+    return services.set_remedy_plan(
+        actor=request.user,
+        shortcoming=s,
+        plan=payload.plan,
+        due=payload.due,
+        expected_version=payload.expected_version,
+    )
 
 
 @router.post(
