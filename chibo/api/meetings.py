@@ -416,6 +416,10 @@ class ScoreOut(Schema):
     bands: list[BandOut]
     breaches: list[BreachOut]
     can_score: dict[str, bool]
+    versions: dict[str, str] = Field(
+        description='Phiên bản của từng cột ("cell", "upper", kể cả khi chưa chấm); gửi lại trong '
+        "expected_version khi chấm để không ghi đè điểm người khác vừa lưu."
+    )
 
 
 class DocumentOut(Schema):
@@ -552,6 +556,11 @@ class ScoreIn(InputSchema):
         description="Mã tiêu chí → điểm. Cột chi bộ: tiêu chí tự động luôn lấy theo dữ liệu.",
     )
     note: str = Field("", max_length=5000)
+    expected_version: str | None = Field(
+        None,
+        max_length=32,
+        description="versions[cột] khi bắt đầu chấm; cột đã được lưu từ đó thì trả 409, không ghi gì.",
+    )
 
 
 class DocumentIn(Schema):
@@ -1209,6 +1218,7 @@ def score_out(request: HttpRequest, meeting: Meeting) -> dict[str, Any]:
             "cell": _sheet_out(cell, verdict.cell_grade),
             "upper": _sheet_out(upper, verdict.upper_grade),
         },
+        "versions": {"cell": services.score_version(cell), "upper": services.score_version(upper)},
         "bands": [
             {"grade": b.grade, "label": b.label, "min": b.min, "requires_key_full": b.requires_key_full}
             for b in book.scorecard.bands
@@ -1233,7 +1243,7 @@ def get_score(request: HttpRequest, meeting_id: int) -> Any:
 
 @router.put(
     "/meetings/{meeting_id}/score/{column}",
-    response={200: ScoreOut, **WRITE_ERRORS},
+    response={200: ScoreOut, **WRITE_409},
     summary="Chấm điểm một cột",
 )
 def save_score(
@@ -1262,8 +1272,15 @@ def save_score(
         )
     try:
         services.save_score(
-            actor=request.user, meeting=meeting, column=column, entries=payload.entries, note=payload.note
+            actor=request.user,
+            meeting=meeting,
+            column=column,
+            entries=payload.entries,
+            note=payload.note,
+            expected_version=payload.expected_version,
         )
+    except services.Conflict as exc:
+        return _conflict(exc)
     except ValidationError as exc:
         if hasattr(exc, "error_dict"):
             raise ValidationError(

@@ -438,6 +438,7 @@ class ScoreForm(forms.Form):
     """One column of the scorecard: a number per criterion the cell (or the officer) enters."""
 
     note = forms.CharField(label="Ghi chú", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    record_version = RecordVersionField()
 
     def __init__(
         self, *args: Any, criteria: Any = (), entered: set[str] | None = None, **kwargs: Any

@@ -66,6 +66,11 @@ def conclusion_version(item: AgendaItem) -> str:
     return versions.token(item.conclusion)
 
 
+def score_version(sheet: ScoreSheet | None) -> str:
+    """The version of one scorecard column an editor saw (the empty column has one too)."""
+    return versions.token(sheet.entries, sheet.note) if sheet is not None else versions.token(None)
+
+
 def report_version(report: TaskReport | None) -> str:
     """The version of a task's report at one meeting an editor saw ("" = no report yet)."""
     return versions.token(report.text, report.done) if report is not None else versions.token(None)
@@ -617,13 +622,25 @@ def close_vote(
 
 # --- score, read back, approve, amend -------------------------------------------------
 @transaction.atomic
-def save_score(*, actor: Any, meeting: Meeting, column: str, entries: dict[str, int], note: str = "") -> ScoreSheet:
-    """Save one column of the scorecard. Criteria the data proves are filled from the data."""
+def save_score(
+    *, actor: Any, meeting: Meeting, column: str, entries: dict[str, int], note: str = "",
+    expected_version: str | None = None,
+) -> ScoreSheet:
+    """Save one column of the scorecard. Criteria the data proves are filled from the data. With
+    EXPECTED_VERSION (score_version() of the column the scorer saw), a column saved since by someone
+    else raises Conflict naming its total and note; nothing is written."""
     from chibo.meetings.selectors import meeting_facts
 
     m = _writable(meeting)
     if column not in ScoreColumn.values:
         raise ValidationError({"column": "Cột chấm điểm không hợp lệ."})
+    current = m.scores.filter(column=column).first()
+    if versions.is_stale(expected_version, score_version(current)):
+        now = f"{current.total} điểm, ghi chú {versions.quoted(current.note)}" if current else "(chưa chấm)"
+        raise Conflict(
+            f"Cột điểm {'chi bộ tự chấm' if column == ScoreColumn.CELL else 'cấp trên chấm'} vừa được người khác "
+            f"lưu nên điểm của bạn chưa được ghi. Hiện tại: {now}. Hãy xem lại rồi lưu lại."
+        )
     book = rulebook_of(m)
     criteria = book.scorecard.criteria_for(m.kind)
     facts = meeting_facts(m)

@@ -806,6 +806,7 @@ def _board(
             initial={
                 **{f"c_{k}": v for k, v in (cell_sheet.entries if cell_sheet else {}).items()},
                 "note": cell_sheet.note if cell_sheet else "",
+                "record_version": services.score_version(cell_sheet),
             },
         ),
     )
@@ -822,6 +823,7 @@ def _board(
                 },
                 **{f"c_{k}": v for k, v in (upper_sheet.entries if upper_sheet else {}).items()},
                 "note": upper_sheet.note if upper_sheet else "",
+                "record_version": services.score_version(upper_sheet),
             },
         ),
         shown=can_upper,
@@ -1312,6 +1314,7 @@ def _score(request: HttpRequest, meeting: Meeting, column: str) -> HttpResponse:
             column=column,
             entries=form.entries(),
             note=d["note"],
+            expected_version=d["record_version"] or None,
         ),
         form,
     )

@@ -260,3 +260,76 @@ def test_the_openapi_schema_documents_the_versions_and_the_409(client, world):
     assert "expected_version" in schemas["TaskReportIn"]["properties"]
     assert "conclusion_version" in schemas["AgendaItemOut"]["properties"]
     assert "report_version" in schemas["TaskToReviewOut"]["properties"]
+
+
+# --- the scorecard ------------------------------------------------------------------------------
+def scores(m: Meeting) -> tuple:
+    m = Meeting.objects.get(pk=m.pk)
+    return (
+        m.version,
+        AuditEntry.objects.count(),
+        sorted(m.scores.values_list("column", "total", "note")),
+    )
+
+
+def test_a_score_column_saved_with_the_version_shown_is_written_a_stale_one_refused(client, world):
+    m = running(world)
+    client.force_login(world.secretary)
+    empty = services.score_version(None)
+    assert f'name="record_version" value="{empty}"' in client.get(live(m, "")).content.decode()
+    response = client.post(
+        live(m, "cham-diem/"),
+        {"c_order_content": "9", "note": "Chi bộ A", "record_version": empty},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    before = scores(m)
+    response = client.post(
+        live(m, "cham-diem/"),
+        {"c_order_content": "5", "note": "Chi bộ B", "record_version": empty},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 409 and "“Chi bộ A”" in response.content.decode()
+    assert scores(m) == before
+
+
+def test_score_through_the_api_409_outsider_404_and_locked(client, world):
+    m = running(world)
+    seen = api(client, world.secretary, "GET", f"/meetings/{m.pk}/score").json()["versions"]["cell"]
+    path = f"/meetings/{m.pk}/score/cell"
+    ok = api(
+        client,
+        world.secretary,
+        "PUT",
+        path,
+        {"entries": {"order_content": 9}, "note": "A", "expected_version": seen},
+    )
+    assert ok.status_code == 200 and ok.json()["versions"]["cell"] != seen
+    before = scores(m)
+    stale = api(
+        client,
+        world.secretary,
+        "PUT",
+        path,
+        {"entries": {"order_content": 5}, "note": "B", "expected_version": seen},
+    )
+    assert stale.status_code == 409 and "“A”" in stale.json()["detail"]
+    assert (
+        api(client, world.officer_other, "PUT", path, {"entries": {}, "expected_version": seen}).status_code
+        == 404
+    )
+    assert scores(m) == before
+    done = approved(world)
+    current = api(client, world.secretary, "GET", f"/meetings/{done.pk}/score").json()["versions"]["cell"]
+    before = scores(done)
+    response = api(
+        client,
+        world.secretary,
+        "PUT",
+        f"/meetings/{done.pk}/score/cell",
+        {"entries": {}, "note": "Sửa", "expected_version": current},
+    )
+    assert response.status_code == 403
+    assert scores(done) == before
+    doc = client.get(f"{API}/openapi.json").json()
+    assert "409" in doc["paths"]["/api/v1/meetings/{meeting_id}/score/{column}"]["put"]["responses"]
