@@ -63,6 +63,7 @@ class SelfAssessmentForm(forms.Form):
     remedy = forms.CharField(
         label="Phương hướng, biện pháp khắc phục", required=False, widget=forms.Textarea(attrs=TEXT)
     )
+    expected_version = VersionField()
 
 
 class AssessForm(forms.Form):

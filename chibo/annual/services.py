@@ -454,6 +454,12 @@ def _recompute(r: Review, rnd: ReviewRound) -> None:
         r.computed_level, r.computed_notes = rating.level, list(rating.missed)
 
 
+def self_version(review: Review) -> str:
+    """The version of REVIEW's self-assessment an editor saw (chibo.core.versions). It matters for
+    the cell's own review, which any member of the chi ủy may write."""
+    return versions.token(review.self_scores, review.strengths, review.weaknesses, review.remedy, review.status)
+
+
 @transaction.atomic
 def save_self_assessment(
     *,
@@ -464,8 +470,18 @@ def save_self_assessment(
     weaknesses: str = "",
     remedy: str = "",
     submit: bool = False,
+    expected_version: str | None = None,
 ) -> Review:
+    """With EXPECTED_VERSION (self_version() of what the editor saw), a self-assessment saved since
+    raises versions.Stale naming it; nothing is written."""
     r, rnd = _writable_review(review)
+    versions.check(
+        expected_version,
+        self_version(r),
+        "Bản tự kiểm điểm vừa được người khác lưu nên nội dung của bạn chưa được ghi. Hiện tại: "
+        f"{r.self_total if r.self_total is not None else '—'} điểm, ưu điểm {versions.quoted(r.strengths)}, "
+        f"hạn chế {versions.quoted(r.weaknesses)}. Hãy xem lại rồi lưu lại.",
+    )
     if r.status in (ReviewStatus.ASSESSED, ReviewStatus.DECIDED):
         raise PermissionDenied("Chi bộ đã đánh giá bản kiểm điểm này; phần tự đánh giá không sửa được nữa.")
     rules = selectors.rules_for_round(rnd)

@@ -387,7 +387,12 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
             "self_fields": af.score_fields(frame, r.self_scores, "self_"),
             "cell_fields": af.score_fields(frame, r.cell_scores or r.self_scores, "cell_"),
             "self_form": af.SelfAssessmentForm(
-                initial={"strengths": r.strengths, "weaknesses": r.weaknesses, "remedy": r.remedy}
+                initial={
+                    "strengths": r.strengths,
+                    "weaknesses": r.weaknesses,
+                    "remedy": r.remedy,
+                    "expected_version": services.self_version(r),
+                }
             ),
             "assess_form": af.AssessForm(
                 rules=rules,
@@ -431,13 +436,15 @@ def review_self(request: HttpRequest, pk: int) -> HttpResponse:
     rules = selectors.rules_for_round(r.round)
     form = af.SelfAssessmentForm(request.POST)
     form.is_valid()
+    data = dict(form.cleaned_data)
+    expected = data.pop("expected_version", None) or None
     scores = af.scores_from(request.POST, rules.rating.frames[r.subject], "self_")
     submit = "submit" in request.POST
     return _act(
         request,
         reverse("annual:review", args=[r.pk]),
         lambda: services.save_self_assessment(
-            actor=request.user, review=r, scores=scores, submit=submit, **form.cleaned_data
+            actor=request.user, review=r, scores=scores, submit=submit, expected_version=expected, **data
         ),
         "Đã gửi bản tự kiểm điểm." if submit else "Đã lưu bản tự kiểm điểm.",
     )

@@ -76,6 +76,7 @@ class ReviewOut(Schema):
     vote_passed: bool | None
     final_level: str
     assessment_version: str = Field(description="Phiên bản của phần chi bộ đánh giá. " + VERSION)
+    self_version: str = Field(description="Phiên bản của phần tự kiểm điểm. " + VERSION)
 
     @staticmethod
     def resolve_year(obj: Review) -> int:
@@ -84,6 +85,10 @@ class ReviewOut(Schema):
     @staticmethod
     def resolve_assessment_version(obj: Review) -> str:
         return services.assessment_version(obj)
+
+    @staticmethod
+    def resolve_self_version(obj: Review) -> str:
+        return services.self_version(obj)
 
 
 class CapOut(Schema):
@@ -222,6 +227,7 @@ class SelfAssessmentIn(InputSchema):
     weaknesses: str = ""
     remedy: str = ""
     submit: bool = False
+    expected_version: str | None = Field(None, max_length=32, description=EXPECTED_VERSION)
 
 
 class AssessmentIn(InputSchema):
@@ -480,7 +486,7 @@ def get_review(request: HttpRequest, review_id: int) -> Any:
 
 @router.put(
     "/annual/reviews/{review_id}/self",
-    response={200: ReviewOut, **WRITE_ERRORS},
+    response={200: ReviewOut, **WRITE_409},
     summary="Tự kiểm điểm, tự chấm điểm (đảng viên; chi ủy cho tập thể)",
 )
 def self_assessment(request: HttpRequest, review_id: int, payload: SelfAssessmentIn) -> Any:

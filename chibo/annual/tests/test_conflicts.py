@@ -136,3 +136,69 @@ def test_assessment_api_409_outsider_404_and_a_proposed_round_refused(client, wo
         == 403
     )
     assert review_state(y.review) == before
+
+
+# --- the cell's own self-assessment (written by any member of the chi ủy) ------------------------------
+CELL = {"lanh_dao": 30, "chinh_tri_tu_tuong": 12, "to_chuc": 12, "sinh_hoat": 16, "kiem_tra": 8}
+
+
+def _cell_review(world) -> Review:  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    rnd = services.open_round(actor=world.secretary, cell=world.cell1, year=2024, today=dt.date(2024, 12, 20))
+    return rnd.reviews.get(member=None)
+
+
+def self_state(r: Review) -> tuple:
+    r = Review.objects.get(pk=r.pk)
+    return (r.self_scores, r.strengths, r.weaknesses, r.status, AuditEntry.objects.count())
+
+
+def test_the_cells_self_assessment_same_version_saves_stale_refused(client, world):
+    r = _cell_review(world)
+    url = f"/hang-nam/kiem-diem/{r.pk}/"
+    client.force_login(world.secretary)
+    seen = services.self_version(r)
+    assert f'name="expected_version" value="{seen}"' in client.get(url).content.decode()
+    data = {f"self_{k}": v for k, v in CELL.items()}
+    assert (
+        client.post(
+            url + "tu-danh-gia/", {**data, "strengths": "Đoàn kết", "expected_version": seen}
+        ).status_code
+        == 302
+    )
+    assert self_state(r)[1] == "Đoàn kết"
+    before = self_state(r)
+    page = client.post(
+        url + "tu-danh-gia/", {**data, "strengths": "Khác", "expected_version": seen}, follow=True
+    )
+    assert "vừa được người khác lưu" in page.content.decode() and "“Đoàn kết”" in page.content.decode()
+    assert self_state(r) == before
+
+
+def test_the_cells_self_assessment_api_409_outsider_404_and_locked(client, world):
+    r = _cell_review(world)
+    path = f"/annual/reviews/{r.pk}/self"
+    seen = services.self_version(r)
+    ok = api(
+        client, world.secretary, "PUT", path, {"scores": CELL, "strengths": "A", "expected_version": seen}
+    )
+    assert ok.status_code == 200 and ok.json()["self_version"] != seen
+    before = self_state(r)
+    stale = api(
+        client, world.secretary, "PUT", path, {"scores": CELL, "strengths": "B", "expected_version": seen}
+    )
+    assert stale.status_code == 409 and "“A”" in stale.json()["detail"]
+    current = ok.json()["self_version"]
+    assert (
+        api(
+            client, world.officer_other, "PUT", path, {"scores": CELL, "expected_version": current}
+        ).status_code
+        == 404
+    )
+    ReviewRound.objects.filter(pk=r.round_id).update(status=RoundStatus.PROPOSED)
+    assert (
+        api(client, world.secretary, "PUT", path, {"scores": CELL, "expected_version": current}).status_code
+        == 403
+    )
+    assert self_state(r) == before
