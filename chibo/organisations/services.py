@@ -107,7 +107,7 @@ EDIT_FIELDS = tuple(f for f in ORG_FIELDS if f != "parent")
 
 def edit_version(org: Organisation) -> str:
     """The version of ORG's editable fields an editor saw (chibo.core.versions)."""
-    return versions.token(*(getattr(org, Organisation._meta.get_field(f).attname) for f in EDIT_FIELDS))
+    return versions.token(*(getattr(org, f"{f}_id" if f == "supervisor" else f) for f in EDIT_FIELDS))
 
 
 @transaction.atomic
