@@ -173,6 +173,7 @@ class MonthField(forms.CharField):
 
 class DuesProfileForm(forms.Form):
     valid_from = MonthField(label="Áp dụng từ tháng (tháng/năm)", required=False)
+    expected_version = VersionField()
     category = forms.ChoiceField(label="Đối tượng")
     base_income = forms.IntegerField(label="Thu nhập làm căn cứ (đồng/tháng)", min_value=0, required=False)
     fixed_amount = forms.IntegerField(label="Mức cố định (đồng/tháng)", min_value=0, required=False)

@@ -769,6 +769,17 @@ def _locked_months(cell: Organisation, start: dt.date, until: dt.date | None) ->
     return list(locked.order_by("year", "month"))
 
 
+def _profile_token(rows: list[DuesProfile]) -> str:
+    return versions.token(
+        [(p.valid_from, p.category, p.base_income, p.fixed_amount, p.voluntary_amount) for p in rows]
+    )
+
+
+def profile_version(member: Member | int) -> str:
+    """The version of MEMBER's dues profile history (every effective-dated version) an editor saw."""
+    return _profile_token(list(DuesProfile.objects.filter(member=member).order_by("valid_from")))
+
+
 @transaction.atomic
 def set_dues_profile(
     *,
@@ -779,6 +790,7 @@ def set_dues_profile(
     fixed_amount: int | None = None,
     voluntary_amount: int | None = None,
     valid_from: dt.date | None = None,
+    expected_version: str | None = None,
 ) -> DuesProfile:
     """Set the member's dues category and base from a month on (default: the current month).
 
@@ -809,8 +821,22 @@ def set_dues_profile(
         raise ValidationError(errors)
     assert cat is not None
     start = (valid_from or timezone.localdate()).replace(day=1)
-    versions = list(DuesProfile.objects.select_for_update().filter(member=member).order_by("valid_from"))
-    later = next((p.valid_from for p in versions if p.valid_from > start), None)
+    history = list(DuesProfile.objects.select_for_update().filter(member=member).order_by("valid_from"))
+    if versions.is_stale(expected_version, _profile_token(history)):
+        now = history[-1] if history else None
+        label = rule.category(now.category) if now else None
+        shown = (
+            f"{label.label if label else now.category} từ tháng {now.valid_from:%m/%Y}"
+            + (f", thu nhập {now.base_income:,} đồng".replace(",", ".") if now.base_income else "")
+            + (f", mức cố định {now.fixed_amount:,} đồng".replace(",", ".") if now.fixed_amount else "")
+            if now else "(chưa có)"
+        )
+        raise versions.Stale(
+            f"Mức đóng đảng phí của {member.full_name} vừa được người khác sửa nên thay đổi của bạn chưa "
+            f"được lưu. Mức mới nhất hiện tại: {shown}. Hãy xem lại rồi lưu lại.",
+            _profile_token(history),
+        )
+    later = next((p.valid_from for p in history if p.valid_from > start), None)
     locked = _locked_months(member.organisation, start, later)
     if locked:
         first, last = locked[0], locked[-1]
@@ -824,8 +850,8 @@ def set_dues_profile(
                 )
             }
         )
-    previous = selectors.in_force(versions, start)
-    profile = next((p for p in versions if p.valid_from == start), None) or DuesProfile(
+    previous = selectors.in_force(history, start)
+    profile = next((p for p in history if p.valid_from == start), None) or DuesProfile(
         member=member, valid_from=start
     )
     before = (profile.category, profile.base_income, profile.fixed_amount, profile.voluntary_amount)

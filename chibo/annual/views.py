@@ -127,6 +127,8 @@ def member_year(request: HttpRequest, pk: int, year: int) -> HttpResponse:
             "row": ledger.rows[0] if ledger else None,
             "is_self": access.is_self(request.user, member.pk),
             "can_manage": Perm.ANNUAL_MANAGE in perms,
+            # the version of the dues profile history the form is drawn from (one query, managers only)
+            "profile_version": services.profile_version(member) if Perm.ANNUAL_MANAGE in perms else "",
             "open_shortcomings": selectors.open_shortcomings(member=member),
             "levels": {lv.level: lv.label for lv in rules.rating.levels},
             "tone": LEVEL_TONE,
@@ -705,6 +707,7 @@ def dues_profile(request: HttpRequest, pk: int) -> HttpResponse:
             fixed_amount=d["fixed_amount"],
             voluntary_amount=d["voluntary_amount"],
             valid_from=d["valid_from"],
+            expected_version=d["expected_version"] or None,
         ),
         f"Đã lưu mức đóng đảng phí của {member.full_name}, áp dụng từ tháng "
         f"{(d['valid_from'] or timezone.localdate()):%m/%Y}.",

@@ -184,10 +184,15 @@ class DuesProfileOut(Schema):
     fixed_amount: int | None
     voluntary_amount: int | None
     voluntary_approved: bool
+    profile_version: str = Field(description="Phiên bản của lịch sử mức đóng của đảng viên. " + VERSION)
 
     @staticmethod
     def resolve_voluntary_approved(obj: DuesProfile) -> bool:
         return obj.voluntary_approved_at is not None
+
+    @staticmethod
+    def resolve_profile_version(obj: DuesProfile) -> str:
+        return services.profile_version(obj.member_id)
 
 
 class PaymentOut(Schema):
@@ -275,12 +280,19 @@ class PlanIn(InputSchema):
 
 class DuesProfileIn(InputSchema):
     valid_from: dt.date | None = Field(
-        None, description="Áp dụng từ tháng của ngày này (mặc định: tháng hiện tại); các tháng trước giữ mức cũ."
+        None,
+        description="Áp dụng từ tháng của ngày này (mặc định: tháng hiện tại); các tháng trước giữ mức cũ.",
     )
     category: str
     base_income: int = 0
     fixed_amount: int | None = None
     voluntary_amount: int | None = None
+    expected_version: str | None = Field(
+        None,
+        max_length=32,
+        description="profile_version khi bắt đầu sửa (lịch sử mức đóng của đảng viên); đã bị sửa từ đó "
+        "thì trả 409 (nêu mức mới nhất) và không ghi gì.",
+    )
 
 
 class PaymentIn(InputSchema):
@@ -631,7 +643,7 @@ def ledger(request: HttpRequest, cell_id: int, year: int) -> Any:
 
 @router.put(
     "/annual/members/{member_id}/dues-profile",
-    response={200: DuesProfileOut, **WRITE_ERRORS},
+    response={200: DuesProfileOut, **WRITE_409},
     summary="Đối tượng và căn cứ đóng đảng phí của đảng viên",
 )
 def dues_profile(request: HttpRequest, member_id: int, payload: DuesProfileIn) -> Any:

@@ -202,3 +202,49 @@ def test_the_cells_self_assessment_api_409_outsider_404_and_locked(client, world
         == 403
     )
     assert self_state(r) == before
+
+
+# --- a member's dues profile (effective-dated) ---------------------------------------------------------
+def dues_state(member: Any) -> tuple:
+    from chibo.annual.models import DuesProfile
+
+    rows = DuesProfile.objects.filter(member=member).order_by("valid_from")
+    return (list(rows.values_list("valid_from", "category", "fixed_amount")), AuditEntry.objects.count())
+
+
+def test_a_dues_profile_saved_from_a_stale_form_is_refused(client, world, y):  # noqa: F811
+    page_url = f"/hang-nam/dang-vien/{y.lan.pk}/2025/"
+    client.force_login(world.secretary)
+    seen = services.profile_version(y.lan)
+    assert f'name="expected_version" value="{seen}"' in client.get(page_url).content.decode()
+    url = f"/hang-nam/dang-vien/{y.lan.pk}/dang-phi/"
+    data = {"valid_from": "03/2025", "category": "khac", "fixed_amount": "20000", "back": page_url}
+    assert client.post(url, {**data, "expected_version": seen}).status_code == 302
+    assert (dt_month(3), "khac", 20_000) in dues_state(y.lan)[0]
+    before = dues_state(y.lan)
+    page = client.post(url, {**data, "fixed_amount": "15000", "expected_version": seen}, follow=True)
+    assert "vừa được người khác sửa" in page.content.decode() and "20.000 đồng" in page.content.decode()
+    assert dues_state(y.lan) == before
+
+
+def test_dues_profile_api_409_and_outsider_404(client, world, y):  # noqa: F811
+    path = f"/annual/members/{y.lan.pk}/dues-profile"
+    seen = services.profile_version(y.lan)
+    body = {"valid_from": "2025-03-01", "category": "khac", "fixed_amount": 20_000}
+    ok = api(client, world.secretary, "PUT", path, {**body, "expected_version": seen})
+    assert ok.status_code == 200 and ok.json()["profile_version"] != seen
+    before = dues_state(y.lan)
+    stale = api(
+        client, world.secretary, "PUT", path, {**body, "fixed_amount": 15_000, "expected_version": seen}
+    )
+    assert stale.status_code == 409 and "20.000 đồng" in stale.json()["detail"]
+    assert (
+        api(client, world.officer_other, "PUT", path, {**body, "expected_version": seen}).status_code == 404
+    )
+    assert dues_state(y.lan) == before
+
+
+def dt_month(month: int) -> Any:
+    import datetime as dt
+
+    return dt.date(2025, month, 1)
