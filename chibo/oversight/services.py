@@ -478,7 +478,7 @@ def conclude(
         f"Hiện tại: kết quả {versions.quoted(locked.result)}; kết luận {versions.quoted(locked.conclusion)}. "
         "Hãy xem lại rồi lưu lại.",
     )
-    item = locked  # "before" is what is stored now, not what the caller loaded
+    given, item = item, locked  # "before" is what is stored now, not what the caller loaded
     result, conclusion = vntext.clean(result, multiline=True), vntext.clean(conclusion, multiline=True)
     errors = {}
     if not result:
@@ -498,6 +498,9 @@ def conclude(
         org_path=item.programme.committee.path,
         changes={"result": [before[0], result[:200]], "conclusion": [before[1], conclusion[:200]]},
     )
+    given.result, given.conclusion, given.status, given.concluded_at = (
+        item.result, item.conclusion, item.status, item.concluded_at
+    )  # the caller's object (e.g. add_recommendation checks its status next)
     return item
 
 
