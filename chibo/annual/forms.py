@@ -9,7 +9,7 @@ from typing import Any
 from django import forms
 
 from chibo.annual.services import COMMITMENT_LABELS
-from chibo.core.forms import VNDateField
+from chibo.core.forms import VersionField, VNDateField
 from chibo.rules.loader import AnnualRules, FrameCriterion
 
 TEXT = {"rows": 4}
@@ -63,6 +63,7 @@ class SelfAssessmentForm(forms.Form):
     remedy = forms.CharField(
         label="Phương hướng, biện pháp khắc phục", required=False, widget=forms.Textarea(attrs=TEXT)
     )
+    expected_version = VersionField()
 
 
 class AssessForm(forms.Form):
@@ -79,6 +80,7 @@ class AssessForm(forms.Form):
         label="Có tổ chức, cá nhân bị kỷ luật trong năm (tập thể)", required=False
     )
     proposed_level = forms.ChoiceField(label="Mức đề nghị", required=False)
+    expected_version = VersionField()
 
     def __init__(self, *args: Any, rules: AnnualRules, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -153,6 +155,7 @@ class PlanForm(forms.Form):
         label="Kế hoạch khắc phục", widget=forms.Textarea(attrs={"rows": 2}), required=False
     )
     due = VNDateField(label="Hạn khắc phục")
+    expected_version = VersionField()
 
 
 class MonthField(forms.CharField):
@@ -170,6 +173,7 @@ class MonthField(forms.CharField):
 
 class DuesProfileForm(forms.Form):
     valid_from = MonthField(label="Áp dụng từ tháng (tháng/năm)", required=False)
+    expected_version = VersionField()
     category = forms.ChoiceField(label="Đối tượng")
     base_income = forms.IntegerField(label="Thu nhập làm căn cứ (đồng/tháng)", min_value=0, required=False)
     fixed_amount = forms.IntegerField(label="Mức cố định (đồng/tháng)", min_value=0, required=False)

@@ -32,7 +32,7 @@ from chibo.annual.models import (
 )
 from chibo.audit.models import AuditAction
 from chibo.audit.services import record
-from chibo.core import vntext
+from chibo.core import versions, vntext
 from chibo.meetings.models import Meeting
 from chibo.meetings.services import MeetingLocked
 from chibo.members.models import Member
@@ -279,11 +279,30 @@ def _open_shortcoming(s: Shortcoming) -> Shortcoming:
     return fresh
 
 
+def plan_version(shortcoming: Shortcoming) -> str:
+    """The version of a shortcoming's remedy plan an editor saw (chibo.core.versions)."""
+    return versions.token(shortcoming.remedy_plan, shortcoming.remedy_due)
+
+
 @transaction.atomic
 def set_remedy_plan(
-    *, actor: Any, shortcoming: Shortcoming, plan: str, due: dt.date | None = None
+    *,
+    actor: Any,
+    shortcoming: Shortcoming,
+    plan: str,
+    due: dt.date | None = None,
+    expected_version: str | None = None,
 ) -> Shortcoming:
+    """With EXPECTED_VERSION (plan_version() of what the editor saw), a plan changed since raises
+    versions.Stale naming the current plan; nothing is written."""
     s = _open_shortcoming(shortcoming)
+    versions.check(
+        expected_version,
+        plan_version(s),
+        "Kế hoạch khắc phục vừa được người khác sửa nên nội dung của bạn chưa được lưu. Kế hoạch hiện tại: "
+        f"{versions.quoted(s.remedy_plan)}"
+        f"{', hạn ' + s.remedy_due.strftime('%d/%m/%Y') if s.remedy_due else ''}. Hãy xem lại rồi lưu lại.",
+    )
     plan = _text(plan, 2000)
     if not plan:
         raise ValidationError({"plan": "Hãy ghi kế hoạch khắc phục."})
@@ -435,6 +454,12 @@ def _recompute(r: Review, rnd: ReviewRound) -> None:
         r.computed_level, r.computed_notes = rating.level, list(rating.missed)
 
 
+def self_version(review: Review) -> str:
+    """The version of REVIEW's self-assessment an editor saw (chibo.core.versions). It matters for
+    the cell's own review, which any member of the chi ủy may write."""
+    return versions.token(review.self_scores, review.strengths, review.weaknesses, review.remedy, review.status)
+
+
 @transaction.atomic
 def save_self_assessment(
     *,
@@ -445,8 +470,18 @@ def save_self_assessment(
     weaknesses: str = "",
     remedy: str = "",
     submit: bool = False,
+    expected_version: str | None = None,
 ) -> Review:
+    """With EXPECTED_VERSION (self_version() of what the editor saw), a self-assessment saved since
+    raises versions.Stale naming it; nothing is written."""
     r, rnd = _writable_review(review)
+    versions.check(
+        expected_version,
+        self_version(r),
+        "Bản tự kiểm điểm vừa được người khác lưu nên nội dung của bạn chưa được ghi. Hiện tại: "
+        f"{r.self_total if r.self_total is not None else '—'} điểm, ưu điểm {versions.quoted(r.strengths)}, "
+        f"hạn chế {versions.quoted(r.weaknesses)}. Hãy xem lại rồi lưu lại.",
+    )
     if r.status in (ReviewStatus.ASSESSED, ReviewStatus.DECIDED):
         raise PermissionDenied("Chi bộ đã đánh giá bản kiểm điểm này; phần tự đánh giá không sửa được nữa.")
     rules = selectors.rules_for_round(rnd)
@@ -476,6 +511,13 @@ def save_self_assessment(
     return r
 
 
+def assessment_version(review: Review) -> str:
+    """The version of the cell's assessment of REVIEW an editor saw (chibo.core.versions)."""
+    return versions.token(
+        review.cell_scores, review.cell_comment, review.tasks_exceeding, review.disciplined, review.proposed_level
+    )
+
+
 @transaction.atomic
 def assess(
     *,
@@ -486,9 +528,21 @@ def assess(
     tasks_exceeding: int = 0,
     disciplined: bool = False,
     proposed_level: str = "",
+    expected_version: str | None = None,
 ) -> Review:
-    """The cell's assessment: its scores, the computed level and the level it proposes."""
+    """The cell's assessment: its scores, the computed level and the level it proposes. With
+    EXPECTED_VERSION (assessment_version() of what the editor saw), an assessment saved since by
+    another member of the chi ủy raises versions.Stale naming it; nothing is written."""
     r, rnd = _writable_review(review)
+    if versions.is_stale(expected_version, assessment_version(r)):
+        rules_ = selectors.rules_for_round(rnd)
+        level = rules_.rating.label(r.proposed_level) if r.proposed_level else "(chưa đề nghị)"
+        raise versions.Stale(
+            "Bản đánh giá của chi bộ vừa được người khác lưu nên đánh giá của bạn chưa được ghi. Hiện tại: "
+            f"{r.cell_total if r.cell_total is not None else '—'} điểm, mức đề nghị {level}, nhận xét "
+            f"{versions.quoted(r.cell_comment)}. Hãy xem lại rồi lưu lại.",
+            assessment_version(r),
+        )
     if r.status == ReviewStatus.DRAFT:
         who = "Tập thể chi bộ" if r.is_cell else (r.member.full_name if r.member else "")
         raise ValidationError(f"{who} chưa gửi bản tự kiểm điểm.")
@@ -715,6 +769,17 @@ def _locked_months(cell: Organisation, start: dt.date, until: dt.date | None) ->
     return list(locked.order_by("year", "month"))
 
 
+def _profile_token(rows: list[DuesProfile]) -> str:
+    return versions.token(
+        [(p.valid_from, p.category, p.base_income, p.fixed_amount, p.voluntary_amount) for p in rows]
+    )
+
+
+def profile_version(member: Member | int) -> str:
+    """The version of MEMBER's dues profile history (every effective-dated version) an editor saw."""
+    return _profile_token(list(DuesProfile.objects.filter(member=member).order_by("valid_from")))
+
+
 @transaction.atomic
 def set_dues_profile(
     *,
@@ -725,6 +790,7 @@ def set_dues_profile(
     fixed_amount: int | None = None,
     voluntary_amount: int | None = None,
     valid_from: dt.date | None = None,
+    expected_version: str | None = None,
 ) -> DuesProfile:
     """Set the member's dues category and base from a month on (default: the current month).
 
@@ -755,8 +821,22 @@ def set_dues_profile(
         raise ValidationError(errors)
     assert cat is not None
     start = (valid_from or timezone.localdate()).replace(day=1)
-    versions = list(DuesProfile.objects.select_for_update().filter(member=member).order_by("valid_from"))
-    later = next((p.valid_from for p in versions if p.valid_from > start), None)
+    history = list(DuesProfile.objects.select_for_update().filter(member=member).order_by("valid_from"))
+    if versions.is_stale(expected_version, _profile_token(history)):
+        now = history[-1] if history else None
+        label = rule.category(now.category) if now else None
+        shown = (
+            f"{label.label if label else now.category} từ tháng {now.valid_from:%m/%Y}"
+            + (f", thu nhập {now.base_income:,} đồng".replace(",", ".") if now.base_income else "")
+            + (f", mức cố định {now.fixed_amount:,} đồng".replace(",", ".") if now.fixed_amount else "")
+            if now else "(chưa có)"
+        )
+        raise versions.Stale(
+            f"Mức đóng đảng phí của {member.full_name} vừa được người khác sửa nên thay đổi của bạn chưa "
+            f"được lưu. Mức mới nhất hiện tại: {shown}. Hãy xem lại rồi lưu lại.",
+            _profile_token(history),
+        )
+    later = next((p.valid_from for p in history if p.valid_from > start), None)
     locked = _locked_months(member.organisation, start, later)
     if locked:
         first, last = locked[0], locked[-1]
@@ -770,8 +850,8 @@ def set_dues_profile(
                 )
             }
         )
-    previous = selectors.in_force(versions, start)
-    profile = next((p for p in versions if p.valid_from == start), None) or DuesProfile(
+    previous = selectors.in_force(history, start)
+    profile = next((p for p in history if p.valid_from == start), None) or DuesProfile(
         member=member, valid_from=start
     )
     before = (profile.category, profile.base_income, profile.fixed_amount, profile.voluntary_amount)

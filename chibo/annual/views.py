@@ -127,6 +127,8 @@ def member_year(request: HttpRequest, pk: int, year: int) -> HttpResponse:
             "row": ledger.rows[0] if ledger else None,
             "is_self": access.is_self(request.user, member.pk),
             "can_manage": Perm.ANNUAL_MANAGE in perms,
+            # the version of the dues profile history the form is drawn from (one query, managers only)
+            "profile_version": services.profile_version(member) if Perm.ANNUAL_MANAGE in perms else "",
             "open_shortcomings": selectors.open_shortcomings(member=member),
             "levels": {lv.level: lv.label for lv in rules.rating.levels},
             "tone": LEVEL_TONE,
@@ -387,7 +389,12 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
             "self_fields": af.score_fields(frame, r.self_scores, "self_"),
             "cell_fields": af.score_fields(frame, r.cell_scores or r.self_scores, "cell_"),
             "self_form": af.SelfAssessmentForm(
-                initial={"strengths": r.strengths, "weaknesses": r.weaknesses, "remedy": r.remedy}
+                initial={
+                    "strengths": r.strengths,
+                    "weaknesses": r.weaknesses,
+                    "remedy": r.remedy,
+                    "expected_version": services.self_version(r),
+                }
             ),
             "assess_form": af.AssessForm(
                 rules=rules,
@@ -396,6 +403,7 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
                     "tasks_exceeding": r.tasks_exceeding,
                     "disciplined": r.disciplined,
                     "proposed_level": r.proposed_level,
+                    "expected_version": services.assessment_version(r),
                 },
             ),
             "vote_form": af.VoteForm(
@@ -430,13 +438,15 @@ def review_self(request: HttpRequest, pk: int) -> HttpResponse:
     rules = selectors.rules_for_round(r.round)
     form = af.SelfAssessmentForm(request.POST)
     form.is_valid()
+    data = dict(form.cleaned_data)
+    expected = data.pop("expected_version", None) or None
     scores = af.scores_from(request.POST, rules.rating.frames[r.subject], "self_")
     submit = "submit" in request.POST
     return _act(
         request,
         reverse("annual:review", args=[r.pk]),
         lambda: services.save_self_assessment(
-            actor=request.user, review=r, scores=scores, submit=submit, **form.cleaned_data
+            actor=request.user, review=r, scores=scores, submit=submit, expected_version=expected, **data
         ),
         "Đã gửi bản tự kiểm điểm." if submit else "Đã lưu bản tự kiểm điểm.",
     )
@@ -466,6 +476,7 @@ def review_assess(request: HttpRequest, pk: int) -> HttpResponse:
             tasks_exceeding=data["tasks_exceeding"] or 0,
             disciplined=data["disciplined"],
             proposed_level=data["proposed_level"],
+            expected_version=data["expected_version"] or None,
         ),
         "Chi bộ đã đánh giá và đề nghị mức xếp loại.",
     )
@@ -574,7 +585,9 @@ def shortcoming(request: HttpRequest, pk: int) -> HttpResponse:
             "s": s,
             "follow_ups": s.follow_ups.select_related("author"),
             "can_manage": Perm.ANNUAL_MANAGE in perms and not s.is_locked,
-            "plan_form": af.PlanForm(initial={"plan": s.remedy_plan, "due": s.remedy_due}),
+            "plan_form": af.PlanForm(
+                initial={"plan": s.remedy_plan, "due": s.remedy_due, "expected_version": services.plan_version(s)}
+            ),
         },
     )
 
@@ -694,6 +707,7 @@ def dues_profile(request: HttpRequest, pk: int) -> HttpResponse:
             fixed_amount=d["fixed_amount"],
             voluntary_amount=d["voluntary_amount"],
             valid_from=d["valid_from"],
+            expected_version=d["expected_version"] or None,
         ),
         f"Đã lưu mức đóng đảng phí của {member.full_name}, áp dụng từ tháng "
         f"{(d['valid_from'] or timezone.localdate()):%m/%Y}.",

@@ -26,7 +26,7 @@ from chibo.annual.models import (
     ReviewRound,
     Shortcoming,
 )
-from chibo.api.schemas import READ_ERRORS, WRITE_ERRORS, InputSchema
+from chibo.api.schemas import EXPECTED_VERSION, READ_ERRORS, VERSION, WRITE_409, WRITE_ERRORS, InputSchema
 from chibo.meetings.models import Meeting
 from chibo.members.models import Member
 
@@ -75,10 +75,20 @@ class ReviewOut(Schema):
     vote_base: int | None
     vote_passed: bool | None
     final_level: str
+    assessment_version: str = Field(description="Phiên bản của phần chi bộ đánh giá. " + VERSION)
+    self_version: str = Field(description="Phiên bản của phần tự kiểm điểm. " + VERSION)
 
     @staticmethod
     def resolve_year(obj: Review) -> int:
         return obj.round.year
+
+    @staticmethod
+    def resolve_assessment_version(obj: Review) -> str:
+        return services.assessment_version(obj)
+
+    @staticmethod
+    def resolve_self_version(obj: Review) -> str:
+        return services.self_version(obj)
 
 
 class CapOut(Schema):
@@ -115,10 +125,15 @@ class ShortcomingOut(Schema):
     remedy_due: dt.date | None
     status: str
     follow_ups: list[str]
+    plan_version: str = Field(description="Phiên bản của kế hoạch khắc phục. " + VERSION)
 
     @staticmethod
     def resolve_follow_ups(obj: Shortcoming) -> list[str]:
         return [f.note for f in obj.follow_ups.all()]
+
+    @staticmethod
+    def resolve_plan_version(obj: Shortcoming) -> str:
+        return services.plan_version(obj)
 
 
 class MonthOut(Schema):
@@ -169,10 +184,15 @@ class DuesProfileOut(Schema):
     fixed_amount: int | None
     voluntary_amount: int | None
     voluntary_approved: bool
+    profile_version: str = Field(description="Phiên bản của lịch sử mức đóng của đảng viên. " + VERSION)
 
     @staticmethod
     def resolve_voluntary_approved(obj: DuesProfile) -> bool:
         return obj.voluntary_approved_at is not None
+
+    @staticmethod
+    def resolve_profile_version(obj: DuesProfile) -> str:
+        return services.profile_version(obj.member_id)
 
 
 class PaymentOut(Schema):
@@ -212,6 +232,7 @@ class SelfAssessmentIn(InputSchema):
     weaknesses: str = ""
     remedy: str = ""
     submit: bool = False
+    expected_version: str | None = Field(None, max_length=32, description=EXPECTED_VERSION)
 
 
 class AssessmentIn(InputSchema):
@@ -220,6 +241,7 @@ class AssessmentIn(InputSchema):
     tasks_exceeding: int = 0
     disciplined: bool = False
     proposed_level: str = Field("", description="Rỗng: theo điểm và điều kiện.")
+    expected_version: str | None = Field(None, max_length=32, description=EXPECTED_VERSION)
 
 
 class VoteIn(InputSchema):
@@ -253,16 +275,24 @@ class ShortcomingIn(InputSchema):
 class PlanIn(InputSchema):
     plan: str
     due: dt.date | None = None
+    expected_version: str | None = Field(None, max_length=32, description=EXPECTED_VERSION)
 
 
 class DuesProfileIn(InputSchema):
     valid_from: dt.date | None = Field(
-        None, description="Áp dụng từ tháng của ngày này (mặc định: tháng hiện tại); các tháng trước giữ mức cũ."
+        None,
+        description="Áp dụng từ tháng của ngày này (mặc định: tháng hiện tại); các tháng trước giữ mức cũ.",
     )
     category: str
     base_income: int = 0
     fixed_amount: int | None = None
     voluntary_amount: int | None = None
+    expected_version: str | None = Field(
+        None,
+        max_length=32,
+        description="profile_version khi bắt đầu sửa (lịch sử mức đóng của đảng viên); đã bị sửa từ đó "
+        "thì trả 409 (nêu mức mới nhất) và không ghi gì.",
+    )
 
 
 class PaymentIn(InputSchema):
@@ -468,7 +498,7 @@ def get_review(request: HttpRequest, review_id: int) -> Any:
 
 @router.put(
     "/annual/reviews/{review_id}/self",
-    response={200: ReviewOut, **WRITE_ERRORS},
+    response={200: ReviewOut, **WRITE_409},
     summary="Tự kiểm điểm, tự chấm điểm (đảng viên; chi ủy cho tập thể)",
 )
 def self_assessment(request: HttpRequest, review_id: int, payload: SelfAssessmentIn) -> Any:
@@ -478,7 +508,7 @@ def self_assessment(request: HttpRequest, review_id: int, payload: SelfAssessmen
 
 @router.put(
     "/annual/reviews/{review_id}/assessment",
-    response={200: ReviewOut, **WRITE_ERRORS},
+    response={200: ReviewOut, **WRITE_409},
     summary="Chi bộ đánh giá, chấm điểm và đề nghị mức xếp loại",
 )
 def assessment(request: HttpRequest, review_id: int, payload: AssessmentIn) -> Any:
@@ -555,12 +585,19 @@ def get_shortcoming(request: HttpRequest, shortcoming_id: int) -> Any:
 
 @router.put(
     "/annual/shortcomings/{shortcoming_id}/plan",
-    response={200: ShortcomingOut, **WRITE_ERRORS},
+    response={200: ShortcomingOut, **WRITE_409},
     summary="Kế hoạch khắc phục",
 )
 def plan(request: HttpRequest, shortcoming_id: int, payload: PlanIn) -> Any:
+    """With expected_version (plan_version), a plan changed since gives 409 and nothing is written."""
     s, _ = access.shortcoming_for_user(request.user, shortcoming_id, write=True)
-    return services.set_remedy_plan(actor=request.user, shortcoming=s, plan=payload.plan, due=payload.due)
+    return services.set_remedy_plan(
+        actor=request.user,
+        shortcoming=s,
+        plan=payload.plan,
+        due=payload.due,
+        expected_version=payload.expected_version,
+    )
 
 
 @router.post(
@@ -606,7 +643,7 @@ def ledger(request: HttpRequest, cell_id: int, year: int) -> Any:
 
 @router.put(
     "/annual/members/{member_id}/dues-profile",
-    response={200: DuesProfileOut, **WRITE_ERRORS},
+    response={200: DuesProfileOut, **WRITE_409},
     summary="Đối tượng và căn cứ đóng đảng phí của đảng viên",
 )
 def dues_profile(request: HttpRequest, member_id: int, payload: DuesProfileIn) -> Any:

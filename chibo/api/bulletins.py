@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.db import transaction
 from django.http import Http404, HttpRequest
 from ninja import Router, Schema
 from ninja.responses import Status
@@ -17,7 +18,7 @@ from pydantic import Field
 
 from chibo.accounts.access import meeting_for_user, org_for_user
 from chibo.accounts.permissions import Perm
-from chibo.api.schemas import READ_ERRORS, WRITE_ERRORS, InputSchema
+from chibo.api.schemas import EXPECTED_VERSION, READ_ERRORS, VERSION, WRITE_409, WRITE_ERRORS, InputSchema
 from chibo.bulletin import selectors, services
 from chibo.bulletin.models import Bulletin, Category, Entry, FeedSource, NewsItem
 from chibo.meetings.models import Meeting
@@ -74,6 +75,7 @@ class EntryOut(Schema):
     audio_status: str
     audio_duration: float | None
     audio_error: str
+    version: str = Field(description=VERSION)
 
 
 class ChapterOut(Schema):
@@ -112,6 +114,7 @@ class EntryPatchIn(InputSchema):
     text: str | None = None
     category: str | None = Field(None, description=CATEGORY_HELP)
     move: str | None = Field(None, description='"up" hoặc "down": đổi thứ tự trong chuyên mục.')
+    expected_version: str | None = Field(None, max_length=32, description=EXPECTED_VERSION)
 
 
 def _item_out(i: NewsItem) -> dict[str, Any]:
@@ -141,6 +144,7 @@ def _entry_out(e: Entry) -> dict[str, Any]:
         "audio_status": e.audio_status,
         "audio_duration": e.audio_duration,
         "audio_error": e.audio_error,
+        "version": services.entry_version(e),
     }
 
 
@@ -273,26 +277,31 @@ def add_entry(request: HttpRequest, meeting_id: int, payload: EntryAddIn) -> Any
 
 @router.patch(
     "/bulletins/meetings/{meeting_id}/entries/{entry_id}",
-    response={200: EntryOut, **WRITE_ERRORS},
+    response={200: EntryOut, **WRITE_409},
     summary="Sửa tiêu đề, nội dung đọc, chuyên mục hoặc thứ tự của một mục",
 )
 def update_entry(request: HttpRequest, meeting_id: int, entry_id: int, payload: EntryPatchIn) -> Any:
+    """With expected_version, an entry changed since gives 409 naming its current text, and nothing
+    (not even the move) is written."""
     meeting = _managed(request, meeting_id)
     entry = _entry(meeting, entry_id)
-    if payload.move is not None:
-        if payload.move not in ("up", "down"):
-            from django.core.exceptions import ValidationError
+    with transaction.atomic():
+        services.check_entry_version(entry, payload.expected_version)  # before the move, under the lock
+        if payload.move is not None:
+            if payload.move not in ("up", "down"):
+                from django.core.exceptions import ValidationError
 
-            raise ValidationError({"move": 'Chỉ nhận "up" hoặc "down".'})
-        entry = services.move_entry(actor=request.user, entry=entry, up=payload.move == "up")
-    if payload.title is not None or payload.text is not None or payload.category is not None:
-        entry = services.update_entry(
-            actor=request.user,
-            entry=entry,
-            title=payload.title if payload.title is not None else entry.title,
-            text=payload.text if payload.text is not None else entry.text,
-            category=payload.category,
-        )
+                raise ValidationError({"move": 'Chỉ nhận "up" hoặc "down".'})
+            entry = services.move_entry(actor=request.user, entry=entry, up=payload.move == "up")
+        if payload.title is not None or payload.text is not None or payload.category is not None:
+            entry = services.update_entry(
+                actor=request.user,
+                entry=entry,
+                title=payload.title if payload.title is not None else entry.title,
+                text=payload.text if payload.text is not None else entry.text,
+                category=payload.category,
+                expected_version=payload.expected_version,
+            )
     entry.refresh_from_db()
     return _entry_out(entry)
 

@@ -12,6 +12,8 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as NinjaValidationError
 
+from chibo.core.versions import Stale
+
 NOT_FOUND = "Không tìm thấy."
 FORBIDDEN = "Bạn không có quyền thực hiện thao tác này."
 INVALID = "Dữ liệu không hợp lệ."
@@ -97,6 +99,9 @@ def install(api: NinjaAPI) -> None:
     def forbidden(request: HttpRequest, exc: Exception) -> HttpResponse:
         return api.create_response(request, {"detail": str(exc) or FORBIDDEN}, status=403)
 
+    def stale(request: HttpRequest, exc: Stale) -> HttpResponse:
+        return api.create_response(request, {"detail": " ".join(exc.messages)}, status=409)
+
     def service_invalid(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
         body = {"detail": INVALID, "errors": django_errors(exc)}
         return api.create_response(request, body, status=422)
@@ -113,5 +118,6 @@ def install(api: NinjaAPI) -> None:
     api.add_exception_handler(Http404, not_found)
     api.add_exception_handler(PermissionDenied, forbidden)
     api.add_exception_handler(DjangoValidationError, service_invalid)
+    api.add_exception_handler(Stale, stale)  # a subclass: looked up first (409, nothing written)
     api.add_exception_handler(NinjaValidationError, schema_invalid)
     api.add_exception_handler(AuthenticationError, unauthenticated)

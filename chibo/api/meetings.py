@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Model, Q
+from django.db.models import Model, Q, prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest
 from django.utils import timezone
 from ninja import File, Form, Query, Router, Schema
@@ -247,6 +247,13 @@ class AgendaItemOut(Schema):
     ended_at: LocalDateTime | None
     minutes: int | None
     conclusion: str
+    conclusion_version: str = Field(
+        description="Phiên bản của kết luận. Gửi lại trong expected_version khi sửa; đã bị sửa từ đó thì trả 409 và không ghi."
+    )
+
+    @staticmethod
+    def resolve_conclusion_version(obj: AgendaItem) -> str:
+        return services.conclusion_version(obj)
 
     @staticmethod
     def resolve_minutes(obj: AgendaItem) -> int | None:
@@ -308,6 +315,13 @@ class TaskReportOut(Schema):
     meeting_id: int
     text: str
     done: bool
+    version: str = Field(
+        description="Phiên bản của báo cáo. Gửi lại trong expected_version khi sửa; đã bị sửa từ đó thì trả 409 và không ghi."
+    )
+
+    @staticmethod
+    def resolve_version(obj: TaskReport) -> str:
+        return services.report_version(obj)
 
 
 class TaskOut(Schema):
@@ -329,6 +343,13 @@ class TaskOut(Schema):
 
 class TaskToReviewOut(TaskOut):
     report: TaskReportOut | None = Field(description="Báo cáo kết quả tại buổi này (nếu đã báo cáo).")
+    report_version: str = Field(
+        description="Phiên bản của báo cáo tại buổi này (kể cả khi chưa có báo cáo). Gửi lại trong expected_version khi sửa; đã bị sửa từ đó thì trả 409 và không ghi."
+    )
+
+    @staticmethod
+    def resolve_report_version(obj: Task) -> str:
+        return services.report_version(getattr(obj, "report", None))
 
 
 class TasksOut(Schema):
@@ -395,6 +416,10 @@ class ScoreOut(Schema):
     bands: list[BandOut]
     breaches: list[BreachOut]
     can_score: dict[str, bool]
+    versions: dict[str, str] = Field(
+        description='Phiên bản của từng cột ("cell", "upper", kể cả khi chưa chấm); gửi lại trong '
+        "expected_version khi chấm để không ghi đè điểm người khác vừa lưu."
+    )
 
 
 class DocumentOut(Schema):
@@ -492,6 +517,19 @@ class TaskIn(InputSchema):
 class TaskReportIn(InputSchema):
     text: str = Field(max_length=20000)
     done: bool = False
+    expected_version: str | None = Field(
+        None,
+        max_length=32,
+        description="report_version của nhiệm vụ khi bắt đầu sửa; báo cáo đã bị sửa từ đó thì trả 409, không ghi gì.",
+    )
+
+
+class ConclusionIn(TextIn):
+    expected_version: str | None = Field(
+        None,
+        max_length=32,
+        description="conclusion_version khi bắt đầu sửa; kết luận đã bị sửa từ đó thì trả 409, không ghi gì.",
+    )
 
 
 class VoteOpenIn(InputSchema):
@@ -518,6 +556,11 @@ class ScoreIn(InputSchema):
         description="Mã tiêu chí → điểm. Cột chi bộ: tiêu chí tự động luôn lấy theo dữ liệu.",
     )
     note: str = Field("", max_length=5000)
+    expected_version: str | None = Field(
+        None,
+        max_length=32,
+        description="versions[cột] khi bắt đầu chấm; cột đã được lưu từ đó thì trả 409, không ghi gì.",
+    )
 
 
 class DocumentIn(Schema):
@@ -603,6 +646,8 @@ def _figures(
 def meeting_out(request: HttpRequest, meeting: Meeting) -> dict[str, Any]:
     """MeetingOut for MEETING: live figures, or the snapshot frozen at approval."""
     m = Meeting.objects.select_related("organisation").get(pk=meeting.pk)
+    if not m.is_locked:  # judged now: load its parts once (judge() reads them from the prefetch)
+        prefetch_related_objects([m], *selectors.judged_parts())
     book = services.rulebook_of(m)
     perms = perms_for(request.user, m.organisation)
     grade: dict[str, Any] | None = None
@@ -635,11 +680,11 @@ def meeting_out(request: HttpRequest, meeting: Meeting) -> dict[str, Any]:
         rows_ = list(m.attendance.all())
         counts = Counter(a.status for a in rows_)
         fig = engine.attendance([a.facts() for a in rows_], book.attendance)
-        speakers = m.speeches.exclude(member=None).values("member_id").distinct().count()
+        speakers = len({s.member_id for s in m.speeches.all() if s.member_id})
         figures = _figures(book, fig, counts, speakers, selectors.duration_minutes(m), m.kind, frozen=False)
         breaches = []
         if m.status in RUNNING:
-            verdict = selectors.judge(m)
+            verdict = selectors.judge(m, book)
             breaches = _breaches_out([{"code": b.code, "message": b.message} for b in verdict.breaches])
             missing = verdict.minutes_missing
             if verdict.cell_grade is not None:
@@ -677,7 +722,8 @@ def meeting_out(request: HttpRequest, meeting: Meeting) -> dict[str, Any]:
         "grade": grade,
         "breaches": breaches,
         "minutes_missing": missing,
-        "amendments": list(m.amendments.select_related("author")),
+        # amendments exist only once the minutes are approved (services.add_amendment)
+        "amendments": list(m.amendments.select_related("author")) if m.is_locked else [],
         "can_manage": Perm.MEETING_MANAGE in perms and not m.is_locked,
         "can_score_upper": Perm.MEETING_SCORE_UPPER in perms and m.status in RUNNING,
     }
@@ -886,12 +932,19 @@ def end_item(request: HttpRequest, item_id: int) -> Any:
 
 @router.post(
     "/agenda-items/{item_id}/conclusion",
-    response={200: AgendaItemOut, **WRITE_ERRORS},
+    response={200: AgendaItemOut, **WRITE_409},
     summary="Ghi kết luận của chủ trì",
 )
-def set_conclusion(request: HttpRequest, item_id: int, payload: TextIn) -> Any:
+def set_conclusion(request: HttpRequest, item_id: int, payload: ConclusionIn) -> Any:
+    """With expected_version (the item's conclusion_version), a conclusion changed since gives 409
+    naming the current text, and nothing is written."""
     item, _ = _child(request, AgendaItem, item_id, Perm.MEETING_MANAGE)
-    return services.set_conclusion(actor=request.user, item=item, text=payload.text)
+    try:
+        return services.set_conclusion(
+            actor=request.user, item=item, text=payload.text, expected_version=payload.expected_version
+        )
+    except services.Conflict as exc:
+        return _conflict(exc)
 
 
 # --- roll call, dues, guests --------------------------------------------------------------------
@@ -1051,17 +1104,27 @@ def assign_task(request: HttpRequest, meeting_id: int, payload: TaskIn) -> Any:
 
 @router.post(
     "/meetings/{meeting_id}/tasks/{task_id}/report",
-    response={200: TaskReportOut, **WRITE_ERRORS},
+    response={200: TaskReportOut, **WRITE_409},
     summary="Báo cáo kết quả thực hiện nhiệm vụ",
 )
 def report_task(request: HttpRequest, meeting_id: int, task_id: int, payload: TaskReportIn) -> Any:
+    """With expected_version (the task's report_version), a report written or changed since gives
+    409 naming the current one, and nothing is written."""
     meeting = _managed(request, meeting_id)
     task = Task.objects.filter(pk=task_id, organisation=meeting.organisation).first()
     if task is None:
         raise Http404("Không tìm thấy.")
-    return services.report_task(
-        actor=request.user, meeting=meeting, task=task, text=payload.text, done=payload.done
-    )
+    try:
+        return services.report_task(
+            actor=request.user,
+            meeting=meeting,
+            task=task,
+            text=payload.text,
+            done=payload.done,
+            expected_version=payload.expected_version,
+        )
+    except services.Conflict as exc:
+        return _conflict(exc)
 
 
 # --- votes -----------------------------------------------------------------------------------------
@@ -1155,6 +1218,7 @@ def score_out(request: HttpRequest, meeting: Meeting) -> dict[str, Any]:
             "cell": _sheet_out(cell, verdict.cell_grade),
             "upper": _sheet_out(upper, verdict.upper_grade),
         },
+        "versions": {"cell": services.score_version(cell), "upper": services.score_version(upper)},
         "bands": [
             {"grade": b.grade, "label": b.label, "min": b.min, "requires_key_full": b.requires_key_full}
             for b in book.scorecard.bands
@@ -1179,7 +1243,7 @@ def get_score(request: HttpRequest, meeting_id: int) -> Any:
 
 @router.put(
     "/meetings/{meeting_id}/score/{column}",
-    response={200: ScoreOut, **WRITE_ERRORS},
+    response={200: ScoreOut, **WRITE_409},
     summary="Chấm điểm một cột",
 )
 def save_score(
@@ -1208,8 +1272,15 @@ def save_score(
         )
     try:
         services.save_score(
-            actor=request.user, meeting=meeting, column=column, entries=payload.entries, note=payload.note
+            actor=request.user,
+            meeting=meeting,
+            column=column,
+            entries=payload.entries,
+            note=payload.note,
+            expected_version=payload.expected_version,
         )
+    except services.Conflict as exc:
+        return _conflict(exc)
     except ValidationError as exc:
         if hasattr(exc, "error_dict"):
             raise ValidationError(

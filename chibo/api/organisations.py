@@ -12,7 +12,7 @@ from pydantic import Field
 
 from chibo.accounts.access import org_for_user, perms_for, require
 from chibo.accounts.permissions import Perm
-from chibo.api.schemas import READ_ERRORS, WRITE_ERRORS, InputSchema
+from chibo.api.schemas import EXPECTED_VERSION, READ_ERRORS, VERSION, WRITE_409, WRITE_ERRORS, InputSchema
 from chibo.organisations import selectors, services
 from chibo.organisations.models import CELL_KINDS, Organisation, OrgKind
 
@@ -36,10 +36,15 @@ class OrganisationOut(Schema):
     address: str
     founded_on: dt.date | None = Field(description="Ngày thành lập; null là không rõ (coi như có từ trước).")
     is_active: bool
+    version: str = Field(description=VERSION)
 
     @staticmethod
     def resolve_kind_label(obj: Organisation) -> str:
         return str(obj.get_kind_display())
+
+    @staticmethod
+    def resolve_version(obj: Organisation) -> str:
+        return services.edit_version(obj)
 
 
 class OrganisationFilter(Schema):
@@ -69,6 +74,7 @@ class OrganisationPatchIn(InputSchema):
     address: str = Field(None, max_length=255)
     founded_on: dt.date | None = Field(None)
     is_active: bool = Field(None)
+    expected_version: str | None = Field(None, max_length=32, description=EXPECTED_VERSION)
 
 
 class MoveIn(InputSchema):
@@ -126,8 +132,9 @@ def create_organisation(request: HttpRequest, payload: OrganisationCreateIn) -> 
     return Status(201, org)
 
 
-@router.patch("/{org_id}", response={200: OrganisationOut, **WRITE_ERRORS}, summary="Sửa tổ chức")
+@router.patch("/{org_id}", response={200: OrganisationOut, **WRITE_409}, summary="Sửa tổ chức")
 def update_organisation(request: HttpRequest, org_id: int, payload: OrganisationPatchIn) -> Any:
+    """Only the fields sent change. With expected_version, a record changed since gives 409 and nothing is written."""
     org, _ = org_for_user(request.user, org_id, need=Perm.ORG_MANAGE)
     fields = payload.model_dump(exclude_unset=True)
     if "kind" in fields and fields["kind"] != org.kind:

@@ -33,3 +33,10 @@ WRITE_ERRORS: dict[int, Any] = {
     404: ErrorOut,
     422: ValidationErrorOut,
 }
+# Writes that take expected_version: a stale one is refused with 409 (chibo.core.versions.Stale).
+WRITE_409: dict[int, Any] = {**WRITE_ERRORS, 409: ErrorOut}
+EXPECTED_VERSION = (
+    "Phiên bản (version) đã đọc khi bắt đầu sửa; bản ghi đã bị sửa từ đó thì trả 409 "
+    "(nêu giá trị hiện tại) và không ghi gì. Bỏ trống: không kiểm tra."
+)
+VERSION = "Phiên bản của bản ghi; gửi lại trong expected_version khi sửa để không ghi đè thay đổi của người khác."

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from chibo.bulletin.models import Category
+from chibo.core.forms import VersionField
 
 CATEGORY_CHOICES = [("", "— chọn chuyên mục —"), *Category.choices]
 
@@ -31,6 +32,7 @@ class EntryForm(forms.Form):
     title = forms.CharField(label="Tiêu đề", max_length=500)
     text = forms.CharField(label="Nội dung đọc", widget=forms.Textarea(attrs={"rows": 6}))
     category = forms.ChoiceField(label="Chuyên mục", choices=Category.choices)
+    expected_version = VersionField()
 
 
 class TypedEntryForm(forms.Form):

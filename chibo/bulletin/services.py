@@ -29,7 +29,7 @@ from chibo.bulletin.models import (
     NewsItem,
     Origin,
 )
-from chibo.core import vntext
+from chibo.core import versions, vntext
 from chibo.meetings.models import Meeting
 from chibo.meetings.services import MeetingLocked
 from chibo.organisations.models import Organisation
@@ -387,9 +387,34 @@ def _entry(entry: Entry) -> tuple[Meeting, Entry]:
     return m, fresh
 
 
+def entry_version(entry: Entry) -> str:
+    """The version of ENTRY's title, text and category an editor saw (chibo.core.versions)."""
+    return versions.token(entry.title, entry.text, entry.category)
+
+
 @transaction.atomic
-def update_entry(*, actor: Any, entry: Entry, title: str, text: str, category: str | None = None) -> Entry:
+def check_entry_version(entry: Entry, expected_version: str | None) -> tuple[Meeting, Entry]:
+    """Lock ENTRY's meeting and raise versions.Stale, naming the current title and text, when
+    EXPECTED_VERSION was sent and the entry changed since (call it inside the writer's transaction)."""
     m, e = _entry(entry)
+    versions.check(
+        expected_version,
+        entry_version(e),
+        f"Tin “{e.title}” vừa được người khác sửa nên nội dung của bạn chưa được lưu. Hiện tại: tiêu đề "
+        f"{versions.quoted(e.title)}, chuyên mục {e.get_category_display()}, nội dung đọc "
+        f"{versions.quoted(e.text)}. Hãy xem lại rồi lưu lại.",
+    )
+    return m, e
+
+
+@transaction.atomic
+def update_entry(
+    *, actor: Any, entry: Entry, title: str, text: str, category: str | None = None,
+    expected_version: str | None = None,
+) -> Entry:
+    """With EXPECTED_VERSION (entry_version() of what the editor saw), an entry changed since raises
+    versions.Stale naming its current title and text; nothing is written."""
+    m, e = check_entry_version(entry, expected_version)
     title, text = vntext.clean(title), vntext.clean(text, multiline=True)
     errors: dict[str, str] = {}
     if not title:
@@ -423,8 +448,9 @@ def update_entry(*, actor: Any, entry: Entry, title: str, text: str, category: s
 
 
 @transaction.atomic
-def use_text(*, actor: Any, entry: Entry, which: str) -> Entry:
-    """Accept the suggested summary ('summary') or go back to the full article ('full')."""
+def use_text(*, actor: Any, entry: Entry, which: str, expected_version: str | None = None) -> Entry:
+    """Accept the suggested summary ('summary') or go back to the full article ('full'). It replaces
+    the text, so it takes the version of the entry the editor saw, like update_entry."""
     if entry.item_id is None:
         raise ValidationError({"text": "Tin nhập tay không có bản tóm tắt đề xuất."})
     item = NewsItem.objects.get(pk=entry.item_id)
@@ -436,7 +462,8 @@ def use_text(*, actor: Any, entry: Entry, which: str) -> Entry:
         text = item.full_text or item.title
     else:
         raise ValidationError({"text": "Lựa chọn không hợp lệ."})
-    return update_entry(actor=actor, entry=entry, title=entry.title, text=text)
+    _, e = _entry(entry)
+    return update_entry(actor=actor, entry=e, title=e.title, text=text, expected_version=expected_version)
 
 
 @transaction.atomic

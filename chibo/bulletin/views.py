@@ -28,7 +28,8 @@ from chibo.accounts.permissions import Perm
 from chibo.bulletin import documents, selectors, services
 from chibo.bulletin.forms import EntryForm, FeedForm, ItemForm, TypedEntryForm
 from chibo.bulletin.models import AudioStatus, Category, Entry, FeedSource, NewsItem
-from chibo.core.forms import apply_service_errors
+from chibo.core.forms import apply_service_errors, show_conflict
+from chibo.core.versions import Stale
 from chibo.meetings.models import Meeting
 from chibo.meetings.services import MeetingLocked
 from chibo.organisations.models import Organisation
@@ -227,7 +228,12 @@ def _builder_context(
                         e,
                         forms_by_entry.get(e.pk)
                         or EntryForm(
-                            initial={"title": e.title, "text": e.text, "category": e.category},
+                            initial={
+                                "title": e.title,
+                                "text": e.text,
+                                "category": e.category,
+                                "expected_version": services.entry_version(e),
+                            },
                             prefix=f"e{e.pk}",
                         ),
                     )
@@ -303,16 +309,22 @@ def entry_update(request: HttpRequest, pk: int, entry_id: int) -> HttpResponse:
     meeting = _managed_meeting(request, pk)
     entry = _entry_of(meeting, entry_id)
     form = EntryForm(request.POST, prefix=f"e{entry.pk}")
+    status = 400
     if form.is_valid():
+        data = dict(form.cleaned_data)
+        expected = data.pop("expected_version") or None
         try:
-            services.update_entry(actor=request.user, entry=entry, **form.cleaned_data)
+            services.update_entry(actor=request.user, entry=entry, expected_version=expected, **data)
+        except Stale as exc:
+            show_conflict(form, exc)
+            status = 409
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:
             messages.success(request, f"Đã lưu “{entry.title}”.")
             return _back(meeting, f"entry-{entry.pk}")
     ctx = _builder_context(request, meeting, True, entry_forms={entry.pk: form})
-    return render(request, "bulletin/builder.html", ctx, status=400)
+    return render(request, "bulletin/builder.html", ctx, status=status)
 
 
 @require_POST
@@ -322,8 +334,13 @@ def entry_text(request: HttpRequest, pk: int, entry_id: int, which: str) -> Http
     meeting = _managed_meeting(request, pk)
     entry = _entry_of(meeting, entry_id)
     try:
-        services.use_text(actor=request.user, entry=entry, which=which)
-    except ValidationError as exc:
+        services.use_text(
+            actor=request.user,
+            entry=entry,
+            which=which,
+            expected_version=request.POST.get("expected_version") or None,
+        )
+    except ValidationError as exc:  # a stale click too: the message names the current text
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(

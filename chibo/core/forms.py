@@ -5,6 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
+from chibo.core.versions import Stale
+
 
 class VNDateField(forms.DateField):
     widget = forms.DateInput(format="%d/%m/%Y", attrs={"placeholder": "dd/mm/yyyy", "inputmode": "numeric"})
@@ -28,3 +30,23 @@ def apply_service_errors(form: forms.Form, exc: ValidationError) -> None:
     else:
         for message in exc.messages:
             form.add_error(None, message)
+
+
+class VersionField(forms.CharField):
+    """The version of the record the form was drawn from (chibo.core.versions), sent back on save."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", 32)
+        super().__init__(*args, **kwargs)
+
+
+def show_conflict(form: forms.Form, exc: Stale, field: str = "expected_version") -> None:
+    """A stale save: keep what the user typed, say what the record holds now (a form error), and
+    carry the current version, so saving again after reading the message overwrites knowingly."""
+    for message in exc.messages:
+        form.add_error(None, message)
+    form.data = form.data.copy()
+    form.data[form.add_prefix(field)] = exc.current

@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from chibo.core.forms import VersionField
 from chibo.organisations.models import Organisation
 
 
@@ -30,3 +31,4 @@ class OutlineForm(forms.Form):
     key_points = forms.CharField(label="Những ý chính", required=False, widget=forms.Textarea(attrs={"rows": 4}),
                                  help_text="Mỗi ý một dòng.")
     conclusion = forms.CharField(label="Kết luận", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    expected_version = VersionField()

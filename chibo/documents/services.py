@@ -22,7 +22,7 @@ from django.utils.text import slugify
 
 from chibo.audit.models import AuditAction
 from chibo.audit.services import record as audit
-from chibo.core import vntext
+from chibo.core import versions, vntext
 from chibo.documents.models import BatchExport, ExportStatus
 from chibo.meetings.models import Meeting, MeetingStatus, ThematicTopic
 from chibo.organisations.models import CELL_KINDS, Organisation
@@ -113,10 +113,17 @@ def run_export(export_id: int) -> BatchExport:
     return export
 
 
+def outline_version(topic: ThematicTopic) -> str:
+    """The version of TOPIC's outline, key points and conclusion an editor saw (chibo.core.versions)."""
+    return versions.token(topic.outline, topic.key_points, topic.conclusion)
+
+
 @transaction.atomic
 def update_outline(*, actor: Any, topic: ThematicTopic, outline: str, key_points: str = "",
-                   conclusion: str = "") -> ThematicTopic:
-    """The outline the slides are made from. Held meetings of the topic keep their record."""
+                   conclusion: str = "", expected_version: str | None = None) -> ThematicTopic:
+    """The outline the slides are made from. Held meetings of the topic keep their record.
+    With EXPECTED_VERSION (outline_version() of what the editor saw), an outline changed since
+    raises versions.Stale naming the current one; nothing is written."""
     from chibo.documents.slides import parse_outline
 
     outline = vntext.clean(outline, multiline=True)
@@ -125,6 +132,13 @@ def update_outline(*, actor: Any, topic: ThematicTopic, outline: str, key_points
     if len(outline) > 5000 or len(key_points) > 3000 or len(conclusion) > 3000:
         raise ValidationError({"outline": "Đề cương quá dài (tối đa 5.000 ký tự; ý chính, kết luận 3.000)."})
     topic = ThematicTopic.objects.select_for_update().select_related("plan__organisation").get(pk=topic.pk)
+    versions.check(
+        expected_version,
+        outline_version(topic),
+        f"Đề cương chuyên đề “{topic.title}” vừa được người khác sửa nên nội dung của bạn chưa được lưu. "
+        f"Đề cương hiện tại: {versions.quoted(topic.outline)}; ý chính: {versions.quoted(topic.key_points)}; "
+        f"kết luận: {versions.quoted(topic.conclusion)}. Hãy xem lại rồi lưu lại.",
+    )
     before = {"outline": topic.outline, "key_points": topic.key_points, "conclusion": topic.conclusion}
     topic.outline = outline
     topic.key_points = vntext.clean(key_points, multiline=True)

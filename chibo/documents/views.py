@@ -17,7 +17,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from chibo.accounts.access import get_scope, meeting_for_user, org_for_user, require
 from chibo.accounts.permissions import Perm
-from chibo.core.forms import apply_service_errors
+from chibo.core.forms import apply_service_errors, show_conflict
+from chibo.core.versions import Stale
 from chibo.documents import kinds, services
 from chibo.documents.forms import ExportForm, OutlineForm
 from chibo.documents.models import BatchExport
@@ -110,11 +111,18 @@ def export_download(request: HttpRequest, pk: int) -> FileResponse:
 def outline_edit(request: HttpRequest, topic_id: int) -> HttpResponse:
     topic = get_object_or_404(ThematicTopic.objects.select_related("plan__organisation"), pk=topic_id)
     require(request.user, topic.plan.organisation, Perm.MEETING_MANAGE)  # 404 outsiders, 403 read-only
-    initial = {"outline": topic.outline, "key_points": topic.key_points, "conclusion": topic.conclusion}
+    initial = {"outline": topic.outline, "key_points": topic.key_points, "conclusion": topic.conclusion,
+               "expected_version": services.outline_version(topic)}
     form = OutlineForm(request.POST or None, initial=initial)
+    status = 200
     if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        expected = data.pop("expected_version") or None
         try:
-            services.update_outline(actor=request.user, topic=topic, **form.cleaned_data)
+            services.update_outline(actor=request.user, topic=topic, expected_version=expected, **data)
+        except Stale as exc:
+            show_conflict(form, exc)
+            status = 409
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:
@@ -122,4 +130,5 @@ def outline_edit(request: HttpRequest, topic_id: int) -> HttpResponse:
             meeting = topic.meetings.order_by("scheduled_at").first()
             return redirect("meetings:detail", pk=meeting.pk) if meeting else redirect("documents:outline", topic_id)
     meeting = topic.meetings.order_by("scheduled_at").first()
-    return render(request, "documents/outline.html", {"form": form, "topic": topic, "meeting": meeting})
+    return render(request, "documents/outline.html", {"form": form, "topic": topic, "meeting": meeting},
+                  status=status)

@@ -74,6 +74,18 @@ class _SharedChoices(forms.models.ModelChoiceIterator):
         return len(self.field.shared_rows()) + (self.field.empty_label is not None)
 
 
+class RecordVersionField(forms.CharField):
+    """The version of one record's text the page was drawn from (chibo.core.versions). Not named
+    expected_version: the live screen's script rewrites that field with the meeting version."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", 32)
+        super().__init__(*args, **kwargs)
+
+
 class VersionField(forms.IntegerField):
     """The meeting version the page was drawn from (optimistic concurrency)."""
 
@@ -357,6 +369,7 @@ class ConclusionForm(forms.Form):
     text = forms.CharField(
         label="Kết luận của chủ trì", required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
+    record_version = RecordVersionField()
 
 
 class SpeechForm(forms.Form):
@@ -383,6 +396,7 @@ class TaskReportForm(forms.Form):
         error_messages={"required": "Hãy ghi kết quả thực hiện."},
     )
     done = forms.BooleanField(label="Đã hoàn thành", required=False)
+    record_version = RecordVersionField()
 
 
 class TaskForm(forms.Form):
@@ -424,6 +438,7 @@ class ScoreForm(forms.Form):
     """One column of the scorecard: a number per criterion the cell (or the officer) enters."""
 
     note = forms.CharField(label="Ghi chú", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    record_version = RecordVersionField()
 
     def __init__(
         self, *args: Any, criteria: Any = (), entered: set[str] | None = None, **kwargs: Any

@@ -122,9 +122,16 @@ def minutes_missing(meeting: Meeting) -> list[str]:
 
 
 def meeting_facts(meeting: Meeting) -> engine.MeetingFacts:
-    attendance = list(meeting.attendance.select_related("member"))
+    # Rows prefetched by the caller (live_screen, roll_call_screen, the API's meeting) are used as
+    # they are: their attendance always comes with its member.
+    cache = getattr(meeting, "_prefetched_objects_cache", {})
+    attendance = list(cache["attendance"]) if "attendance" in cache else list(meeting.attendance.select_related("member"))
     speakers = {s.member_id for s in meeting.speeches.all() if s.member_id}
-    vote = meeting.votes.filter(closed_at__isnull=False).order_by("-closed_at").first()
+    if "votes" in cache:
+        closed = [v for v in cache["votes"] if v.closed_at is not None]
+        vote = max(closed, key=lambda v: v.closed_at) if closed else None
+    else:
+        vote = meeting.votes.filter(closed_at__isnull=False).order_by("-closed_at").first()
     tasks = list(open_tasks_for(meeting))
     reported = set(meeting.task_reports.values_list("task_id", flat=True))
     docs = list(meeting.documents.all())
@@ -180,8 +187,9 @@ class Verdict:
         return self.facts.speakers
 
 
-def judge(meeting: Meeting) -> Verdict:
-    book = rulebook_of(meeting)
+def judge(meeting: Meeting, book: loader.Rulebook | None = None) -> Verdict:
+    """BOOK: the meeting's rulebook when the caller has it already (rulebook_of costs a query)."""
+    book = book or rulebook_of(meeting)
     facts = meeting_facts(meeting)
     criteria = book.scorecard.criteria_for(meeting.kind)
     sheets = {s.column: s for s in meeting.scores.all()}
@@ -370,17 +378,23 @@ def visible_tasks(
     )
 
 
+def judged_parts() -> list[Any]:
+    """What judge() reads of a meeting, for prefetch_related: with these loaded it costs only the
+    rulebook, the open tasks, their reports and (when someone is excused) the year's attendance."""
+    from chibo.meetings.models import Attendance
+
+    return [
+        "items",
+        Prefetch("attendance", queryset=Attendance.objects.select_related("member").order_by("member__sort_key")),
+        "speeches", "votes", "scores", "documents",
+    ]
+
+
 def roll_call_screen(meeting: Meeting) -> Meeting:
     """One meeting with what a roll-call answer re-renders (the row, the figures, the warnings,
     the speaker list, the data-proved scores): live_screen() without the tasks and amendments."""
-    from chibo.meetings.models import Attendance
-
     return (
         Meeting.objects.select_related("organisation", "topic")
-        .prefetch_related(
-            "items",
-            Prefetch("attendance", queryset=Attendance.objects.select_related("member").order_by("member__sort_key")),
-            "speeches", "guests", "votes", "scores", "documents",
-        )
+        .prefetch_related(*judged_parts(), "guests")
         .get(pk=meeting.pk)
     )

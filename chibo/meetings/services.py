@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from chibo.audit.models import AuditAction
 from chibo.audit.services import record
-from chibo.core import vntext
+from chibo.core import versions, vntext
 from chibo.meetings.models import (
     AgendaItem,
     Amendment,
@@ -57,8 +57,23 @@ class MeetingLocked(PermissionDenied):
 
 
 class Conflict(ValidationError):
-    def __init__(self) -> None:
-        super().__init__("Buổi sinh hoạt vừa được người khác cập nhật. Hãy tải lại trang rồi thử lại.")
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message or "Buổi sinh hoạt vừa được người khác cập nhật. Hãy tải lại trang rồi thử lại.")
+
+
+def conclusion_version(item: AgendaItem) -> str:
+    """The version of ITEM's conclusion an editor saw (a digest of the text: see chibo.core.versions)."""
+    return versions.token(item.conclusion)
+
+
+def score_version(sheet: ScoreSheet | None) -> str:
+    """The version of one scorecard column an editor saw (the empty column has one too)."""
+    return versions.token(sheet.entries, sheet.note) if sheet is not None else versions.token(None)
+
+
+def report_version(report: TaskReport | None) -> str:
+    """The version of a task's report at one meeting an editor saw ("" = no report yet)."""
+    return versions.token(report.text, report.done) if report is not None else versions.token(None)
 
 
 def _now(now: dt.datetime | None) -> dt.datetime:
@@ -306,9 +321,9 @@ def start(*, actor: Any, meeting: Meeting, now: dt.datetime | None = None) -> Me
     m.save()
     draw_roster(m)
     _summaries(m)
-    if not m.items.exclude(code="").exists():
+    added = list(m.items.order_by("order", "id"))
+    if not any(i.code for i in added):
         # Items added while preparing (e.g. adopted upper-level guidance) follow the upper_documents step.
-        added = list(m.items.order_by("order", "id"))
         steps = [AgendaItem(meeting=m, code=s.code, section=s.section, title=s.title) for s in book.agenda[m.kind]]
         at = next((i + 1 for i, s in enumerate(steps) if s.code == "upper_documents"), len(steps))
         for order, item in enumerate(steps[:at] + added + steps[at:], start=1):
@@ -431,9 +446,16 @@ def move_item(*, actor: Any, item: AgendaItem, up: bool) -> None:
 
 
 @transaction.atomic
-def set_conclusion(*, actor: Any, item: AgendaItem, text: str) -> AgendaItem:
+def set_conclusion(*, actor: Any, item: AgendaItem, text: str, expected_version: str | None = None) -> AgendaItem:
+    """With EXPECTED_VERSION (conclusion_version() of the text the editor saw), a conclusion changed
+    since then raises Conflict naming the current text; nothing is written."""
     m = _writable(item.meeting)
     item = AgendaItem.objects.get(pk=item.pk)
+    if versions.is_stale(expected_version, conclusion_version(item)):
+        raise Conflict(
+            f"Kết luận của “{item.title}” vừa được người khác sửa nên nội dung của bạn chưa được lưu. "
+            f"Kết luận hiện tại: {versions.quoted(item.conclusion)}. Hãy xem lại rồi lưu lại."
+        )
     old = item.conclusion
     item.conclusion = vntext.clean(text, multiline=True)
     item.save(update_fields=["conclusion"])
@@ -496,10 +518,24 @@ def assign_task(
 
 
 @transaction.atomic
-def report_task(*, actor: Any, meeting: Meeting, task: Task, text: str, done: bool) -> TaskReport:
+def report_task(
+    *, actor: Any, meeting: Meeting, task: Task, text: str, done: bool, expected_version: str | None = None
+) -> TaskReport:
+    """With EXPECTED_VERSION (report_version() of the report the editor saw), a report written or
+    changed since then raises Conflict naming the current one; nothing is written."""
     m = _writable(meeting)
     if task.organisation_id != m.organisation_id:
         raise ValidationError({"task": "Nhiệm vụ không thuộc chi bộ."})
+    current = TaskReport.objects.filter(task=task, meeting=m).first()
+    if versions.is_stale(expected_version, report_version(current)):
+        now = (
+            f"{versions.quoted(current.text)} ({'đã hoàn thành' if current.done else 'đang thực hiện'})"
+            if current is not None else "(chưa có)"
+        )
+        raise Conflict(
+            f"Báo cáo nhiệm vụ “{task.title}” vừa được người khác sửa nên nội dung của bạn chưa được lưu. "
+            f"Báo cáo hiện tại: {now}. Hãy xem lại rồi lưu lại."
+        )
     text = vntext.clean(text, multiline=True)
     if not text:
         raise ValidationError({"text": "Hãy ghi kết quả thực hiện."})
@@ -586,13 +622,25 @@ def close_vote(
 
 # --- score, read back, approve, amend -------------------------------------------------
 @transaction.atomic
-def save_score(*, actor: Any, meeting: Meeting, column: str, entries: dict[str, int], note: str = "") -> ScoreSheet:
-    """Save one column of the scorecard. Criteria the data proves are filled from the data."""
+def save_score(
+    *, actor: Any, meeting: Meeting, column: str, entries: dict[str, int], note: str = "",
+    expected_version: str | None = None,
+) -> ScoreSheet:
+    """Save one column of the scorecard. Criteria the data proves are filled from the data. With
+    EXPECTED_VERSION (score_version() of the column the scorer saw), a column saved since by someone
+    else raises Conflict naming its total and note; nothing is written."""
     from chibo.meetings.selectors import meeting_facts
 
     m = _writable(meeting)
     if column not in ScoreColumn.values:
         raise ValidationError({"column": "Cột chấm điểm không hợp lệ."})
+    current = m.scores.filter(column=column).first()
+    if versions.is_stale(expected_version, score_version(current)):
+        now = f"{current.total} điểm, ghi chú {versions.quoted(current.note)}" if current else "(chưa chấm)"
+        raise Conflict(
+            f"Cột điểm {'chi bộ tự chấm' if column == ScoreColumn.CELL else 'cấp trên chấm'} vừa được người khác "
+            f"lưu nên điểm của bạn chưa được ghi. Hiện tại: {now}. Hãy xem lại rồi lưu lại."
+        )
     book = rulebook_of(m)
     criteria = book.scorecard.criteria_for(m.kind)
     facts = meeting_facts(m)

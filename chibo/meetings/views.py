@@ -721,6 +721,10 @@ def _board(
                 "conclusion": failed.form.data.get("text", "")
                 if fail == key and failed and failed.form
                 else i.conclusion,
+                # the version of the text the editor sees (a failed form keeps the one it was drawn with)
+                "version": failed.form.data.get("record_version", "")
+                if fail == key and failed and failed.form
+                else services.conclusion_version(i),
             }
         )
     loose_speeches = [s for s in speeches if s.item_id is None]
@@ -747,6 +751,9 @@ def _board(
             "text": failed.form.data.get("text", "")
             if fail == f"report-{t.pk}" and failed and failed.form
             else (reports[t.pk].text if t.pk in reports else ""),
+            "version": failed.form.data.get("record_version", "")
+            if fail == f"report-{t.pk}" and failed and failed.form
+            else services.report_version(reports.get(t.pk)),
         }
         for t in open_tasks
     ]
@@ -799,6 +806,7 @@ def _board(
             initial={
                 **{f"c_{k}": v for k, v in (cell_sheet.entries if cell_sheet else {}).items()},
                 "note": cell_sheet.note if cell_sheet else "",
+                "record_version": services.score_version(cell_sheet),
             },
         ),
     )
@@ -815,6 +823,7 @@ def _board(
                 },
                 **{f"c_{k}": v for k, v in (upper_sheet.entries if upper_sheet else {}).items()},
                 "note": upper_sheet.note if upper_sheet else "",
+                "record_version": services.score_version(upper_sheet),
             },
         ),
         shown=can_upper,
@@ -1147,7 +1156,9 @@ def conclusion(request: HttpRequest, pk: int, item_id: int) -> HttpResponse:
         request,
         meeting,
         f"conclusion-{item_id}",
-        lambda d: services.set_conclusion(actor=request.user, item=item, text=d["text"]),
+        lambda d: services.set_conclusion(
+            actor=request.user, item=item, text=d["text"], expected_version=d["record_version"] or None
+        ),
         mf.ConclusionForm(request.POST),
     )
 
@@ -1209,6 +1220,7 @@ def task_report(request: HttpRequest, pk: int, task_id: int) -> HttpResponse:
             task=task,
             text=d["text"],
             done=d["done"],
+            expected_version=d["record_version"] or None,
         ),
         mf.TaskReportForm(request.POST),
     )
@@ -1302,6 +1314,7 @@ def _score(request: HttpRequest, meeting: Meeting, column: str) -> HttpResponse:
             column=column,
             entries=form.entries(),
             note=d["note"],
+            expected_version=d["record_version"] or None,
         ),
         form,
     )

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
-from chibo.core.forms import VNDateField
+from chibo.core.forms import VersionField, VNDateField
 from chibo.organisations.models import Organisation, OrgKind
 from chibo.rules import loader as rules
 
@@ -25,6 +25,7 @@ class OrganisationForm(forms.Form):
         label="Cấp ủy cấp trên theo dõi", queryset=Organisation.objects.none(), required=False,
         empty_label="Cấp trên trực tiếp",
     )
+    expected_version = VersionField()  # editing: the version the form was drawn from
 
     def __init__(self, *args, ancestors: list[Organisation] | None = None, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from chibo.audit.models import AuditAction
 from chibo.audit.services import diff, record, snapshot
-from chibo.core import vntext
+from chibo.core import versions, vntext
 from chibo.organisations.models import (
     CELL_KINDS,
     Organisation,
@@ -102,14 +102,35 @@ def create_organisation(
     return org
 
 
+EDIT_FIELDS = tuple(f for f in ORG_FIELDS if f != "parent")
+
+
+def edit_version(org: Organisation) -> str:
+    """The version of ORG's editable fields an editor saw (chibo.core.versions)."""
+    return versions.token(*(getattr(org, f"{f}_id" if f == "supervisor" else f) for f in EDIT_FIELDS))
+
+
 @transaction.atomic
-def update_organisation(*, actor: Any, org: Organisation, **fields: Any) -> Organisation:
-    """Change name, code, supervisor, rulebook, address, kind. Moving uses move_organisation."""
-    allowed = set(ORG_FIELDS) - {"parent"}
+def update_organisation(
+    *, actor: Any, org: Organisation, expected_version: str | None = None, **fields: Any
+) -> Organisation:
+    """Change name, code, supervisor, rulebook, address, kind. Moving uses move_organisation.
+    With EXPECTED_VERSION (edit_version() of what the editor saw), a record changed since raises
+    versions.Stale naming its current values; nothing is written."""
+    allowed = set(EDIT_FIELDS)
     unknown = set(fields) - allowed
     if unknown:
         raise ValueError(f"Unknown fields: {sorted(unknown)}")
     org = Organisation.objects.select_for_update().get(pk=org.pk)
+    versions.check(
+        expected_version,
+        edit_version(org),
+        f"{org.name} vừa được người khác sửa nên thay đổi của bạn chưa được lưu. Hiện tại: tên "
+        f"{versions.quoted(org.name)}, mã {versions.quoted(org.code or '')}, địa điểm sinh hoạt "
+        f"{versions.quoted(org.address)}, bộ quy tắc {versions.quoted(org.rulebook_code)}"
+        f"{', ngày thành lập ' + org.founded_on.strftime('%d/%m/%Y') if org.founded_on else ''}. "
+        "Hãy xem lại rồi lưu lại.",
+    )
     before = snapshot(org, ORG_FIELDS)
     if "code" in fields:
         fields["code"] = (fields["code"] or "").strip() or None

@@ -9,7 +9,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from chibo.accounts.access import get_scope, org_for_user, perms_for
 from chibo.accounts.permissions import Perm
-from chibo.core.forms import apply_service_errors
+from chibo.core.forms import apply_service_errors, show_conflict
+from chibo.core.versions import Stale
 from chibo.organisations import selectors, services
 from chibo.organisations.forms import MoveForm, OrganisationForm, TermForm
 from chibo.organisations.models import CELL_KINDS, Organisation, OrgKind
@@ -70,7 +71,8 @@ def org_create(request: HttpRequest, pk: int) -> HttpResponse:
         form.fields["kind"].choices = [(OrgKind.GROUP.value, OrgKind.GROUP.label)]
     if request.method == "POST" and form.is_valid():
         try:
-            org = services.create_organisation(actor=request.user, parent=parent, **form.cleaned_data)
+            data = {k: v for k, v in form.cleaned_data.items() if k != "expected_version"}
+            org = services.create_organisation(actor=request.user, parent=parent, **data)
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:
@@ -90,19 +92,27 @@ def org_edit(request: HttpRequest, pk: int) -> HttpResponse:
     initial = {
         "name": org.name, "kind": org.kind, "code": org.code or "", "address": org.address,
         "founded_on": org.founded_on, "rulebook_code": org.rulebook_code, "supervisor": org.supervisor_id,
+        "expected_version": services.edit_version(org),
     }
     form = OrganisationForm(request.POST or None, ancestors=ancestors, initial=initial)
     if Perm.ORG_ADMIN not in perms_for(request.user, org.parent or org):
         form.fields["kind"].disabled = True
+    status = 200
     if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        expected = data.pop("expected_version") or None
         try:
-            services.update_organisation(actor=request.user, org=org, **form.cleaned_data)
+            services.update_organisation(actor=request.user, org=org, expected_version=expected, **data)
+        except Stale as exc:
+            show_conflict(form, exc)
+            status = 409
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:
             messages.success(request, "Đã lưu thay đổi.")
             return redirect("organisations:detail", pk=org.pk)
-    return render(request, "organisations/form.html", {"form": form, "org": org, "title": f"Sửa {org.name}"})
+    context = {"form": form, "org": org, "title": f"Sửa {org.name}"}
+    return render(request, "organisations/form.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from chibo.accounts.models import RoleAssignment, User
 from chibo.accounts.permissions import ROLE_PERMISSIONS, Perm
-from chibo.core.forms import VNDateField
+from chibo.core.forms import VersionField, VNDateField
 from chibo.members.models import Member
 from chibo.organisations.models import Organisation
 from chibo.oversight.models import GuidanceKind, InspectionKind
@@ -182,6 +182,7 @@ class ConcludeForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": "Ghi kết luận."},
     )
+    expected_version = VersionField()
 
 
 class RecommendationForm(forms.Form):

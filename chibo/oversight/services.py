@@ -22,7 +22,7 @@ from chibo.accounts.models import RoleAssignment, User
 from chibo.accounts.permissions import ROLE_PERMISSIONS, Perm
 from chibo.audit.models import AuditAction
 from chibo.audit.services import record
-from chibo.core import vntext
+from chibo.core import versions, vntext
 from chibo.meetings import services as meeting_services
 from chibo.meetings.models import Meeting, MeetingKind, MeetingStatus, Notification, ScoreColumn, ScoreSheet
 from chibo.meetings.notifications import notice_text
@@ -457,8 +457,28 @@ def add_inspection_item(
     return item
 
 
+def conclusion_version(item: InspectionItem) -> str:
+    """The version of an inspection item's result and conclusion an editor saw (chibo.core.versions)."""
+    return versions.token(item.result, item.conclusion)
+
+
 @transaction.atomic
-def conclude(*, actor: Any, item: InspectionItem, result: str, conclusion: str) -> InspectionItem:
+def conclude(
+    *, actor: Any, item: InspectionItem, result: str, conclusion: str, expected_version: str | None = None
+) -> InspectionItem:
+    """With EXPECTED_VERSION (conclusion_version() of what the editor saw), a result or conclusion
+    written since by another officer raises versions.Stale naming it; nothing is written."""
+    locked = (
+        InspectionItem.objects.select_for_update(of=("self",)).select_related("programme__committee").get(pk=item.pk)
+    )
+    versions.check(
+        expected_version,
+        conclusion_version(locked),
+        "Kết quả và kết luận kiểm tra, giám sát vừa được người khác sửa nên nội dung của bạn chưa được lưu. "
+        f"Hiện tại: kết quả {versions.quoted(locked.result)}; kết luận {versions.quoted(locked.conclusion)}. "
+        "Hãy xem lại rồi lưu lại.",
+    )
+    given, item = item, locked  # "before" is what is stored now, not what the caller loaded
     result, conclusion = vntext.clean(result, multiline=True), vntext.clean(conclusion, multiline=True)
     errors = {}
     if not result:
@@ -478,6 +498,9 @@ def conclude(*, actor: Any, item: InspectionItem, result: str, conclusion: str) 
         org_path=item.programme.committee.path,
         changes={"result": [before[0], result[:200]], "conclusion": [before[1], conclusion[:200]]},
     )
+    given.result, given.conclusion, given.status, given.concluded_at = (
+        item.result, item.conclusion, item.status, item.concluded_at
+    )  # the caller's object (e.g. add_recommendation checks its status next)
     return item
 
 

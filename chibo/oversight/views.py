@@ -23,7 +23,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from chibo.accounts.access import get_scope, meeting_for_user
 from chibo.accounts.permissions import Perm
-from chibo.core.forms import apply_service_errors
+from chibo.core.forms import apply_service_errors, show_conflict
+from chibo.core.versions import Stale
 from chibo.meetings.models import DocumentKind, ScoreColumn
 from chibo.meetings.services import rulebook_of
 from chibo.organisations.models import Organisation
@@ -386,19 +387,30 @@ def inspection_item(request: HttpRequest, pk: int) -> HttpResponse:
     action = request.POST.get("action")
     conclude_form = of.ConcludeForm(
         request.POST if action == "conclude" else None,
-        initial={"result": item.result, "conclusion": item.conclusion},
+        initial={
+            "result": item.result,
+            "conclusion": item.conclusion,
+            "expected_version": services.conclusion_version(item),
+        },
     )
     rec_form = of.RecommendationForm(request.POST if action == "recommendation" else None)
+    status = 400
     if request.method == "POST":
         try:
             if action == "conclude" and conclude_form.is_valid():
-                services.conclude(actor=request.user, item=item, **conclude_form.cleaned_data)
+                data = dict(conclude_form.cleaned_data)
+                services.conclude(
+                    actor=request.user, item=item, expected_version=data.pop("expected_version") or None, **data
+                )
                 messages.success(request, "Đã ghi kết quả và kết luận.")
                 return redirect("oversight:inspection_item", item.pk)
             if action == "recommendation" and rec_form.is_valid():
                 services.add_recommendation(actor=request.user, item=item, **rec_form.cleaned_data)
                 messages.success(request, "Đã thêm kiến nghị.")
                 return redirect("oversight:inspection_item", item.pk)
+        except Stale as exc:
+            show_conflict(conclude_form, exc)
+            status = 409
         except ValidationError as exc:
             _fail(conclude_form if action == "conclude" else rec_form, exc)
     return render(
@@ -412,7 +424,7 @@ def inspection_item(request: HttpRequest, pk: int) -> HttpResponse:
             "follow_form": of.FollowUpForm(),
             "recommendations": item.recommendations.prefetch_related("follow_ups__author"),
         },
-        status=400 if request.method == "POST" else 200,
+        status=status if request.method == "POST" else 200,
     )
 
 

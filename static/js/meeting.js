@@ -157,7 +157,13 @@
       render();
       return;
     }
-    if (act === "resend" && entry) { entry.failed = false; entry.error = ""; entry.version = null; save(); }
+    if (act === "resend" && entry) {
+      // The user has seen why it was refused: send it with the versions of now (the meeting's, and
+      // no record_version, whose check has done its job: the current text was shown in the message).
+      entry.failed = false; entry.error = ""; entry.version = null;
+      entry.fields = entry.fields.filter(function (f) { return f[0] !== "record_version"; });
+      save();
+    }
     replay();
   });
 
