@@ -184,11 +184,15 @@ def import_rows(env: dict[str, str], rows: int) -> dict:
     result = subprocess.run([sys.executable, "scripts/bench_import.py", "--rows", str(rows)], cwd=ROOT,
                             env=env, capture_output=True, text=True, check=True)
     out = {}
+    header: list[str] = []
     for line in result.stdout.splitlines():
         parts = line.split()
-        if parts and parts[0] in ("xlsx", "csv"):
-            out[parts[0]] = {"rows": int(parts[1]), "seconds": float(parts[5]), "rps": float(parts[6]),
-                             "tm_peak_mb": float(parts[7]), "maxrss_mb": float(parts[8])}
+        if parts and parts[0] == "fmt":
+            header = parts  # columns by name: bench_import.py may add some
+        elif parts and parts[0] in ("xlsx", "csv"):
+            col = dict(zip(header, parts))
+            out[parts[0]] = {"rows": int(col["rows"]), "seconds": float(col["total_s"]),
+                             "rps": float(col["rows/s"]), "maxrss_mb": float(col["maxrss_MB"])}
     return out
 
 
