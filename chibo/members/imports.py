@@ -234,15 +234,18 @@ def check_upload(name: str, size: int) -> str:
 
 def cell_text(value: Any) -> str:
     """A cell value as cleaned text; dates become dd/mm/yyyy."""
-    if value is None:
+    if value.__class__ is str:  # most cells (every CSV cell): no type tests
+        text = clean_text(value)
+    elif value is None:
         return ""
-    if isinstance(value, dt.datetime):
-        value = value.date()
-    if isinstance(value, dt.date):
-        return f"{value.day:02d}/{value.month:02d}/{value.year:04d}"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    text = clean_text(str(value))
+    else:
+        if isinstance(value, dt.datetime):
+            value = value.date()
+        if isinstance(value, dt.date):
+            return f"{value.day:02d}/{value.month:02d}/{value.year:04d}"
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        text = clean_text(str(value))
     # Undo the apostrophe exports put before formula-like text.
     if text[:1] == "'" and text[1:2] in FORMULA_PREFIXES:
         text = text[1:]
