@@ -701,7 +701,7 @@ def _scrubbed_rows(batch_pk: int) -> Any:
     An expression for ``update(rows=...)``: the rows (tens of MB of JSON for a large
     file) are not sent back from Python. Other databases get _scrub of a fresh read."""
     table = connection.ops.quote_name(ImportBatch._meta.db_table)
-    column = f"{table}.{connection.ops.quote_name(ImportBatch._meta.get_field('rows').column)}"
+    column = f"{table}.{connection.ops.quote_name(str(ImportBatch._meta.get_field('rows').column))}"
     if connection.vendor == "postgresql":
         return RawSQL(
             "COALESCE((SELECT jsonb_agg(e #- '{values,cccd}' ORDER BY n) "
@@ -886,15 +886,16 @@ def _insert_rows(
     be what the model would store (_MemberRows / _prep_plan). PostgreSQL: COPY, the ids
     drawn from the sequence first; other databases: multi-row INSERT ... RETURNING.
     """
+    ids: list[int] = []
     if not rows:
-        return []
+        return ids
     if connection.vendor == "postgresql":
-        columns = [f.column for f in fields]
+        columns = [str(f.column) for f in fields]
         if not returning:
             _copy_rows(model, columns, rows)
-            return []
+            return ids
         ids = _new_ids(model, len(rows))
-        _copy_rows(model, [model._meta.pk.column, *columns], ([pk, *row] for pk, row in zip(ids, rows)))
+        _copy_rows(model, [str(model._meta.pk.column), *columns], ([pk, *row] for pk, row in zip(ids, rows)))
         return ids
     if returning and not connection.features.can_return_rows_from_bulk_insert:
         raise ImproperlyConfigured("the member import needs INSERT ... RETURNING (SQLite ≥ 3.35)")
@@ -903,7 +904,6 @@ def _insert_rows(
     placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
     size = max(1, min(BULK_BATCH, connection.ops.bulk_batch_size(list(fields), rows)))
     suffix = f" RETURNING {qn(model._meta.pk.column)}" if returning else ""
-    ids: list[int] = []
     with connection.cursor() as cursor:
         for chunk in _chunks(rows, size):
             sql = (
@@ -975,6 +975,13 @@ def _default_cell_id(batch: ImportBatch) -> int | None:
     return batch.organisation_id if kind in CELL_KINDS else None
 
 
+class _Refused(Exception):
+    """A row has a problem: undo the scrub savepoint of apply_batch."""
+
+    def __init__(self, validation: Validation):
+        self.validation = validation
+
+
 def apply_batch(*, batch: ImportBatch, user: Any) -> ApplyOutcome:
     """Re-validate and write every row of a pending batch, all or nothing, exactly once."""
     with transaction.atomic():
@@ -983,24 +990,31 @@ def apply_batch(*, batch: ImportBatch, user: Any) -> ApplyOutcome:
             return ApplyOutcome(False, ALREADY_DONE)
         rows, batch.rows = batch.rows, []  # only this function holds the rows (and, below, clear CCCDs)
         tokens = _unseal_in_place(rows)  # clear CCCD values in memory only: these rows are never saved
-        # Each raw row is dropped as soon as it is parsed (consume): one form of each row at a time.
-        validation = validate_rows(rows, user=user, default_cell_id=_default_cell_id(batch), consume=True)
-        del rows
-        if validation.errors:
-            batch.errors = _stored_errors(validation.errors)
-            batch.error_count = len(validation.errors)
+        default_cell_id = _default_cell_id(batch)
+        try:
+            with transaction.atomic():  # a savepoint, rolled back if a row has a problem
+                # The stored rows lose their CCCD tokens first, while only the raw rows are in
+                # memory (SQLite does this JSON work inside this process).
+                ImportBatch.objects.filter(pk=batch.pk).update(rows=_scrubbed_rows(batch.pk))
+                # Each raw row is dropped once parsed (consume): one form of each row at a time.
+                validation = validate_rows(rows, user=user, default_cell_id=default_cell_id, consume=True)
+                del rows
+                if validation.errors:
+                    raise _Refused(validation)
+        except _Refused as refused:
+            errors = refused.validation.errors
+            batch.errors = _stored_errors(errors)
+            batch.error_count = len(errors)
             batch.save(update_fields=["errors", "error_count"])
             return ApplyOutcome(
                 False,
-                f"Có {len(validation.errors)} dòng có lỗi. Chưa có đảng viên nào được nhập; "
-                "hãy sửa tệp và tải lên lại.",
+                f"Có {len(errors)} dòng có lỗi. Chưa có đảng viên nào được nhập; hãy sửa tệp và tải lên lại.",
             )
         # Claim the batch first: of two concurrent confirmations only one updates a row.
         claimed = ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.PENDING).update(
             status=ImportBatch.Status.APPLIED,
             applied_at=timezone.now(),
             applied_count=len(validation.rows),
-            rows=_scrubbed_rows(batch.pk),
             errors={},
             error_count=0,
         )
