@@ -708,12 +708,8 @@ def _scrubbed_rows(batch_pk: int) -> Any:
             f"FROM jsonb_array_elements({column}) WITH ORDINALITY AS t(e, n)), '[]'::jsonb)",
             [],
         )
-    if connection.vendor == "sqlite":
-        return RawSQL(
-            "(SELECT COALESCE(json_group_array(json(v)), '[]') FROM (SELECT json_remove(value, "
-            f"'$.values.cccd') AS v FROM json_each({column}) ORDER BY CAST(key AS INTEGER)))",
-            [],
-        )
+    # SQLite's JSON functions would run inside this process and, on 100,000 rows, cost more
+    # memory than the rows themselves: there the rows are scrubbed in Python.
     return _scrub(ImportBatch.objects.filter(pk=batch_pk).values_list("rows", flat=True).get())
 
 
@@ -975,6 +971,24 @@ def _default_cell_id(batch: ImportBatch) -> int | None:
     return batch.organisation_id if kind in CELL_KINDS else None
 
 
+def _store_scrubbed(batch_pk: int, rows: list[dict[str, Any]]) -> None:
+    """Store the batch's rows without their CCCD (ROWS: the rows as loaded, CCCD in clear).
+
+    PostgreSQL removes the tokens itself (_scrubbed_rows); elsewhere ROWS are written back
+    with their CCCD values taken out for the time of the write (never saved)."""
+    if connection.vendor == "postgresql":
+        ImportBatch.objects.filter(pk=batch_pk).update(rows=_scrubbed_rows(batch_pk))
+        return
+    missing = object()
+    held = [row["values"].pop("cccd", missing) for row in rows]
+    try:
+        ImportBatch.objects.filter(pk=batch_pk).update(rows=rows)
+    finally:
+        for row, value in zip(rows, held, strict=True):
+            if value is not missing:
+                row["values"]["cccd"] = value
+
+
 class _Refused(Exception):
     """A row has a problem: undo the scrub savepoint of apply_batch."""
 
@@ -995,7 +1009,7 @@ def apply_batch(*, batch: ImportBatch, user: Any) -> ApplyOutcome:
             with transaction.atomic():  # a savepoint, rolled back if a row has a problem
                 # The stored rows lose their CCCD tokens first, while only the raw rows are in
                 # memory (SQLite does this JSON work inside this process).
-                ImportBatch.objects.filter(pk=batch.pk).update(rows=_scrubbed_rows(batch.pk))
+                _store_scrubbed(batch.pk, rows)
                 # Each raw row is dropped once parsed (consume): one form of each row at a time.
                 validation = validate_rows(rows, user=user, default_cell_id=default_cell_id, consume=True)
                 del rows
