@@ -184,11 +184,15 @@ def import_rows(env: dict[str, str], rows: int) -> dict:
     result = subprocess.run([sys.executable, "scripts/bench_import.py", "--rows", str(rows)], cwd=ROOT,
                             env=env, capture_output=True, text=True, check=True)
     out = {}
+    header: list[str] = []
     for line in result.stdout.splitlines():
         parts = line.split()
-        if parts and parts[0] in ("xlsx", "csv"):
-            out[parts[0]] = {"rows": int(parts[1]), "seconds": float(parts[5]), "rps": float(parts[6]),
-                             "tm_peak_mb": float(parts[7]), "maxrss_mb": float(parts[8])}
+        if parts and parts[0] == "fmt":
+            header = parts  # columns by name: bench_import.py may add some
+        elif parts and parts[0] in ("xlsx", "csv"):
+            col = dict(zip(header, parts))
+            out[parts[0]] = {"rows": int(col["rows"]), "seconds": float(col["total_s"]),
+                             "rps": float(col["rows/s"]), "maxrss_mb": float(col["maxrss_MB"])}
     return out
 
 
@@ -316,7 +320,9 @@ def report(results: dict, args: argparse.Namespace, lines: list[str]) -> str:
         "Khách và máy chủ dùng chung 2 lõi nên số tuyệt đối thấp hơn máy thật; tỷ lệ so với sàn mới là điều cần xem.",
         "- \"% sàn\": số yêu cầu/giây của trang chia cho của view tối thiểu trên cùng máy chủ (mục tiêu ≥ 40%).",
         f"- Ghi điểm danh: POST htmx lần lượt trên {args.live} buổi đang họp, luân phiên có mặt / vắng có lý do.",
-        f"- Nhập đảng viên: `scripts/bench_import.py --rows {args.import_rows}` (xem trước + nhập) trên cùng loại cơ sở dữ liệu.",
+        f"- Nhập đảng viên: `scripts/bench_import.py --rows {args.import_rows}` (xem trước + nhập) trên cùng loại cơ sở dữ liệu; "
+        "tệp thử do một tiến trình khác sinh ra, `maxrss_MB` là RSS đỉnh của tiến trình nhập, `cpu_s` / `db_cpu_s` "
+        "là thời gian CPU của tiến trình Python / của tiến trình PostgreSQL.",
         f"- Bảng điều khiển: `chibo/oversight/bench.py` — dashboard.build() của tỉnh và của xã đầu tiên, kỳ mặc định, "
         f"{args.samples} lần sau một lần làm nóng, bên cạnh SQL viết tay tính cùng số liệu (kiểm tra bằng nhau; "
         "mục tiêu p95 ≤ 100 ms và ≤ 2× sàn SQL).",

@@ -10,7 +10,11 @@ Usage (from the project root):
 A temporary SQLite database under /tmp is created and migrated, unless
 DATABASE_URL is set; then that database is used and every run is rolled back,
 so nothing stays in it. Each format runs in its own process so that the peak
-resident memory (getrusage maxrss) belongs to that format alone. Each format is
+resident memory (getrusage maxrss) belongs to that format alone; the test file is
+written by another process first, so maxrss_MB is the import's (base_MB: the same
+process after Django setup and reading the file, before importing). cpu_s is this
+process's CPU time for preview + apply; db_cpu_s the PostgreSQL backend's for the same
+work (same machine; "-" on SQLite, whose work is already in cpu_s). Each format is
 run twice: once for the timing, once under tracemalloc for the peak of Python
 allocations (tracemalloc slows Python down, so it is kept out of the timing);
 --no-tracemalloc skips that second run (tm_peak_MB shows "-"), which halves the time
@@ -153,21 +157,43 @@ def make_tree() -> Any:
     return user
 
 
-def run_once(fmt: str, data: bytes, n: int) -> tuple[float, float, float]:
+def db_backend_cpu() -> float | None:
+    """CPU seconds used so far by this connection's PostgreSQL backend process.
+
+    The server runs on this machine (127.0.0.1): its time belongs to the import as much
+    as the Python time does, and unlike the wall clock it does not grow with the load of
+    other programs. None on SQLite (in-process: already in cpu_s) or if /proc is not readable."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def run_once(fmt: str, data: bytes, n: int) -> tuple[float, float, float, float | None]:
     """Preview (parse + validate + store) and apply inside a transaction that is rolled back.
 
-    Returns wall seconds of the preview and of the apply, and this process's CPU seconds for
-    both (on a shared machine the CPU figure is the steadier one; it leaves out the work of
-    a PostgreSQL server)."""
+    Returns wall seconds of the preview and of the apply, this process's CPU seconds for
+    both (on a shared machine the CPU figure is the steadier one), and the CPU seconds of
+    the PostgreSQL backend for both (None on SQLite)."""
     from django.db import transaction
 
     from chibo.members import imports
 
     timings: list[float] = []
     cpu = 0.0
+    db_cpu: float | None = None
     try:
         with transaction.atomic():
             user = make_tree()
+            db_started = db_backend_cpu()
             cpu_started = time.process_time()
             started = time.perf_counter()
             batch, _ = imports.create_batch(user=user, file_name=f"bench.{fmt}", data=data)
@@ -179,20 +205,29 @@ def run_once(fmt: str, data: bytes, n: int) -> tuple[float, float, float]:
             outcome = imports.apply_batch(batch=batch, user=user)
             timings.append(time.perf_counter() - started)
             cpu = time.process_time() - cpu_started
+            db_ended = db_backend_cpu()
+            if db_started is not None and db_ended is not None:
+                db_cpu = db_ended - db_started
             if not outcome.ok or outcome.created != n:
                 raise SystemExit(f"{fmt}: apply failed: {outcome.message}")
             raise Rollback
     except Rollback:
         pass
-    return timings[0], timings[1], cpu
+    return timings[0], timings[1], cpu, db_cpu
 
 
-def child(fmt: str, n: int, trace: bool = True) -> None:
+def generate(fmt: str, n: int, path: str) -> None:
+    """Write the N-row test file (its own process: building it is not the import's memory)."""
     django_setup()
     rows = generated_rows(n)
-    data = to_xlsx(rows) if fmt == "xlsx" else to_csv(rows)
-    del rows
-    preview, apply, cpu = run_once(fmt, data, n)
+    Path(path).write_bytes(to_xlsx(rows) if fmt == "xlsx" else to_csv(rows))
+
+
+def child(fmt: str, n: int, path: str, trace: bool = True) -> None:
+    django_setup()
+    data = Path(path).read_bytes()
+    base_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Django + the file, before importing
+    preview, apply, cpu, db_cpu = run_once(fmt, data, n)
     maxrss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     peak = "-"
     if trace:
@@ -201,9 +236,10 @@ def child(fmt: str, n: int, trace: bool = True) -> None:
         peak = f"{tracemalloc.get_traced_memory()[1] / (1024 * 1024):.1f}"
         tracemalloc.stop()
     total = preview + apply
+    db = "-" if db_cpu is None else f"{db_cpu:.2f}"
     print(
         f"{fmt:<5} {n:>7} {len(data) / 1024 / 1024:>8.2f} {preview:>9.2f} {apply:>8.2f} "
-        f"{total:>8.2f} {n / total:>8.0f} {cpu:>7.2f} {peak:>12} {maxrss_mb:>10.1f}",
+        f"{total:>8.2f} {n / total:>8.0f} {cpu:>7.2f} {db:>8} {peak:>12} {base_mb:>8.1f} {maxrss_mb:>10.1f}",
         flush=True,
     )
 
@@ -229,13 +265,21 @@ def parent(n: int, trace: bool = True) -> None:
         print(f"# python {platform.python_version()}, {os.cpu_count()} CPUs, rows={n}, load average {load}")
         print(
             f"{'fmt':<5} {'rows':>7} {'file_MB':>8} {'preview_s':>9} {'apply_s':>8} "
-            f"{'total_s':>8} {'rows/s':>8} {'cpu_s':>7} {'tm_peak_MB':>12} {'maxrss_MB':>10}",
+            f"{'total_s':>8} {'rows/s':>8} {'cpu_s':>7} {'db_cpu_s':>8} {'tm_peak_MB':>12} "
+            f"{'base_MB':>8} {'maxrss_MB':>10}",
             flush=True,
         )
         for fmt in FORMATS:
+            path = f"{tmp}/bench.{fmt}"
+            subprocess.run(
+                [sys.executable, script, "--generate", fmt, "--rows", str(n), "--data", path],
+                env=env,
+                check=True,
+                cwd=ROOT,
+            )
             flags = [] if trace else ["--no-tracemalloc"]
             subprocess.run(
-                [sys.executable, script, "--child", fmt, "--rows", str(n), *flags],
+                [sys.executable, script, "--child", fmt, "--rows", str(n), "--data", path, *flags],
                 env=env,
                 check=True,
                 cwd=ROOT,
@@ -249,14 +293,18 @@ def main() -> None:
         "--no-tracemalloc", action="store_true", help="skip the second run that measures Python allocations"
     )
     parser.add_argument("--child", choices=FORMATS, help=argparse.SUPPRESS)
+    parser.add_argument("--generate", choices=FORMATS, help=argparse.SUPPRESS)
+    parser.add_argument("--data", help=argparse.SUPPRESS)
     parser.add_argument("--migrate", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.rows < 1:
         parser.error("--rows must be at least 1")
     if args.migrate:
         migrate()
+    elif args.generate:
+        generate(args.generate, args.rows, args.data)
     elif args.child:
-        child(args.child, args.rows, trace=not args.no_tracemalloc)
+        child(args.child, args.rows, args.data, trace=not args.no_tracemalloc)
     else:
         parent(args.rows, trace=not args.no_tracemalloc)
 

@@ -28,8 +28,9 @@ from typing import Any
 
 import openpyxl
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, models, transaction
-from django.db.models.base import ModelState
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from chibo.accounts.access import get_scope
@@ -39,12 +40,15 @@ from chibo.audit.services import record
 from chibo.core import crypto, vntext
 from chibo.members import xlsx
 from chibo.members.models import (
+    DERIVED_NAME_ATTRS,
     Gender,
     ImportBatch,
     Member,
     Membership,
     MemberStatus,
     PartyPosition,
+    cccd_columns,
+    derived_name_fields,
 )
 from chibo.members.services import CCCD_RE, TEXT_FIELDS, validate_member
 from chibo.organisations.models import CELL_KINDS, Organisation, OrgKind
@@ -230,15 +234,18 @@ def check_upload(name: str, size: int) -> str:
 
 def cell_text(value: Any) -> str:
     """A cell value as cleaned text; dates become dd/mm/yyyy."""
-    if value is None:
+    if value.__class__ is str:  # most cells (every CSV cell): no type tests
+        text = clean_text(value)
+    elif value is None:
         return ""
-    if isinstance(value, dt.datetime):
-        value = value.date()
-    if isinstance(value, dt.date):
-        return f"{value.day:02d}/{value.month:02d}/{value.year:04d}"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    text = clean_text(str(value))
+    else:
+        if isinstance(value, dt.datetime):
+            value = value.date()
+        if isinstance(value, dt.date):
+            return f"{value.day:02d}/{value.month:02d}/{value.year:04d}"
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        text = clean_text(str(value))
     # Undo the apostrophe exports put before formula-like text.
     if text[:1] == "'" and text[1:2] in FORMULA_PREFIXES:
         text = text[1:]
@@ -373,7 +380,7 @@ def read_table(fmt: str, data: bytes) -> Table:
 # ---------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class ParsedRow:
     line: int
     fields: dict[str, Any]
@@ -386,6 +393,7 @@ class ParsedRow:
 class Validation:
     rows: list[ParsedRow]
     errors: dict[int, list[str]]  # spreadsheet row number -> messages
+    digests: dict[str, str] = field(default_factory=dict)  # CCCD -> blind index
 
 
 def _chunks[T](values: Sequence[T], size: int = QUERY_CHUNK) -> Iterator[Sequence[T]]:
@@ -408,8 +416,31 @@ def normalise_cccd(text: str) -> str:
     return "" if MASKED_CCCD_RE.match(value) else value
 
 
+def _existing_member_values(column: str, wanted: Sequence[str]) -> set[str]:
+    """Which of WANTED already appear in Member.COLUMN (a unique, indexed column).
+
+    PostgreSQL: one query with an array (= ANY), whatever the number of values; other
+    databases: IN lists of QUERY_CHUNK values (SQLite caps the parameters of a query).
+    """
+    found: set[str] = set()
+    if not wanted:
+        return found
+    if connection.vendor == "postgresql":
+        qn = connection.ops.quote_name
+        sql = f"SELECT {qn(column)} FROM {qn(Member._meta.db_table)} WHERE {qn(column)} = ANY(%s)"
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [list(wanted)])
+            found.update(value for (value,) in cursor.fetchall())
+        return found
+    for chunk in _chunks(wanted):
+        found.update(Member.objects.filter(**{f"{column}__in": chunk}).values_list(column, flat=True))
+    return found
+
+
 class _Lookup:
     """Everything a batch's rows refer to, loaded with a fixed number of queries."""
+
+    digests: dict[str, str]  # CCCD (well-formed, as in the file) -> blind index
 
     def __init__(self, user: Any, rows: Sequence[dict[str, Any]], default_cell_id: int | None):
         cells = list(
@@ -454,19 +485,18 @@ class _Lookup:
     @staticmethod
     def _existing_cards(rows: Sequence[dict[str, Any]]) -> set[str]:
         wanted = sorted({r["values"].get("card_number", "") for r in rows} - {""})
-        found: set[str] = set()
-        for chunk in _chunks(wanted):
-            found.update(Member.objects.filter(card_number__in=chunk).values_list("card_number", flat=True))
-        return found
+        return _existing_member_values("card_number", wanted)
 
-    @staticmethod
-    def _existing_cccd_hashes(rows: Sequence[dict[str, Any]]) -> set[str]:
+    def _existing_cccd_hashes(self, rows: Sequence[dict[str, Any]]) -> set[str]:
         values = {normalise_cccd(r["values"].get("cccd", "")) for r in rows}
-        wanted = sorted(crypto.blind_index(v) for v in values if CCCD_RE.match(v))
-        found: set[str] = set()
-        for chunk in _chunks(wanted):
-            found.update(Member.objects.filter(cccd_hash__in=chunk).values_list("cccd_hash", flat=True))
-        return found
+        # Each blind index is computed once per import and reused by the duplicate check
+        # and by the write (an HMAC per value, three times per row before).
+        self.digests = {v: crypto.blind_index(v) for v in values if CCCD_RE.match(v)}
+        return _existing_member_values("cccd_hash", sorted(self.digests.values()))
+
+    def digest(self, cccd: str) -> str:
+        found = self.digests.get(cccd)
+        return crypto.blind_index(cccd) if found is None else found
 
     def cell(self, ref: str) -> tuple[Organisation | None, str]:
         """The cell a row names (code or exact name), else the default cell; or a problem."""
@@ -568,31 +598,39 @@ def _validate_row(raw: dict[str, Any], lookup: _Lookup, today: dt.date) -> tuple
     return ParsedRow(raw["line"], fields, cccd, cell, group), problems
 
 
-def _duplicate_problems(
-    rows: Sequence[ParsedRow], problems: dict[int, dict[str, str]], lookup: _Lookup
-) -> None:
-    """Card numbers and CCCD must be unique within the file and against the database."""
-    card_seen: dict[str, int] = {}
-    cccd_seen: dict[str, int] = {}
-    for row in rows:
-        row_problems = problems[row.line]
+class _Duplicates:
+    """Card numbers and CCCD must be unique within the file and against the database.
+
+    Rows are checked in file order as they are validated (the first occurrence is kept,
+    later ones point back to its line), so no second pass over the rows is needed."""
+
+    def __init__(self, lookup: _Lookup):
+        self.lookup = lookup
+        self.card_seen: dict[str, int] = {}
+        self.cccd_seen: dict[str, int] = {}
+
+    def check(self, row: ParsedRow, row_problems: dict[str, str]) -> None:
+        lookup = self.lookup
         card = row.fields.get("card_number") or ""
         if card and "card_number" not in row_problems:
-            if card in card_seen:
-                row_problems["card_number"] = f"Số thẻ đảng viên {card} trùng với dòng {card_seen[card]}."
+            if card in self.card_seen:
+                row_problems["card_number"] = (
+                    f"Số thẻ đảng viên {card} trùng với dòng {self.card_seen[card]}."
+                )
             elif card in lookup.cards:
                 row_problems["card_number"] = f"Số thẻ đảng viên {card} đã có ở một đảng viên khác."
             else:
-                card_seen[card] = row.line
+                self.card_seen[card] = row.line
         if row.cccd and "cccd" not in row_problems:
-            digest = crypto.blind_index(row.cccd)
-            masked = crypto.mask(row.cccd[-4:])
-            if digest in cccd_seen:
-                row_problems["cccd"] = f"Số CCCD {masked} trùng với dòng {cccd_seen[digest]}."
+            digest = lookup.digest(row.cccd)
+            if digest in self.cccd_seen:
+                masked = crypto.mask(row.cccd[-4:])
+                row_problems["cccd"] = f"Số CCCD {masked} trùng với dòng {self.cccd_seen[digest]}."
             elif digest in lookup.cccd_hashes:
+                masked = crypto.mask(row.cccd[-4:])
                 row_problems["cccd"] = f"Số CCCD {masked} đã có ở một đảng viên khác."
             else:
-                cccd_seen[digest] = row.line
+                self.cccd_seen[digest] = row.line
 
 
 def _ordered(problems: dict[str, str]) -> list[str]:
@@ -606,19 +644,31 @@ def validate_rows(
     user: Any,
     default_cell_id: int | None = None,
     today: dt.date | None = None,
+    keep: bool = True,
+    consume: bool = False,
 ) -> Validation:
-    """Parse and check every row; cells are looked up inside USER's MEMBER_MANAGE scope."""
+    """Parse and check every row; cells are looked up inside USER's MEMBER_MANAGE scope.
+
+    KEEP=False returns only the errors (the preview needs no parsed rows). CONSUME=True
+    (ROWS must then be a list) replaces each raw row by None once it is parsed, so a
+    100,000-row batch never holds both forms of every row at once.
+    """
     today = today or timezone.localdate()
     lookup = _Lookup(user, rows, default_cell_id)
+    duplicates = _Duplicates(lookup)
     parsed: list[ParsedRow] = []
-    problems: dict[int, dict[str, str]] = {}
-    for raw in rows:
+    errors: dict[int, list[str]] = {}
+    for index in range(len(rows)):
+        raw = rows[index]
+        if consume:
+            rows[index] = None  # type: ignore[index]
         row, row_problems = _validate_row(raw, lookup, today)
-        parsed.append(row)
-        problems[row.line] = row_problems
-    _duplicate_problems(parsed, problems, lookup)
-    errors = {line: _ordered(p) for line, p in problems.items() if p}
-    return Validation(rows=parsed, errors=errors)
+        duplicates.check(row, row_problems)
+        if row_problems:
+            errors[row.line] = _ordered(row_problems)
+        if keep:
+            parsed.append(row)
+    return Validation(rows=parsed, errors=errors, digests=lookup.digests)
 
 
 # ---------------------------------------------------------------------------
@@ -627,11 +677,15 @@ def validate_rows(
 
 
 def _seal(row: dict[str, Any]) -> dict[str, Any]:
-    """The stored form of a row, in place: the CCCD only as an encrypted token plus a mask."""
+    """The stored form of a row, in place: the CCCD only as an encrypted token plus a mask.
+
+    The token holds the CCCD as it will be stored (spaces and dots removed), so that
+    apply_batch can keep it as the member's cccd_encrypted instead of encrypting again.
+    """
     values = row["values"]
     cccd = normalise_cccd(values.get("cccd", ""))
     if "cccd" in values:
-        values["cccd"] = crypto.encrypt(values["cccd"]) if values["cccd"] else ""
+        values["cccd"] = crypto.encrypt(cccd) if values["cccd"] else ""
     row["cccd_masked"] = crypto.mask(cccd[-4:]) if cccd else ""
     return row
 
@@ -641,22 +695,43 @@ def _scrub(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{**row, "values": {k: v for k, v in row["values"].items() if k != "cccd"}} for row in rows]
 
 
-def _unseal_in_place(rows: list[dict[str, Any]]) -> None:
+def _scrubbed_rows(batch_pk: int) -> Any:
+    """The batch's stored rows without their CCCD tokens, computed by the database.
+
+    An expression for ``update(rows=...)``: the rows (tens of MB of JSON for a large
+    file) are not sent back from Python. Other databases get _scrub of a fresh read."""
+    table = connection.ops.quote_name(ImportBatch._meta.db_table)
+    column = f"{table}.{connection.ops.quote_name(str(ImportBatch._meta.get_field('rows').column))}"
+    if connection.vendor == "postgresql":
+        return RawSQL(
+            "COALESCE((SELECT jsonb_agg(e #- '{values,cccd}' ORDER BY n) "
+            f"FROM jsonb_array_elements({column}) WITH ORDINALITY AS t(e, n)), '[]'::jsonb)",
+            [],
+        )
+    # SQLite's JSON functions would run inside this process and, on 100,000 rows, cost more
+    # memory than the rows themselves: there the rows are scrubbed in Python.
+    return _scrub(ImportBatch.objects.filter(pk=batch_pk).values_list("rows", flat=True).get())
+
+
+def _unseal_in_place(rows: list[dict[str, Any]]) -> list[str]:
     """Decrypt the CCCD of ROWS in place (apply_batch: one copy of 100,000 rows is enough).
 
-    The clear values must never be saved: apply_batch drops them (_drop_cccd) before
-    the rows are written back.
+    Returns, per row, the stored token when it is the encryption of exactly the CCCD the
+    member will keep (so the write need not encrypt it again), else "". The clear values
+    must never be saved: apply_batch never writes these rows back (_scrubbed_rows).
     """
+    tokens: list[str] = []
     for row in rows:
         values = row["values"]
-        if values.get("cccd"):
-            values["cccd"] = crypto.decrypt(values["cccd"])
-
-
-def _drop_cccd(rows: list[dict[str, Any]]) -> None:
-    """_scrub in place."""
-    for row in rows:
-        row["values"].pop("cccd", None)
+        token = values.get("cccd") or ""
+        if token:
+            clear = values["cccd"] = crypto.decrypt(token)
+            # Batches stored before the token held the normalised value, or under an
+            # older key, are encrypted again at the write.
+            tokens.append(token if clear and clear == normalise_cccd(clear) else "")
+        else:
+            tokens.append("")
+    return tokens
 
 
 def _stored_errors(errors: dict[int, list[str]]) -> dict[str, list[str]]:
@@ -679,7 +754,8 @@ def create_batch(
             "Tệp không có cột “Chi bộ”. Hãy thêm cột này (mã hoặc tên chi bộ), hoặc mở trang "
             "nhập từ danh sách đảng viên của một chi bộ."
         )
-    errors = validate_rows(table.rows, user=user, default_cell_id=default_cell_id).errors
+    # The preview keeps no parsed rows: only the problems are stored with the raw text.
+    errors = validate_rows(table.rows, user=user, default_cell_id=default_cell_id, keep=False).errors
     batch = ImportBatch.objects.create(
         created_by=user,
         organisation=default_org,
@@ -704,38 +780,6 @@ class ApplyOutcome:
 ALREADY_DONE = "Lô nhập này đã được nhập hoặc đã hủy; không thể nhập lại."
 
 
-def _build_members(rows: Sequence[ParsedRow]) -> list[Member]:
-    """Unsaved members for ROWS, derived fields (name keys, CCCD token/hash) filled in.
-
-    Model.__init__ (35 fields, two signals) was a large share of the import; the
-    members are copies of one default instance instead, which is what __init__
-    would produce as long as no field has a callable default.
-    """
-    fields = Member._meta.concrete_fields
-    template: dict[str, Any] | None = None
-    if not any(f.has_default() and callable(f.default) for f in fields):
-        template = dict(Member().__dict__)
-        template.pop("_state", None)
-    members: list[Member] = []
-    for row in rows:
-        if template is None:
-            member = Member(**row.fields)
-        else:
-            member = Member.__new__(Member)
-            member.__dict__.update(template)
-            member._state = ModelState()
-            for key, value in row.fields.items():
-                setattr(member, key, value)
-        member.organisation_id = row.cell.pk if row.cell is not None else None  # type: ignore[assignment]
-        member.party_group_id = row.group.pk if row.group is not None else None
-        member.refresh_derived()  # the insert below skips save()
-        member.set_cccd(row.cccd)
-        if not member.card_number:
-            member.card_number = None
-        members.append(member)
-    return members
-
-
 # Field classes whose Python values the database drivers take as they are; every
 # other field (dates, datetimes, ...) goes through get_db_prep_save like the ORM does.
 _PLAIN_FIELDS = (
@@ -747,6 +791,83 @@ _PLAIN_FIELDS = (
 )
 
 
+def _prep_plan(fields: Sequence[models.Field[Any, Any]]) -> list[tuple[str, Any]]:
+    """Per field: (attname, how): None = as is, [value] = a constant, else a prep function.
+
+    What bulk_create does for each value (auto_now / auto_now_add fields get "now"),
+    decided once per field instead of compiled through the ORM for every value."""
+    now = timezone.now()
+    plan: list[tuple[str, Any]] = []
+    for f in fields:
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            value = now if isinstance(f, models.DateTimeField) else timezone.localdate(now)
+            plan.append((f.attname, [f.get_db_prep_save(value, connection)]))
+        elif isinstance(f, _PLAIN_FIELDS):
+            plan.append((f.attname, None))
+        else:
+            plan.append((f.attname, f.get_db_prep_save))
+    return plan
+
+
+class _MemberRows:
+    """Database rows (values in ``fields`` order) for new members, as Member.save() stores them.
+
+    No model instances: a row starts from the model's defaults (what Member() holds),
+    takes the parsed fields, then the derived columns Member.save() and set_cccd() fill
+    (name keys through the same derived_name_fields, CCCD through cccd_columns)."""
+
+    def __init__(self, digests: dict[str, str]):
+        self.fields = [f for f in Member._meta.concrete_fields if not f.primary_key]
+        if any(f.has_default() and callable(f.default) for f in self.fields):
+            raise ImproperlyConfigured("Member field with a callable default: _MemberRows cannot copy it")
+        self.template = {f.attname: f.get_default() for f in self.fields}
+        self.plan = _prep_plan(self.fields)
+        self.digests = digests
+
+    def build(self, rows: Sequence[ParsedRow], tokens: Sequence[str]) -> list[list[Any]]:
+        template, plan, digests = self.template, self.plan, self.digests
+        out: list[list[Any]] = []
+        for row, token in zip(rows, tokens, strict=True):
+            values = template.copy()
+            values.update(row.fields)
+            values.update(zip(DERIVED_NAME_ATTRS, derived_name_fields(values["full_name"]), strict=True))
+            values["organisation_id"] = row.cell.pk if row.cell is not None else None
+            values["party_group_id"] = row.group.pk if row.group is not None else None
+            values["cccd_encrypted"], values["cccd_hash"], values["cccd_last4"] = cccd_columns(
+                row.cccd, token=token, digest=digests.get(row.cccd, "")
+            )
+            if not values["card_number"]:
+                values["card_number"] = None
+            db_row: list[Any] = []
+            for attname, how in plan:
+                if how is None:
+                    db_row.append(values[attname])
+                elif how.__class__ is list:
+                    db_row.append(how[0])
+                else:
+                    value = values[attname]
+                    db_row.append(None if value is None else how(value, connection))
+            out.append(db_row)
+        return out
+
+
+def _new_ids(model: type[models.Model], count: int) -> list[int]:
+    """COUNT ids taken from the primary key's sequence (PostgreSQL), for rows COPY writes."""
+    sql = "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [model._meta.db_table, model._meta.pk.column, count])
+        return [pk for (pk,) in cursor.fetchall()]
+
+
+def _copy_rows(model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """COPY ROWS into MODEL's table (PostgreSQL): no SQL text per value, no statement to parse."""
+    qn = connection.ops.quote_name
+    sql = f"COPY {qn(model._meta.db_table)} ({', '.join(qn(c) for c in columns)}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
 def _insert_rows(
     model: type[models.Model],
     fields: Sequence[models.Field[Any, Any]],
@@ -754,34 +875,35 @@ def _insert_rows(
     *,
     returning: bool,
 ) -> list[int]:
-    """INSERT ROWS (values in FIELDS order) in multi-row statements; the new ids if RETURNING.
+    """Write ROWS (values in FIELDS order); the new ids, in row order, if RETURNING.
 
-    What bulk_create does, without compiling every value through the ORM: on
-    100,000 members that compilation cost more than the database itself. Values
-    must already be what the model would store (the caller runs the same
-    per-field preparation through _db_values).
+    What bulk_create does, without compiling every value through the ORM: on 100,000
+    members that compilation cost more than the database itself. Values must already
+    be what the model would store (_MemberRows / _prep_plan). PostgreSQL: COPY, the ids
+    drawn from the sequence first; other databases: multi-row INSERT ... RETURNING.
     """
+    ids: list[int] = []
+    if not rows:
+        return ids
+    if connection.vendor == "postgresql":
+        columns = [str(f.column) for f in fields]
+        if not returning:
+            _copy_rows(model, columns, rows)
+            return ids
+        ids = _new_ids(model, len(rows))
+        _copy_rows(model, [str(model._meta.pk.column), *columns], ([pk, *row] for pk, row in zip(ids, rows)))
+        return ids
+    if returning and not connection.features.can_return_rows_from_bulk_insert:
+        raise ImproperlyConfigured("the member import needs INSERT ... RETURNING (SQLite ≥ 3.35)")
     qn = connection.ops.quote_name
-    columns = ", ".join(qn(f.column) for f in fields)
+    columns_sql = ", ".join(qn(f.column) for f in fields)
     placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
     size = max(1, min(BULK_BATCH, connection.ops.bulk_batch_size(list(fields), rows)))
     suffix = f" RETURNING {qn(model._meta.pk.column)}" if returning else ""
-    ids: list[int] = []
-    if connection.vendor == "postgresql":
-        # One array per column: the statement stays short (psycopg parses and caches it
-        # once; a 35,000-placeholder VALUES list was re-parsed on every slice).
-        arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
-        sql = f"INSERT INTO {qn(model._meta.db_table)} ({columns}) SELECT * FROM unnest({arrays}){suffix}"
-        with connection.cursor() as cursor:
-            for chunk in _chunks(rows, BULK_BATCH):
-                cursor.execute(sql, [list(column) for column in zip(*chunk, strict=True)])
-                if returning:
-                    ids.extend(pk for (pk,) in cursor.fetchall())
-        return ids
     with connection.cursor() as cursor:
         for chunk in _chunks(rows, size):
             sql = (
-                f"INSERT INTO {qn(model._meta.db_table)} ({columns}) VALUES "
+                f"INSERT INTO {qn(model._meta.db_table)} ({columns_sql}) VALUES "
                 + ", ".join([placeholder] * len(chunk))
                 + suffix
             )
@@ -789,53 +911,6 @@ def _insert_rows(
             if returning:
                 ids.extend(pk for (pk,) in cursor.fetchall())
     return ids
-
-
-def _db_values(fields: Sequence[models.Field[Any, Any]], objs: Sequence[models.Model]) -> list[list[Any]]:
-    """OBJS' values for FIELDS as bulk_create would send them (auto_now* set to now)."""
-    now: list[Any] = []
-    plan: list[tuple[str, Any]] = []  # (attname, None | prep function | [constant])
-    for f in fields:
-        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-            if not now:
-                now.append(timezone.now())
-            value = now[0] if isinstance(f, models.DateTimeField) else timezone.localdate(now[0])
-            plan.append((f.attname, [f.get_db_prep_save(value, connection), value]))
-        elif isinstance(f, _PLAIN_FIELDS):
-            plan.append((f.attname, None))
-        else:
-            plan.append((f.attname, f.get_db_prep_save))
-    rows: list[list[Any]] = []
-    for obj in objs:
-        values = obj.__dict__
-        row: list[Any] = []
-        for attname, how in plan:
-            if how is None:
-                row.append(values[attname])
-            elif isinstance(how, list):
-                row.append(how[0])
-                values[attname] = how[1]
-            else:
-                value = values[attname]
-                row.append(None if value is None else how(value, connection))
-        rows.append(row)
-    return rows
-
-
-def _insert(members: list[Member]) -> None:
-    """Insert MEMBERS and set their ids."""
-    if not connection.features.can_return_rows_from_bulk_insert:
-        for member in members:  # the database cannot hand back ids from a bulk insert
-            member.save()
-        return
-    fields = [f for f in Member._meta.concrete_fields if not f.primary_key]
-    ids = _insert_rows(Member, fields, _db_values(fields, members), returning=True)
-    if len(ids) != len(members):
-        raise RuntimeError("bulk insert returned a different number of ids")
-    for member, pk in zip(members, ids, strict=True):
-        member.pk = pk
-        member._state.adding = False
-        member._state.db = connection.alias
 
 
 def _insert_memberships(placed: Sequence[tuple[int, int, int | None]], *, start: dt.date, note: str) -> None:
@@ -854,14 +929,27 @@ def _insert_memberships(placed: Sequence[tuple[int, int, int | None]], *, start:
     _insert_rows(Membership, fields, rows, returning=False)
 
 
-def _write(rows: Sequence[ParsedRow], *, actor: Any, batch: ImportBatch) -> Counter[int]:
+def _write(validation: Validation, tokens: Sequence[str], *, actor: Any, batch: ImportBatch) -> Counter[int]:
+    """Insert a member and its membership for every row, then one audit entry per cell."""
+    rows = validation.rows
     start, note = timezone.localdate(), f"Nhập từ tệp {batch.file_name}"[:255]
-    # In slices: only BULK_BATCH members (model instances, SQL parameters) exist at a time.
-    for chunk in _chunks(rows, BULK_BATCH):
-        members = _build_members(chunk)
-        _insert(members)
-        placed = [(m.pk, m.organisation_id, m.party_group_id) for m in members]
-        _insert_memberships(placed, start=start, note=note)
+    builder = _MemberRows(validation.digests)
+    # In slices: only BULK_BATCH rows of SQL values exist at a time.
+    for offset in range(0, len(rows), BULK_BATCH):
+        chunk = rows[offset : offset + BULK_BATCH]
+        values = builder.build(chunk, tokens[offset : offset + BULK_BATCH])
+        ids = _insert_rows(Member, builder.fields, values, returning=True)
+        if len(ids) != len(chunk):
+            raise RuntimeError("bulk insert returned a different number of ids")
+        placed = [
+            (
+                pk,
+                row.cell.pk if row.cell is not None else None,
+                row.group.pk if row.group is not None else None,
+            )
+            for pk, row in zip(ids, chunk, strict=True)
+        ]
+        _insert_memberships(placed, start=start, note=note)  # type: ignore[arg-type]
     per_cell: Counter[int] = Counter(row.cell.pk for row in rows if row.cell is not None)
     cells = {row.cell.pk: row.cell for row in rows if row.cell is not None}
     for cell_id, count in sorted(per_cell.items()):
@@ -883,40 +971,70 @@ def _default_cell_id(batch: ImportBatch) -> int | None:
     return batch.organisation_id if kind in CELL_KINDS else None
 
 
+def _store_scrubbed(batch_pk: int, rows: list[dict[str, Any]]) -> None:
+    """Store the batch's rows without their CCCD (ROWS: the rows as loaded, CCCD in clear).
+
+    PostgreSQL removes the tokens itself (_scrubbed_rows); elsewhere ROWS are written back
+    with their CCCD values taken out for the time of the write (never saved)."""
+    if connection.vendor == "postgresql":
+        ImportBatch.objects.filter(pk=batch_pk).update(rows=_scrubbed_rows(batch_pk))
+        return
+    missing = object()
+    held = [row["values"].pop("cccd", missing) for row in rows]
+    try:
+        ImportBatch.objects.filter(pk=batch_pk).update(rows=rows)
+    finally:
+        for row, value in zip(rows, held, strict=True):
+            if value is not missing:
+                row["values"]["cccd"] = value
+
+
+class _Refused(Exception):
+    """A row has a problem: undo the scrub savepoint of apply_batch."""
+
+    def __init__(self, validation: Validation):
+        self.validation = validation
+
+
 def apply_batch(*, batch: ImportBatch, user: Any) -> ApplyOutcome:
     """Re-validate and write every row of a pending batch, all or nothing, exactly once."""
     with transaction.atomic():
         batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
         if batch.status != ImportBatch.Status.PENDING:
             return ApplyOutcome(False, ALREADY_DONE)
-        rows = batch.rows
-        _unseal_in_place(rows)  # clear CCCD values in memory only: dropped before any save
+        rows, batch.rows = batch.rows, []  # only this function holds the rows (and, below, clear CCCDs)
+        tokens = _unseal_in_place(rows)  # clear CCCD values in memory only: these rows are never saved
+        default_cell_id = _default_cell_id(batch)
         try:
-            validation = validate_rows(rows, user=user, default_cell_id=_default_cell_id(batch))
-        finally:
-            _drop_cccd(rows)  # = _scrub(rows), in place: what the rows keep once applied
-        if validation.errors:
-            batch.errors = _stored_errors(validation.errors)
-            batch.error_count = len(validation.errors)
+            with transaction.atomic():  # a savepoint, rolled back if a row has a problem
+                # The stored rows lose their CCCD tokens first, while only the raw rows are in
+                # memory (SQLite does this JSON work inside this process).
+                _store_scrubbed(batch.pk, rows)
+                # Each raw row is dropped once parsed (consume): one form of each row at a time.
+                validation = validate_rows(rows, user=user, default_cell_id=default_cell_id, consume=True)
+                del rows
+                if validation.errors:
+                    raise _Refused(validation)
+        except _Refused as refused:
+            errors = refused.validation.errors
+            batch.errors = _stored_errors(errors)
+            batch.error_count = len(errors)
             batch.save(update_fields=["errors", "error_count"])
             return ApplyOutcome(
                 False,
-                f"Có {len(validation.errors)} dòng có lỗi. Chưa có đảng viên nào được nhập; "
-                "hãy sửa tệp và tải lên lại.",
+                f"Có {len(errors)} dòng có lỗi. Chưa có đảng viên nào được nhập; hãy sửa tệp và tải lên lại.",
             )
         # Claim the batch first: of two concurrent confirmations only one updates a row.
         claimed = ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.PENDING).update(
             status=ImportBatch.Status.APPLIED,
             applied_at=timezone.now(),
             applied_count=len(validation.rows),
-            rows=rows,
             errors={},
             error_count=0,
         )
-        batch.rows = rows = []  # 100,000 rows of text: free them before the members are built
         if not claimed:
             return ApplyOutcome(False, ALREADY_DONE)
-        per_cell = _write(validation.rows, actor=user, batch=batch)
+        per_cell = _write(validation, tokens, actor=user, batch=batch)
     count = len(validation.rows)
     return ApplyOutcome(True, f"Đã nhập {count} đảng viên.", count, tuple(sorted(per_cell)))
 
@@ -924,10 +1042,10 @@ def apply_batch(*, batch: ImportBatch, user: Any) -> ApplyOutcome:
 def cancel_batch(*, batch: ImportBatch) -> bool:
     """Cancel a pending batch (and forget its CCCD values); False if it was not pending."""
     with transaction.atomic():
-        batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+        batch = ImportBatch.objects.select_for_update().only("pk", "status").get(pk=batch.pk)
         if batch.status != ImportBatch.Status.PENDING:
             return False
-        batch.status = ImportBatch.Status.CANCELLED
-        batch.rows = _scrub(batch.rows)
-        batch.save(update_fields=["status", "rows"])
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            status=ImportBatch.Status.CANCELLED, rows=_scrubbed_rows(batch.pk)
+        )
     return True

@@ -58,6 +58,28 @@ def derived_name_fields(full_name: str) -> tuple[str, str, str, str, str, str, s
     )
 
 
+# Member attributes derived_name_fields fills, in its order.
+DERIVED_NAME_ATTRS = (
+    "full_name",
+    "family_name",
+    "middle_name",
+    "given_name",
+    "sort_key",
+    "search_folded",
+    "search_ascii",
+)
+
+
+def cccd_columns(value: str, *, token: str = "", digest: str = "") -> tuple[str, str | None, str]:
+    """(cccd_encrypted, cccd_hash, cccd_last4) for a CCCD, as Member stores them.
+
+    TOKEN / DIGEST: the encryption / blind index of this very value when the caller
+    already has them (the member import encrypts each CCCD once, at the preview)."""
+    value = (value or "").strip()
+    encrypted = (token or crypto.encrypt(value)) if value else ""
+    return encrypted, (digest or crypto.blind_index(value)) or None, value[-4:] if value else ""
+
+
 class Member(models.Model):
     full_name = models.CharField("họ và tên", max_length=120)
     family_name = models.CharField(max_length=40, editable=False, default="")
@@ -153,10 +175,7 @@ class Member(models.Model):
         return crypto.decrypt(self.cccd_encrypted)
 
     def set_cccd(self, value: str) -> None:
-        value = (value or "").strip()
-        self.cccd_encrypted = crypto.encrypt(value)
-        self.cccd_hash = crypto.blind_index(value) or None
-        self.cccd_last4 = value[-4:] if value else ""
+        self.cccd_encrypted, self.cccd_hash, self.cccd_last4 = cccd_columns(value)
 
     @property
     def cccd_masked(self) -> str:
