@@ -173,14 +173,21 @@ class Ledger:
 
 
 def paid_by_member_month(
-    cell: Organisation, year: int, member_ids: list[int] | None = None
+    cell: Organisation, year: int, member_ids: list[int] | None = None, *, month: int | None = None
 ) -> dict[tuple[int, int], int]:
-    """Dues paid per (member, month): collected at the cell's meetings + recorded outside them."""
+    """Dues paid per (member, month): collected at the cell's meetings + recorded outside them
+    (only MONTH's when given: the meeting page's panel reads one month, not the year)."""
     paid: dict[tuple[int, int], int] = defaultdict(int)
-    at_meetings = Attendance.objects.filter(
-        meeting__organisation=cell, meeting__scheduled_at__year=year, dues_collected=True
-    )
+    at_meetings = Attendance.objects.filter(meeting__organisation=cell, dues_collected=True)
     manual = DuesPayment.objects.filter(organisation=cell, year=year)
+    if month is None:
+        at_meetings = at_meetings.filter(meeting__scheduled_at__year=year)
+    else:
+        tz = timezone.get_current_timezone()
+        begin = dt.datetime(year, month, 1, tzinfo=tz)
+        end = dt.datetime(year + month // 12, month % 12 + 1, 1, tzinfo=tz)
+        at_meetings = at_meetings.filter(meeting__scheduled_at__gte=begin, meeting__scheduled_at__lt=end)
+        manual = manual.filter(month=month)
     if member_ids is not None:
         at_meetings = at_meetings.filter(member_id__in=member_ids)
         manual = manual.filter(member_id__in=member_ids)
@@ -521,11 +528,17 @@ def meeting_dues(meeting: Meeting) -> dict[str, Any]:
     if "attendance" in getattr(meeting, "_prefetched_objects_cache", {}):
         rows = list(meeting.attendance.all())  # the meeting page's roll (same order), not a query
     else:
-        rows = list(meeting.attendance.select_related("member").order_by("member__sort_key"))
+        # Only what pricing and the list read of each member (name, birth date, gender).
+        rows = list(
+            meeting.attendance.select_related("member")
+            .only("member", "dues_collected", "dues_amount", "member__full_name", "member__birth_date",
+                  "member__gender")
+            .order_by("member__sort_key")
+        )
     ids = [a.member_id for a in rows]
     month_start = when.replace(day=1)
     versions = dues_profiles(ids, upto=month_start)
-    paid = paid_by_member_month(cell, when.year, ids)
+    paid = paid_by_member_month(cell, when.year, ids, month=when.month)
     due_total, short = 0, []
     for a in rows:
         due = due_for(rule, a.member, in_force(versions.get(a.member_id, []), month_start), month_start)

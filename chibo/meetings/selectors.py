@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Case, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
+from django.db.models import (
+    Case,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from chibo.accounts.access import get_scope
@@ -101,6 +113,15 @@ def excused_runs(meeting: Meeting) -> dict[int, int]:
     return {i: engine.trailing_excused_run(h) for i, h in history.items()}
 
 
+def shown_runs(meeting: Meeting) -> dict[int, int]:
+    """The excused runs the roll call shows: an approved meeting's as its approval froze them (a
+    meeting approved before they were frozen: computed now), else excused_runs()."""
+    frozen = (meeting.snapshot or {}).get("excused_runs") if meeting.status == MeetingStatus.APPROVED else None
+    if frozen is not None:
+        return {int(k): v for k, v in frozen.items()}
+    return excused_runs(meeting)
+
+
 def minutes_missing(meeting: Meeting) -> list[str]:
     """What the minutes still lack (empty list = complete)."""
     missing = []
@@ -122,18 +143,25 @@ def minutes_missing(meeting: Meeting) -> list[str]:
 
 
 def meeting_facts(meeting: Meeting) -> engine.MeetingFacts:
-    # Rows prefetched by the caller (live_screen, roll_call_screen, the API's meeting) are used as
-    # they are: their attendance always comes with its member.
-    cache = getattr(meeting, "_prefetched_objects_cache", {})
-    attendance = list(cache["attendance"]) if "attendance" in cache else list(meeting.attendance.select_related("member"))
-    speakers = {s.member_id for s in meeting.speeches.all() if s.member_id}
-    if "votes" in cache:
-        closed = [v for v in cache["votes"] if v.closed_at is not None]
-        vote = max(closed, key=lambda v: v.closed_at) if closed else None
+    loaded = getattr(meeting, "_prefetched_objects_cache", {})
+    # The roll and the votes as the screen loaded them (roll_call_screen/live_screen), else a query.
+    if "attendance" in loaded:
+        attendance = list(meeting.attendance.all())
+    else:
+        attendance = list(meeting.attendance.select_related("member"))
+    if "votes" in loaded:
+        closed = [(v.closed_at, v) for v in meeting.votes.all() if v.closed_at is not None]
+        vote = max(closed, key=lambda pair: pair[0])[1] if closed else None
     else:
         vote = meeting.votes.filter(closed_at__isnull=False).order_by("-closed_at").first()
-    tasks = list(open_tasks_for(meeting))
-    reported = set(meeting.task_reports.values_list("task_id", flat=True))
+    speakers = {s.member_id for s in meeting.speeches.all() if s.member_id}
+    # Tasks to review and whether each was reported at this meeting: one query.
+    tasks = list(
+        open_tasks_for(meeting)
+        .select_related(None)
+        .annotate(reported_here=Exists(TaskReport.objects.filter(task=OuterRef("pk"), meeting=meeting)))
+        .values_list("pk", "reported_here")
+    )
     docs = list(meeting.documents.all())
     presenter_ok = False
     if meeting.has_thematic_part and meeting.topic_id:
@@ -158,7 +186,7 @@ def meeting_facts(meeting: Meeting) -> engine.MeetingFacts:
         prepared=meeting.preparer_id is not None and meeting.pre_meeting_at is not None,
         speakers=len(speakers),
         open_tasks=len(tasks),
-        reviewed_tasks=len([t for t in tasks if t.pk in reported]),
+        reviewed_tasks=sum(1 for _, reported in tasks if reported),
         vote_in_favour=vote.in_favour if vote else None,
         vote_eligible=vote.eligible_count if vote else None,
         minutes_complete=not minutes_missing(meeting),
@@ -284,8 +312,30 @@ def snapshot(meeting: Meeting, verdict: Verdict) -> dict[str, Any]:
             s.column: {"entries": s.entries, "total": s.total, "grade": s.grade} for s in meeting.scores.all()
         },
         "breaches": [{"code": b.code, "message": b.message} for b in verdict.breaches],
+        # The record page shows each excused member's run as it was judged (str keys: JSON).
+        "excused_runs": {str(k): v for k, v in verdict.facts.excused_runs.items()},
         "approved_at": timezone.now().isoformat(),
     }
+
+
+def use_approved_names(meeting: Meeting, extra: Iterable[Any] = ()) -> None:
+    """Show the people of approved MEETING (loaded by live_screen) by the names its approval froze,
+    as the official minutes do: a later rename does not rewrite an approved record. In memory only
+    (the member rows are not saved); people who are not on the roll keep their current name."""
+    frozen = {a.get("member_id"): a.get("name") for a in (meeting.snapshot or {}).get("attendance", [])}
+    if not frozen:
+        return
+    cache = getattr(meeting, "_prefetched_objects_cache", {})
+    people: list[Any] = [meeting.chair, meeting.secretary, meeting.preparer, *extra]
+    if "attendance" in cache:
+        people += [a.member for a in meeting.attendance.all()]
+    if "speeches" in cache:
+        people += [s.member for s in meeting.speeches.all()]
+    if "tasks_assigned" in cache:
+        people += [t.assignee for t in meeting.tasks_assigned.all()]
+    for person in people:
+        if person is not None and frozen.get(person.pk):
+            person.full_name = frozen[person.pk]
 
 
 def upcoming_for_cell(cell: Organisation, *, now: dt.datetime | None = None) -> Meeting | None:

@@ -731,5 +731,8 @@ def add_amendment(*, actor: Any, meeting: Meeting, text: str) -> Amendment:
     if not text:
         raise ValidationError({"text": "Thiếu nội dung đính chính."})
     amendment = Amendment.objects.create(meeting=m, text=text, author=actor if getattr(actor, "pk", None) else None)
+    # The record changed: a new version, so every cached rendering of it is outdated (record_cache).
+    Meeting.objects.filter(pk=m.pk).update(version=F("version") + 1)
+    meeting.version = m.version + 1
     _audit(actor, m, AuditAction.CREATE, {"amendment": ["", text[:200]]}, amendment)
     return amendment

@@ -27,13 +27,14 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from chibo.accounts.access import get_scope, meeting_for_user, org_for_user, perms_for
 from chibo.accounts.permissions import Perm
 from chibo.core.forms import apply_service_errors
 from chibo.meetings import forms as mf
-from chibo.meetings import selectors, services
+from chibo.meetings import record_cache, selectors, services
 from chibo.meetings.documents import add_document, remove_document
 from chibo.meetings.models import (
     AgendaItem,
@@ -382,14 +383,10 @@ def meeting_create(request: HttpRequest) -> HttpResponse:
 def _detail_context(request: HttpRequest, meeting: Meeting, **forms_: Any) -> dict[str, Any]:
     perms = perms_for(request.user, meeting.organisation)
     can_manage = Perm.MEETING_MANAGE in perms
-    editable = can_manage and not meeting.is_locked
     if meeting.is_locked:
-        # The record shows everything the live screen does: load it once, with its documents,
-        # people and amendments, and judge nothing again (the snapshot is the verdict).
-        meeting = selectors.live_screen(meeting)
-        documents = list(meeting.documents.all())
-    else:
-        documents = list(meeting.documents.select_related("uploaded_by").order_by("uploaded_at"))
+        return _record_context(request, meeting, can_manage, **forms_)
+    editable = can_manage
+    documents = list(meeting.documents.select_related("uploaded_by").order_by("uploaded_at"))
     book = services.rulebook_of(meeting)
     # The cell's members and whoever is on the roll: a subquery, not a join + DISTINCT (which
     # scanned every attendance row of the cell's members, three times: one per select).
@@ -397,12 +394,11 @@ def _detail_context(request: HttpRequest, meeting: Meeting, **forms_: Any) -> di
         Q(organisation=meeting.organisation, left_at__isnull=True)
         | Q(pk__in=Attendance.objects.filter(meeting=meeting).values("member_id"))
     ).order_by("sort_key", "id")
-    if not meeting.is_locked:  # (the record's people came with live_screen) one query, not three
-        ids = {meeting.preparer_id, meeting.chair_id, meeting.secretary_id} - {None}
-        people = {p.pk: p for p in Member.objects.filter(pk__in=ids)} if ids else {}
-        for field in ("preparer", "chair", "secretary"):
-            if getattr(meeting, f"{field}_id") in people:
-                setattr(meeting, field, people[getattr(meeting, f"{field}_id")])
+    ids = {meeting.preparer_id, meeting.chair_id, meeting.secretary_id} - {None}
+    people = {p.pk: p for p in Member.objects.filter(pk__in=ids)} if ids else {}  # one query, not three
+    for role in ("preparer", "chair", "secretary"):
+        if getattr(meeting, f"{role}_id") in people:
+            setattr(meeting, role, people[getattr(meeting, f"{role}_id")])
     context: dict[str, Any] = {
         "m": meeting,
         "book": book,
@@ -423,18 +419,65 @@ def _detail_context(request: HttpRequest, meeting: Meeting, **forms_: Any) -> di
             kind_editable=meeting.status in (MeetingStatus.PLANNED, MeetingStatus.PUBLISHED),
         )
         context["document_form"] = forms_.get("document") or mf.DocumentForm()
-    if meeting.is_locked:
-        context.update(_board(request, meeting, editable=False, book=book, loaded=True), record=True)
-        context["amendments"] = list(meeting.amendments.all())
-        context["amendment_form"] = forms_.get("amendment") or mf.AmendmentForm()
-        context["figures"] = meeting.snapshot.get("figures", {})
-        context["grade_label"] = _grade_label(book, meeting.fig_grade) if meeting.fig_grade else ""
-        context["grade_tone"] = GRADE_TONE.get(meeting.fig_grade, "")
-        context["snapshot_breaches"] = [
-            {"rule": BREACH_RULES.get(b.get("code", ""), ""), "message": b.get("message", "")}
-            for b in meeting.snapshot.get("breaches", [])
-        ]
     return context
+
+
+def _record_context(request: HttpRequest, meeting: Meeting, can_manage: bool, **forms_: Any) -> dict[str, Any]:
+    """The approved record: its HTML comes from record_cache (rendered once per version for every
+    reader); only the amendment form and the live bulletin are made per request."""
+    parts = record_cache.fragments(
+        meeting, can_manage=can_manage, build=lambda: _record_fragments(request, meeting, can_manage)
+    )
+    record = {k: mark_safe(v) if v is not None else None for k, v in parts.items()}  # noqa: S308 (our render)
+    if record_cache.BULLETIN_SLOT in record["body"]:
+        from chibo.bulletin.templatetags.bulletin_tags import bulletin_step
+
+        live = render_to_string("bulletin/_meeting_step.html", bulletin_step({"request": request}, meeting))
+        record["body"] = mark_safe(record["body"].replace(record_cache.BULLETIN_SLOT, live))  # noqa: S308
+    return {
+        "m": meeting,
+        "can_manage": can_manage,
+        "editable": False,
+        "can_score_upper": False,
+        "held": True,
+        "record": record,
+        "amendment_form": (forms_.get("amendment") or mf.AmendmentForm()) if can_manage else None,
+    }
+
+
+def _record_fragments(request: HttpRequest, meeting: Meeting, can_manage: bool) -> dict[str, str | None]:
+    """Render the parts of approved MEETING's page that are the same for every reader who does
+    (or does not) manage the cell: loaded once, with its documents, people and amendments, and
+    judged no more (the snapshot is the verdict)."""
+    m = selectors.live_screen(meeting)
+    selectors.use_approved_names(m)
+    book = services.rulebook_of(m)
+    documents = list(m.documents.all())
+    context: dict[str, Any] = {
+        "m": m,
+        "book": book,
+        "can_manage": can_manage,
+        "editable": False,
+        "documents": documents if can_manage or m.published_at else [],
+        "bulletin_slot": mark_safe(record_cache.BULLETIN_SLOT),  # noqa: S308 (a constant)
+    }
+    context.update(_board(request, m, editable=False, book=book, loaded=True), record=True)
+    context["amendments"] = list(m.amendments.all())
+    context["figures"] = m.snapshot.get("figures", {})
+    context["grade_label"] = _grade_label(book, m.fig_grade) if m.fig_grade else ""
+    context["grade_tone"] = GRADE_TONE.get(m.fig_grade, "")
+    context["snapshot_breaches"] = [
+        {"rule": BREACH_RULES.get(b.get("code", ""), ""), "message": b.get("message", "")}
+        for b in m.snapshot.get("breaches", [])
+    ]
+    return {
+        "head": render_to_string("meetings/record/_head.html", context),
+        "amendments": render_to_string("meetings/record/_amendments.html", context),
+        "documents": render_to_string("meetings/_documents.html", context),
+        # The slides depend on the topic's outline, which can still change: read each time.
+        "official": None if m.topic_id else render_to_string("documents/_meeting_documents.html", context),
+        "body": render_to_string("meetings/record/_body.html", context),
+    }
 
 
 @require_GET
@@ -588,7 +631,7 @@ def _roll_rows(m: Meeting, book: Any, failed: Failed | None) -> tuple[list[Atten
     """The roster (prefetched on M) and one row per member for the roll-call list."""
     fail = failed.key if failed else ""
     attendance = list(m.attendance.all())
-    runs = selectors.excused_runs(m)
+    runs = selectors.shown_runs(m)
     rows = []
     for a in attendance:
         key = f"att-{a.member_id}"
@@ -741,8 +784,20 @@ def _board(
         return make() if (editable if shown is None else shown) else None
 
     groups = list(_groups(m.organisation)) if editable else []  # only the task form lists them
-    open_tasks = list(selectors.open_tasks_for(m))
-    reports = {r.task_id: r for r in TaskReport.objects.filter(meeting=m)}
+    if m.status == MeetingStatus.APPROVED:
+        # The record shows the tasks reviewed at the meeting (its reports), as the minutes do; the
+        # cell's open tasks of today (some assigned at later meetings) are not part of it.
+        reviewed = list(
+            TaskReport.objects.filter(meeting=m)
+            .select_related("task__assignee", "task__assignee_group")
+            .order_by("task__due_date", "task_id")
+        )
+        selectors.use_approved_names(m, [r.task.assignee for r in reviewed])
+        open_tasks = [r.task for r in reviewed]
+        reports = {r.task_id: r for r in reviewed}
+    else:
+        open_tasks = list(selectors.open_tasks_for(m))
+        reports = {r.task_id: r for r in TaskReport.objects.filter(meeting=m)}
     task_rows = [
         {
             "t": t,

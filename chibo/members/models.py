@@ -203,19 +203,35 @@ class Member(models.Model):
         return self.status == MemberStatus.FULL
 
     def flags(self, on: dt.date | None = None) -> list[str]:
-        on = on or timezone.localdate()
-        out = []
-        if self.is_exempt(on):
-            out.append("Miễn sinh hoạt")
-        if self.temp_direction == TempDirection.INCOMING:
-            out.append("Sinh hoạt tạm thời (đến)")
-        if self.is_temporarily_away(on):
-            out.append("Sinh hoạt tạm thời nơi khác")
-        if self.is_suspended(on):
-            out.append("Đình chỉ sinh hoạt")
-        if self.special_duty:
-            out.append("LLVT nhiệm vụ đặc biệt")
-        return out
+        return standing_flags(
+            on or timezone.localdate(), exempt_from=self.exempt_from, temp_direction=self.temp_direction,
+            temp_from=self.temp_from, temp_to=self.temp_to, suspended_from=self.suspended_from,
+            special_duty=self.special_duty,
+        )
+
+
+def standing_flags(
+    on: dt.date, *, exempt_from: dt.date | None, temp_direction: str, temp_from: dt.date | None,
+    temp_to: dt.date | None, suspended_from: dt.date | None, special_duty: bool,
+) -> list[str]:
+    """The member's standing on ON as short labels (Member.flags; the member list calls it on plain
+    column values instead of model instances)."""
+    out = []
+    if exempt_from is not None and exempt_from <= on:
+        out.append("Miễn sinh hoạt")
+    if temp_direction == TempDirection.INCOMING:
+        out.append("Sinh hoạt tạm thời (đến)")
+    if (
+        temp_direction == TempDirection.OUTGOING
+        and (temp_from is None or temp_from <= on)
+        and (temp_to is None or on <= temp_to)
+    ):
+        out.append("Sinh hoạt tạm thời nơi khác")
+    if suspended_from is not None and suspended_from <= on:
+        out.append("Đình chỉ sinh hoạt")
+    if special_duty:
+        out.append("LLVT nhiệm vụ đặc biệt")
+    return out
 
 
 class Membership(models.Model):

@@ -42,7 +42,7 @@ def member_list(request: HttpRequest) -> HttpResponse:
         status = ""
     query = request.GET.get("q", "")
     members = selectors.member_list(request.user, organisation=org, query=query, status=status)
-    page = Paginator(members.only(*selectors.LIST_FIELDS), PAGE_SIZE).get_page(request.GET.get("trang"))
+    page = Paginator(members.values_list(*selectors.LIST_FIELDS), PAGE_SIZE).get_page(request.GET.get("trang"))
     perms = perms_for(request.user, org) if org else frozenset()
     context = {
         "org": org,

@@ -766,6 +766,7 @@ class ProvinceGenerator:
                        "against": against, "other": 0, "passed": passed}],
             "scores": {ScoreColumn.CELL: {"entries": entries, "total": result.total, "grade": result.band.grade}},
             "breaches": [{"code": b.code, "message": b.message} for b in found],
+            "excused_runs": {str(k): v for k, v in facts.excused_runs.items()},
             "approved_at": (end + dt.timedelta(days=1)).isoformat(),
             "generated": True,
         }

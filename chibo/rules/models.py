@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 
 from chibo.rules import loader
@@ -48,13 +50,25 @@ def uploaded_rulebooks() -> dict[str, loader.Rulebook]:
     return out
 
 
+# Stored versions never change: a (code, version) row is only ever created (save_variant makes a
+# new version, remember() the first copy), so a version once read is kept for the process. This
+# saves the query every meeting page and roll-call answer made to re-read its rulebook. A new row
+# empties it (tests roll back and may store another text under the same code and version).
+_STORED: dict[tuple[str, int], loader.Rulebook] = {}
+
+
 def stored_version(code: str, version: int) -> loader.Rulebook | None:
+    found = _STORED.get((code, version))
+    if found is not None:
+        return found
     record = RulebookRecord.objects.filter(code=code, version=version).first()
     if record is not None:
-        return record.parsed()
-    book = loader.load_files().get(code)
-    if book is not None and book.version == version:
+        book = record.parsed()
+        _STORED[(code, version)] = book
         return book
+    shipped = loader.load_files().get(code)
+    if shipped is not None and shipped.version == version:
+        return shipped
     return None
 
 
@@ -67,3 +81,8 @@ def remember(book: loader.Rulebook) -> None:
             code=book.code, version=book.version, name=book.name,
             text=yaml.safe_dump(book.raw, allow_unicode=True, sort_keys=False), is_variant=False,
         )
+
+
+@receiver([post_save, post_delete], sender=RulebookRecord)
+def _forget_stored(**kwargs: object) -> None:
+    _STORED.clear()

@@ -93,6 +93,7 @@ def test_figures_are_what_approval_would_compute():
             frozen = snapshot(m, v)  # what approval would freeze: the per-member roll call the dashboards read
             assert m.snapshot["attendance"] == frozen["attendance"]
             assert m.snapshot["votes"] == frozen["votes"]
+            assert m.snapshot["excused_runs"] == frozen["excused_runs"]
         last = meetings[-1]
         v = judge(last)
         sheet = last.scores.get(column=ScoreColumn.CELL)

@@ -1,0 +1,74 @@
+"""The approved record's HTML, rendered once and shared by everyone who opens it.
+
+An approved meeting is locked: its record (figures, roll call, agenda, speeches, tasks reviewed,
+votes, scores, documents, amendments) only changes through `services.add_amendment`, which bumps
+`Meeting.version` like every other meeting write. So the user-independent part of the record page
+is rendered once per (meeting, version) and kept in the configured cache (Redis shared by every app
+server, or each process's local memory in the embedded setup). The key is built from the meeting
+row the access check already loaded, so a cached page costs no query to validate and a write made
+through any process or machine is seen at once: the next request asks for a new key.
+
+What the fragments hold and why each is safe (docs/architecture.md, "The approved record's cache"):
+- the meeting row, its attendance, items, speeches, guests, votes, score sheets, task reports,
+  documents and amendments: every write goes through `_writable` (refused once approved) or
+  `add_amendment` (bumps the version);
+- names of people on the roll: as approved (the snapshot), like the official minutes;
+- names read from elsewhere (a user account, a tổ đảng, an assignee who is not on the roll) are
+  refreshed when the entry expires (RECORD_SECONDS);
+- the current-affairs bulletin (its audio may finish after approval) is not cached: the fragment
+  carries BULLETIN_SLOT and the page puts the live bulletin there.
+
+Users differ only in whether they manage the cell (documents shown before publication, the slides
+outline link): that flag is part of the key. Forms (CSRF tokens) and the panels of other apps
+(dues, shortcomings, upper committee) are rendered per request, outside the fragments.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from django.core.cache import cache as default_cache
+
+from chibo.meetings.models import Meeting
+
+# How long one rendering is kept. Correctness does not depend on it (the key changes with every
+# write to the record); it bounds memory and how long a renamed account or tổ đảng shows its old name.
+RECORD_SECONDS = 3600
+BULLETIN_SLOT = "<!--chibo:bulletin-step-->"
+_HERE = Path(__file__).resolve().parent
+
+
+@cache
+def code_version() -> str:
+    """A digest of the code and templates that render the record: a deployment that changes them
+    uses new keys instead of serving pages rendered by the old code (Redis outlives a restart)."""
+    digest = hashlib.sha256()
+    sources = [
+        _HERE / "record_cache.py",
+        _HERE / "views.py",
+        _HERE / "selectors.py",
+        *sorted((_HERE / "templates" / "meetings").rglob("*.html")),
+        *sorted((_HERE.parent / "documents" / "templates" / "documents").glob("_meeting_documents.html")),
+    ]
+    for path in sources:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def key_for(meeting: Meeting, *, can_manage: bool) -> str:
+    return f"chibo:record:{meeting.pk}:{meeting.version}:{int(can_manage)}:{code_version()}"
+
+
+def fragments(meeting: Meeting, *, can_manage: bool, build: Callable[[], dict[str, str]]) -> dict[str, str]:
+    """The record's HTML fragments of approved MEETING: from the cache, else BUILD() and keep them."""
+    key = key_for(meeting, can_manage=can_manage)
+    found: Any = default_cache.get(key)
+    if isinstance(found, dict):
+        return found
+    made = build()
+    default_cache.set(key, made, RECORD_SECONDS)
+    return made
