@@ -23,6 +23,7 @@ from chibo.api import members as api_members
 from chibo.audit.models import AuditAction, AuditEntry
 from chibo.members import services as member_services
 from chibo.members.models import Gender, Member
+from chibo.organisations import services as org_services
 from chibo.organisations.models import Organisation, OrganisationMove
 from conftest import add_member, make_user
 
@@ -374,6 +375,7 @@ def test_organisation_detail_fields(world, call):
         "address": "",
         "founded_on": None,
         "is_active": True,
+        "version": org_services.edit_version(world.cell1),
     }
 
 
@@ -902,14 +904,28 @@ def test_openapi_document(db, client):
 
 def test_patch_member_with_a_stale_expected_version_is_409_and_writes_nothing(world, call):
     seen = call(world.secretary, "GET", f"/members/{world.m_same.pk}").json()["version"]
-    first = call(world.secretary, "PATCH", f"/members/{world.m_same.pk}", {"phone": "0912000111", "expected_version": seen})
+    first = call(
+        world.secretary,
+        "PATCH",
+        f"/members/{world.m_same.pk}",
+        {"phone": "0912000111", "expected_version": seen},
+    )
     assert first.status_code == 200, first.content
     assert first.json()["version"] != seen
-    stale = call(world.secretary, "PATCH", f"/members/{world.m_same.pk}", {"phone": "0988222333", "expected_version": seen})
+    stale = call(
+        world.secretary,
+        "PATCH",
+        f"/members/{world.m_same.pk}",
+        {"phone": "0988222333", "expected_version": seen},
+    )
     assert stale.status_code == 409
     assert "vừa được người khác cập nhật" in stale.json()["detail"]
     world.m_same.refresh_from_db()
     assert world.m_same.phone == "0912000111"
-    fresh = call(world.secretary, "PATCH", f"/members/{world.m_same.pk}",
-                 {"phone": "0988222333", "expected_version": first.json()["version"]})
+    fresh = call(
+        world.secretary,
+        "PATCH",
+        f"/members/{world.m_same.pk}",
+        {"phone": "0988222333", "expected_version": first.json()["version"]},
+    )
     assert fresh.status_code == 200
