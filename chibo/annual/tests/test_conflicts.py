@@ -11,7 +11,6 @@ import pytest
 from chibo.accounts.models import ApiToken
 from chibo.annual import services
 from chibo.annual.models import Review, ReviewRound, RoundStatus, Shortcoming
-from chibo.annual.tests.test_views import y  # noqa: F401  (the fixture)
 from chibo.audit.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
@@ -37,7 +36,7 @@ def review_state(r: Review) -> tuple:
 
 
 # --- remedy plan of a shortcoming ------------------------------------------------------------
-def test_a_remedy_plan_saves_with_the_version_shown_and_a_stale_one_is_refused(client, world, y):  # noqa: F811
+def test_a_remedy_plan_saves_with_the_version_shown_and_a_stale_one_is_refused(client, world, y):
     url = f"/hang-nam/han-che/{y.shortcoming.pk}/"
     client.force_login(world.secretary)
     seen = services.plan_version(y.shortcoming)
@@ -54,7 +53,7 @@ def test_a_remedy_plan_saves_with_the_version_shown_and_a_stale_one_is_refused(c
     assert plan_state(y.shortcoming) == before
 
 
-def test_remedy_plan_outsider_404_and_confirmed_shortcoming_refused(client, world, y):  # noqa: F811
+def test_remedy_plan_outsider_404_and_confirmed_shortcoming_refused(client, world, y):
     url = f"/hang-nam/han-che/{y.shortcoming.pk}/ke-hoach/"
     seen = services.plan_version(y.shortcoming)
     before = plan_state(y.shortcoming)
@@ -75,7 +74,7 @@ def test_remedy_plan_outsider_404_and_confirmed_shortcoming_refused(client, worl
     assert plan_state(y.shortcoming) == before
 
 
-def test_remedy_plan_through_the_api_same_version_saves_stale_is_409(client, world, y):  # noqa: F811
+def test_remedy_plan_through_the_api_same_version_saves_stale_is_409(client, world, y):
     path = f"/annual/shortcomings/{y.shortcoming.pk}"
     seen = api(client, world.secretary, "GET", path).json()["plan_version"]
     ok = api(client, world.secretary, "PUT", path + "/plan", {"plan": "Bản A", "expected_version": seen})
@@ -93,7 +92,7 @@ def test_remedy_plan_through_the_api_same_version_saves_stale_is_409(client, wor
 SCORES = {"chinh_tri": 9, "dao_duc": 9, "ky_luat": 9, "nhiem_vu": 60}
 
 
-def test_an_assessment_saves_with_the_version_shown_and_a_stale_one_is_refused(client, world, y):  # noqa: F811
+def test_an_assessment_saves_with_the_version_shown_and_a_stale_one_is_refused(client, world, y):
     url = f"/hang-nam/kiem-diem/{y.review.pk}/"
     client.force_login(world.secretary)
     seen = services.assessment_version(y.review)
@@ -111,7 +110,7 @@ def test_an_assessment_saves_with_the_version_shown_and_a_stale_one_is_refused(c
     assert review_state(y.review) == before
 
 
-def test_assessment_api_409_outsider_404_and_a_proposed_round_refused(client, world, y):  # noqa: F811
+def test_assessment_api_409_outsider_404_and_a_proposed_round_refused(client, world, y):
     path = f"/annual/reviews/{y.review.pk}/assessment"
     seen = services.assessment_version(y.review)
     ok = api(
@@ -212,7 +211,7 @@ def dues_state(member: Any) -> tuple:
     return (list(rows.values_list("valid_from", "category", "fixed_amount")), AuditEntry.objects.count())
 
 
-def test_a_dues_profile_saved_from_a_stale_form_is_refused(client, world, y):  # noqa: F811
+def test_a_dues_profile_saved_from_a_stale_form_is_refused(client, world, y):
     page_url = f"/hang-nam/dang-vien/{y.lan.pk}/2025/"
     client.force_login(world.secretary)
     seen = services.profile_version(y.lan)
@@ -227,7 +226,7 @@ def test_a_dues_profile_saved_from_a_stale_form_is_refused(client, world, y):  #
     assert dues_state(y.lan) == before
 
 
-def test_dues_profile_api_409_and_outsider_404(client, world, y):  # noqa: F811
+def test_dues_profile_api_409_and_outsider_404(client, world, y):
     path = f"/annual/members/{y.lan.pk}/dues-profile"
     seen = services.profile_version(y.lan)
     body = {"valid_from": "2025-03-01", "category": "khac", "fixed_amount": 20_000}

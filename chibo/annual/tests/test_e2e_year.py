@@ -15,6 +15,7 @@ from chibo.core.tests.e2e import ARTIFACTS, LAPTOP, PHONE, login
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
+
 def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
     page.screenshot(path=ARTIFACTS / f"year-{name}.png", full_page=True)
 
