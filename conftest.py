@@ -24,6 +24,7 @@ from chibo.members import services as member_services
 from chibo.members.models import MemberStatus
 from chibo.organisations import services as org_services
 from chibo.organisations.models import OrgKind
+from chibo.oversight.dashboard import _MEMO as dashboard_memo
 from chibo.rules.models import _STORED as stored_rulebooks
 
 
@@ -32,6 +33,7 @@ def _test_settings(settings, tmp_path):
     # Cached pages (the approved record) are keyed by primary keys that a rolled-back test reuses.
     cache.clear()
     stored_rulebooks.clear()  # the process's stored rulebook versions (rows of rolled-back tests)
+    dashboard_memo.clear()  # the dashboards' per-process memo (keyed by rows of rolled-back tests)
     settings.CHIBO_2FA_REQUIRED = False
     # Background tasks run inside the test; tests of the database worker set TASKS themselves.
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}

@@ -9,6 +9,7 @@ target: no recursive queries on hot paths.
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 
 from django.conf import settings
 from django.db import models
@@ -25,6 +26,10 @@ class OrgKind(models.TextChoices):
     CELL = "chi_bo", "Chi bộ trực thuộc"
     GROUP = "to_dang", "Tổ đảng"
     OTHER = "dang_bo", "Đảng bộ khác"
+
+
+def new_rev() -> int:
+    return secrets.randbits(31)
 
 
 CELL_KINDS = frozenset({OrgKind.CELL, OrgKind.CELL_GRASSROOTS})
@@ -62,6 +67,9 @@ class Organisation(models.Model):
     is_active = models.BooleanField("đang hoạt động", default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # a new random value on every write (save, move): COUNT + SUM(rev) of a subtree tells a reader
+    # whether anything in it changed, whatever order transactions commit in (dashboard memo)
+    rev = models.PositiveIntegerField(default=new_rev, editable=False)
 
     class Meta:
         verbose_name = "tổ chức đảng"
@@ -86,6 +94,9 @@ class Organisation(models.Model):
         return ids[:-1]
 
     def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        self.rev = new_rev()
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "rev"}
         self.name = vntext.clean(self.name)
         self.sort_key = org_sort_key(self.name)
         self.search_ascii = vntext.strip_diacritics(self.name)[:255]

@@ -20,6 +20,7 @@ from chibo.organisations.models import (
     OrganisationMove,
     OrgKind,
     Term,
+    new_rev,
 )
 from chibo.rules import loader as rules
 
@@ -176,8 +177,9 @@ def move_organisation(
     Organisation.objects.filter(path__startswith=old_prefix).update(
         path=Concat(Value(new_prefix), Substr("path", len(old_prefix) + 1)),
         depth=F("depth") + depth_delta,
+        rev=new_rev(),
     )
-    Organisation.objects.filter(pk=org.pk).update(parent=new_parent)
+    Organisation.objects.filter(pk=org.pk).update(parent=new_parent, rev=new_rev())
     from chibo.oversight import summaries  # the dashboards' roll-up follows the subtree
 
     summaries.moved(old_prefix, new_prefix)

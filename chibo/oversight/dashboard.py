@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
-from collections import Counter, defaultdict
+from collections import Counter, OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.utils import timezone
 
@@ -240,35 +241,533 @@ def build(
     detail: bool | None = None,
 ) -> Dashboard:
     """The dashboard of ORG's subtree. DETAIL: every per-meeting and per-cell row (the Excel export);
-    by default only at commune or cell level — above it, the top/bottom SHOWN rows of each list."""
+    by default only at commune or cell level — above it, the top/bottom SHOWN rows of each list.
+
+    Everything derived from the organisation tree and the summaries (CellMonth, MemberMonth, read
+    through the OrgMonth roll-up) is computed by `_derive`; above commune level that part is kept per
+    process while the tree and the roll-up's rows are unchanged (`_memo_key`, `_fingerprint`). The
+    meetings listed, overdue tasks, officers' visits and guidance are read on every call."""
     today = today or timezone.localdate()
     meeting_url = meeting_url or (lambda pk: None)
     org_url = org_url or (lambda pk: None)
     limited = not detail if detail is not None else org.kind in LIMITED_KINDS and not org.is_cell
+    tz = timezone.get_current_timezone()
+    books = loader.load_all()
+    d: Derived | None = None
+    if limited and not org.is_cell:
+        key = _memo_key(org, period, today, books, meeting_url, org_url)
+        fp = _fingerprint(org, period)  # before reading anything it covers (a later write changes it)
+        hit = _MEMO.get(key)
+        if hit is not None and hit[0] == fp:
+            d = hit[1]
+        else:
+            d = _derive(org, period, today, limited, books, meeting_url, org_url)
+            _remember(key, fp, d)
+    else:
+        d = _derive(org, period, today, limited, books, meeting_url, org_url)
+    cells, cell_ids, cell_name = d.cells, d.cell_ids, d.cell_name
+    grade_labels, breach_totals = d.grade_labels, d.breach_totals
+    tables: dict[str, Table] = dict(d.tables)
+    ancestor_ids = org.ancestor_ids()
+
+    # per-meeting lists: every meeting at commune or cell level; above it, the lowest-scored and the
+    # latest with breaches or upper/peer scores (SHOWN each)
+    period_meetings = Meeting.objects.filter(
+        organisation__path__startswith=org.path, scheduled_at__gte=period.start, scheduled_at__lt=period.end
+    )
+    meeting_fields = (
+        "id",
+        "organisation_id",
+        "kind",
+        "status",
+        "scheduled_at",
+        "fig_base",
+        "fig_present",
+        "fig_duration",
+        "fig_speakers",
+        "fig_score",
+        "fig_grade",
+        "fig_breaches",
+        "snapshot__scores",  # only the parts of the snapshot shown (not its attendance list)
+        "snapshot__breaches",
+    )
+    if limited:  # the ids in score order first (an index walk), then the snapshot parts of those only
+        lowest = (
+            period_meetings.filter(status=MeetingStatus.APPROVED, fig_score__isnull=False)
+            .order_by("fig_score", "-scheduled_at", "-id")
+            .values("id")[:SHOWN]
+        )
+        listed = sorted(
+            Meeting.objects.filter(pk__in=lowest).values(*meeting_fields),
+            key=lambda m: (m["scheduled_at"], m["id"]),
+            reverse=True,
+        )
+        listed.sort(key=lambda m: m["fig_score"])
+    else:  # every meeting; the breaches' texts only for the meetings that have some (below)
+        listed = list(period_meetings.order_by("scheduled_at", "id").values(*meeting_fields[:-1]))
+    listed = [m for m in listed if m["organisation_id"] in cell_ids]
+    details = period_meetings.filter(status=MeetingStatus.APPROVED).filter(
+        Q(fig_breaches__gt=0)
+        | Exists(
+            ScoreSheet.objects.filter(
+                meeting=OuterRef("pk"), column__in=(ScoreColumn.UPPER, ScoreColumn.PEER)
+            )
+        )
+    )
+    if limited:
+        latest = details.order_by("-scheduled_at", "-id").values("id")[: 3 * SHOWN]
+        detailed = [
+            m
+            for m in sorted(
+                Meeting.objects.filter(pk__in=latest).values(*meeting_fields),
+                key=lambda m: (m["scheduled_at"], m["id"]),
+                reverse=True,
+            )
+            if m["organisation_id"] in cell_ids
+        ]
+    else:  # the same meetings as in `listed`, with the texts of their breaches
+        detailed = [
+            m
+            for m in details.order_by("scheduled_at", "id").values(*meeting_fields)
+            if m["organisation_id"] in cell_ids
+        ]
+
+    # breaches frozen at approval: duration, documents
+    for key, code, title in (
+        ("short", "duration", "Buổi sinh hoạt dưới thời lượng tối thiểu"),
+        ("late_docs", "documents", "Tài liệu công bố muộn (hoặc không công bố)"),
+    ):
+        t = Table(key, title, ["Chi bộ", "Ngày", "Loại", "Thời lượng (phút)", "Ghi nhận khi duyệt"])
+        for m in detailed:
+            breaches = m["snapshot__breaches"] or []
+            message = next((b["message"] for b in breaches if b["code"] == code), None)
+            if message is None or (limited and len(t.rows) >= SHOWN):
+                continue
+            t.rows.append(
+                [
+                    cell_name[m["organisation_id"]],
+                    _date(m["scheduled_at"], tz),
+                    KIND_LABELS[m["kind"]],
+                    m["fig_duration"] if m["fig_duration"] is not None else "—",
+                    message,
+                ]
+            )
+            t.links.append(meeting_url(m["id"]))
+        if limited:
+            _limit(t, breach_totals[code], "buổi (gần nhất trước)")
+        tables[key] = t
+
+    # 4. overdue tasks (above commune level: the SHOWN oldest and a count per cell)
+    overdue = Task.objects.filter(
+        organisation__path__startswith=org.path,
+        organisation__kind__in=CELL_KINDS,
+        organisation__is_active=True,
+        status=TaskStatus.OPEN,
+        due_date__lt=today,
+    ).order_by("due_date", "id")
+    task_fields = (
+        "id",
+        "title",
+        "due_date",
+        "organisation_id",
+        "assignee__full_name",
+        "assignee_group__name",
+        "meeting_id",
+    )
+    if limited:
+        overdue_by_cell: Counter[int] = Counter(
+            dict(overdue.order_by().values_list("organisation_id").annotate(n=Count("id")))
+        )
+        tasks = list(overdue.values(*task_fields)[:SHOWN])
+    else:
+        tasks = list(overdue.values(*task_fields))
+        overdue_by_cell = Counter(t["organisation_id"] for t in tasks)
+    task_t = Table(
+        "tasks",
+        "Nhiệm vụ quá hạn chưa hoàn thành",
+        ["Chi bộ", "Nhiệm vụ", "Người/tổ thực hiện", "Hạn", "Quá hạn (ngày)"],
+    )
+    for t in tasks:
+        task_t.rows.append(
+            [
+                cell_name[t["organisation_id"]],
+                t["title"],
+                t["assignee__full_name"] or t["assignee_group__name"] or "—",
+                t["due_date"].strftime("%d/%m/%Y"),
+                (today - t["due_date"]).days,
+            ]
+        )
+        task_t.links.append(meeting_url(t["meeting_id"]) if t["meeting_id"] else None)
+    if limited:
+        _limit(task_t, sum(overdue_by_cell.values()), "nhiệm vụ (quá hạn lâu nhất trước)")
+    tables["tasks"] = task_t
+
+    # 5. officers' attendance coverage
+    first_ym, last_ym = period.first[0] * 100 + period.first[1], period.last[0] * 100 + period.last[1]
+    visits = list(
+        OfficerVisit.objects.annotate(ym=F("year") * 100 + F("month"))
+        .filter(cell__path__startswith=org.path, ym__gte=first_ym, ym__lte=last_ym)
+        .values(
+            "officer_id", "officer__display_name", "officer__username", "cell_id", "year", "month", "attended"
+        )
+    )
+    visits = [v for v in visits if v["cell_id"] in cell_ids]
+    per_officer: dict[int, dict[str, Any]] = {}
+    for v in visits:
+        o = per_officer.setdefault(
+            v["officer_id"],
+            {
+                "name": v["officer__display_name"] or v["officer__username"],
+                "assigned": 0,
+                "attended": 0,
+                "cells": set(),
+            },
+        )
+        o["assigned"] += 1
+        if v["attended"]:
+            o["attended"] += 1
+            o["cells"].add(v["cell_id"])
+    cov_t = Table(
+        "coverage",
+        "Cán bộ cấp trên dự sinh hoạt chi bộ",
+        ["Cán bộ", "Được phân công (lượt)", "Đã dự (lượt)", "Số chi bộ đã dự", "Chi bộ đã dự"],
+    )
+    for o in sorted(per_officer.values(), key=lambda o: vntext.name_sort_key(o["name"])):
+        cov_t.rows.append(
+            [
+                o["name"],
+                o["assigned"],
+                o["attended"],
+                len(o["cells"]),
+                "; ".join(sorted((cell_name[c] for c in o["cells"]), key=vntext.name_sort_key)),
+            ]
+        )
+    covered = {v["cell_id"] for v in visits if v["attended"]}
+    cov_t.note = f"{len(covered)}/{len(cells)} chi bộ có cán bộ cấp trên dự ít nhất một lần trong kỳ."
+    tables["coverage"] = cov_t
+
+    # 6–9. guidance adoption
+    guidance = list(
+        Guidance.objects.annotate(ym=F("year") * 100 + F("month"))
+        .filter(published_at__isnull=False, ym__gte=first_ym, ym__lte=last_ym)
+        .filter(Q(committee__path__startswith=org.path) | Q(committee_id__in=ancestor_ids))
+        .order_by("year", "month", "id")
+        .values("id", "title", "year", "month", "all_cells", "committee__path", "committee__name")
+    )
+    g_ids = [g["id"] for g in guidance]
+    items = list(
+        GuidanceItem.objects.filter(guidance_id__in=g_ids)
+        .order_by("guidance_id", "order", "id")
+        .values("id", "guidance_id", "title")
+    )
+    chosen = defaultdict(set)
+    for gid, cid in Guidance.cells.through.objects.filter(guidance_id__in=g_ids).values_list(
+        "guidance_id", "organisation_id"
+    ):
+        chosen[gid].add(cid)
+    adoptions = list(
+        Adoption.objects.filter(item__guidance_id__in=g_ids, cell__path__startswith=org.path).values(
+            "item_id", "cell_id", "meeting__status", "agenda_item__started_at"
+        )
+    )
+    g_by_id = {g["id"]: g for g in guidance}
+    ad_t = Table(
+        "guidance",
+        "Tiếp nhận định hướng sinh hoạt của cấp trên",
+        [
+            "Tháng",
+            "Cấp ủy",
+            "Định hướng",
+            "Nội dung",
+            "Chi bộ nhận",
+            "Đã đưa vào chương trình",
+            "Đã trình bày (biên bản đã duyệt)",
+        ],
+    )
+    adopted_total = targeted_total = 0
+    for it in items:
+        g = g_by_id[it["guidance_id"]]
+        targets = (
+            {c["id"] for c in cells if c["path"].startswith(g["committee__path"])}
+            if g["all_cells"]
+            else chosen[g["id"]] & cell_ids
+        )
+        rows = [a for a in adoptions if a["item_id"] == it["id"] and a["cell_id"] in targets]
+        presented = [
+            a
+            for a in rows
+            if a["meeting__status"] == MeetingStatus.APPROVED and a["agenda_item__started_at"] is not None
+        ]
+        adopted_total += len(rows)
+        targeted_total += len(targets)
+        ad_t.rows.append(
+            [
+                f"{g['month']:02d}/{g['year']}",
+                g["committee__name"],
+                g["title"],
+                it["title"],
+                len(targets),
+                len(rows),
+                len(presented),
+            ]
+        )
+    tables["guidance"] = ad_t
+
+    # peer evaluation beside self and upper scores
+    peer_t = Table(
+        "peer",
+        "Điểm tự chấm, cấp trên chấm và chi bộ bạn chấm chéo",
+        ["Chi bộ", "Ngày", "Chi bộ tự chấm", "Cấp trên chấm", "Chi bộ bạn chấm"],
+    )
+    for m in detailed:
+        scores = m["snapshot__scores"] or {}
+        if ("peer" in scores or "upper" in scores) and not (limited and len(peer_t.rows) >= SHOWN):
+            peer_t.rows.append(
+                [
+                    cell_name[m["organisation_id"]],
+                    _date(m["scheduled_at"], tz),
+                    *(scores[k]["total"] if k in scores else "—" for k in ("cell", "upper", "peer")),
+                ]
+            )
+            peer_t.links.append(meeting_url(m["id"]))
+    if limited and len(peer_t.rows) >= SHOWN:
+        peer_t.note = (
+            f"Ở cấp này chỉ hiển thị {SHOWN} buổi gần nhất. Danh sách đầy đủ: chọn đơn vị cấp dưới "
+            "(bảng theo đơn vị trực thuộc) hoặc tải tệp Excel của bảng."
+        )
+    tables["peer"] = peer_t
+
+    # the children and the figures: from the summaries, plus the overdue tasks just read
+    overdue_child: Counter[int] = Counter()
+    for cid, n in overdue_by_cell.items():
+        if cid in d.cell_child:
+            overdue_child[d.cell_child[cid]] += n
+    children = [{**ch, "overdue": overdue_child[ch["org"]["id"]]} for ch in d.children]
+    child_t = Table(
+        "children",
+        "Theo đơn vị trực thuộc",
+        [
+            "Đơn vị",
+            "Số chi bộ",
+            "Đã họp thường kỳ",
+            "Phải họp (đến nay)",
+            "Tỷ lệ dự họp",
+            "Điểm bình quân",
+            "Vi phạm ghi nhận",
+            "Nhiệm vụ quá hạn",
+        ],
+    )
+    for ch in children:
+        child_t.rows.append(
+            [
+                ch["org"]["name"],
+                ch["cells"],
+                ch["held"],
+                ch["expected"],
+                _pct(ch["attendance"]),
+                "—" if ch["score"] is None else round(ch["score"], 1),
+                ch["breaches"],
+                ch["overdue"],
+            ]
+        )
+        child_t.links.append(ch["url"])
+    tables["children"] = child_t
+    meet_t = Table(
+        "meetings",
+        "Các buổi sinh hoạt trong kỳ",
+        [
+            "Ngày",
+            "Chi bộ",
+            "Loại",
+            "Trạng thái",
+            "Dự họp",
+            "Thời lượng (phút)",
+            "Phát biểu",
+            "Tự chấm",
+            "Cấp trên",
+            "Chi bộ bạn",
+            "Xếp loại",
+            "Vi phạm",
+        ],
+    )
+    for m in listed:
+        scores = m["snapshot__scores"] or {}
+        meet_t.rows.append(
+            [
+                _date(m["scheduled_at"], tz),
+                cell_name[m["organisation_id"]],
+                KIND_LABELS[m["kind"]],
+                STATUS_LABELS[m["status"]],
+                f"{m['fig_present']}/{m['fig_base']}" if m["fig_base"] is not None else "—",
+                m["fig_duration"] if m["fig_duration"] is not None else "—",
+                m["fig_speakers"] if m["fig_speakers"] is not None else "—",
+                *(scores[k]["total"] if k in scores else "—" for k in ("cell", "upper", "peer")),
+                grade_labels.get(m["fig_grade"], m["fig_grade"]) or "—",
+                m["fig_breaches"] if m["fig_breaches"] is not None else "—",
+            ]
+        )
+        meet_t.links.append(meeting_url(m["id"]))
+    kpis = {**d.kpis, "overdue": sum(n for cid, n in overdue_by_cell.items() if cid in cell_ids)}
+    if limited:
+        meet_t.title = "Các buổi sinh hoạt trong kỳ có điểm tự chấm thấp nhất"
+        _limit(meet_t, kpis["approved"], "buổi đã duyệt (điểm thấp nhất trước)")
+    tables["meetings"] = meet_t
+
+    kpis["guidance_adopted"], kpis["guidance_targeted"] = adopted_total, targeted_total
+    return Dashboard(
+        org=org,
+        period=period,
+        tables={k: tables[k] for k in TABLE_ORDER if k in tables},
+        charts=dict(d.charts),
+        kpis=kpis,
+        cells=cells,
+        children=children,
+        ancestors=d.ancestors,
+        limited=limited,
+        notes=dict(d.notes),
+    )
+
+
+TABLE_ORDER = (
+    "held",
+    "thematic",
+    "short",
+    "late_docs",
+    "attendance",
+    "members",
+    "grades",
+    "grade_trend",
+    "tasks",
+    "coverage",
+    "guidance",
+    "weakness",
+    "weakness_trend",
+    "weakness_cells",
+    "help",
+    "peer",
+    "children",
+    "meetings",
+)
+
+
+# --- the per-process memo of the derived part (above commune level) -------------------------------
+# key -> (fingerprint, Derived); a few entries per process (the committees its users look at)
+_MEMO: OrderedDict[tuple[Any, ...], tuple[tuple[Any, ...], Derived]] = OrderedDict()
+MEMO_SIZE = 16
+
+
+def _memo_key(
+    org: Organisation,
+    period: Period,
+    today: dt.date,
+    books: dict[str, loader.Rulebook],
+    meeting_url: Any,
+    org_url: Any,
+) -> tuple[Any, ...]:
+    """What the derived part depends on besides the data: the database, the organisation, the period,
+    today (months still to come), the rulebooks in force, the rows shown and the links' form (compared by the link
+    each function makes for a probe id: the page and the API pass different ones)."""
+    return (
+        connection.alias,
+        connection.settings_dict["NAME"],
+        org.pk,
+        period.first,
+        period.last,
+        today,
+        tuple(sorted((code, b.version) for code, b in books.items())),
+        getattr(settings, "CHIBO_DEFAULT_RULEBOOK", loader.DEFAULT_RULEBOOK),
+        SHOWN,
+        meeting_url(0),
+        org_url(0),
+    )
+
+
+def _fingerprint(org: Organisation, period: Period) -> tuple[Any, ...]:
+    """Changes whenever anything `_derive` reads can have changed: the organisations of the subtree and
+    its ancestors (count and sum of `rev`, a new random value on every write), and the organisation's
+    OrgMonth rows from January of the period's first year (each CellMonth / MemberMonth write below it
+    rewrites those rows with a new `stamp` in the same transaction; member runs chain from January).
+    Two small indexed queries; sums, not maxima, so the order transactions commit in does not matter."""
+    tree = [
+        (a["n"], a["rev"])
+        for a in (
+            Organisation.objects.filter(path__startswith=org.path).aggregate(n=Count("id"), rev=Sum("rev")),
+            Organisation.objects.filter(pk__in=org.ancestor_ids()).aggregate(n=Count("id"), rev=Sum("rev")),
+        )
+    ]
+    stamps = tuple(
+        OrgMonth.objects.filter(
+            organisation=org, ym__gte=period.first[0] * 100 + 1, ym__lte=period.last[0] * 100 + period.last[1]
+        )
+        .order_by("ym")
+        .values_list("ym", "stamp")
+    )
+    return (*tree, stamps)
+
+
+def _remember(key: tuple[Any, ...], fp: tuple[Any, ...], d: Derived) -> None:
+    _MEMO[key] = (fp, d)
+    _MEMO.move_to_end(key)
+    while len(_MEMO) > MEMO_SIZE:
+        _MEMO.popitem(last=False)
+
+
+def clear_memo() -> None:
+    _MEMO.clear()
+
+
+@dataclass
+class Derived:
+    """What `_derive` computes from the tree and the summaries (shared by later calls: not mutated)."""
+
+    cells: list[dict[str, Any]]
+    cell_ids: set[int]
+    cell_name: dict[int, str]
+    ancestors: list[dict[str, Any]]
+    grade_labels: dict[str, str]
+    breach_totals: Counter[str]
+    tables: dict[str, Table]
+    charts: dict[str, Any]
+    notes: dict[str, str]
+    children: list[dict[str, Any]]  # without "overdue"
+    cell_child: dict[int, int]
+    kpis: dict[str, Any]  # without "overdue" and the guidance figures
+
+
+def _derive(
+    org: Organisation,
+    period: Period,
+    today: dt.date,
+    limited: bool,
+    books: dict[str, loader.Rulebook],
+    meeting_url: Any,
+    org_url: Any,
+) -> Derived:
+    """The tables, charts and figures that come from the organisation tree and the summaries."""
     ancestor_ids = org.ancestor_ids()
     now_ym = (today.year, today.month)
-    tz = timezone.get_current_timezone()
 
     # 1. organisations of the subtree + ancestors (for rulebook inheritance and the breadcrumb)
+    #    (two indexed reads: an OR of the path prefix and the ancestors' ids scans every organisation)
+    org_fields = (
+        "id",
+        "name",
+        "kind",
+        "path",
+        "parent_id",
+        "sort_key",
+        "rulebook_code",
+        "is_active",
+        "depth",
+        "founded_on",
+    )
+    subtree = Organisation.objects.filter(path__startswith=org.path).exclude(kind=OrgKind.GROUP)
+    above = Organisation.objects.filter(pk__in=ancestor_ids).exclude(kind=OrgKind.GROUP)
     orgs = list(
-        Organisation.objects.filter(Q(path__startswith=org.path) | Q(pk__in=ancestor_ids))
-        .exclude(kind=OrgKind.GROUP)
-        .values(
-            "id",
-            "name",
-            "kind",
-            "path",
-            "parent_id",
-            "sort_key",
-            "rulebook_code",
-            "is_active",
-            "depth",
-            "founded_on",
-        )
+        subtree.order_by().values(*org_fields).union(above.order_by().values(*org_fields), all=True)
     )
     by_id = {o["id"]: o for o in orgs}
     # 2. rulebooks in force
-    books = loader.load_all()
     default_book = books[getattr(settings, "CHIBO_DEFAULT_RULEBOOK", loader.DEFAULT_RULEBOOK)]
 
     def book_of_path(path: str) -> loader.Rulebook:
@@ -544,97 +1043,9 @@ def build(
         )
         th_t.rows.append([label, expected, held, _names(th_missing[(y, q)], limited, th_missing_n[(y, q)])])
     tables["thematic"] = th_t
-
-    # per-meeting lists: every meeting at commune or cell level; above it, the lowest-scored and the
-    # latest with breaches or upper/peer scores (SHOWN each)
-    period_meetings = Meeting.objects.filter(
-        organisation__path__startswith=org.path, scheduled_at__gte=period.start, scheduled_at__lt=period.end
-    )
-    meeting_fields = (
-        "id",
-        "organisation_id",
-        "kind",
-        "status",
-        "scheduled_at",
-        "fig_base",
-        "fig_present",
-        "fig_duration",
-        "fig_speakers",
-        "fig_score",
-        "fig_grade",
-        "fig_breaches",
-        "snapshot__scores",  # only the parts of the snapshot shown (not its attendance list)
-        "snapshot__breaches",
-    )
-    if limited:  # the ids in score order first (an index walk), then the snapshot parts of those only
-        lowest = (
-            period_meetings.filter(status=MeetingStatus.APPROVED, fig_score__isnull=False)
-            .order_by("fig_score", "-scheduled_at", "-id")
-            .values("id")[:SHOWN]
-        )
-        listed = sorted(
-            Meeting.objects.filter(pk__in=lowest).values(*meeting_fields),
-            key=lambda m: (m["scheduled_at"], m["id"]),
-            reverse=True,
-        )
-        listed.sort(key=lambda m: m["fig_score"])
-    else:  # every meeting; the breaches' texts only for the meetings that have some (below)
-        listed = list(period_meetings.order_by("scheduled_at", "id").values(*meeting_fields[:-1]))
-    listed = [m for m in listed if m["organisation_id"] in cell_ids]
-    details = period_meetings.filter(status=MeetingStatus.APPROVED).filter(
-        Q(fig_breaches__gt=0)
-        | Exists(
-            ScoreSheet.objects.filter(
-                meeting=OuterRef("pk"), column__in=(ScoreColumn.UPPER, ScoreColumn.PEER)
-            )
-        )
-    )
-    if limited:
-        latest = details.order_by("-scheduled_at", "-id").values("id")[: 3 * SHOWN]
-        detailed = [
-            m
-            for m in sorted(
-                Meeting.objects.filter(pk__in=latest).values(*meeting_fields),
-                key=lambda m: (m["scheduled_at"], m["id"]),
-                reverse=True,
-            )
-            if m["organisation_id"] in cell_ids
-        ]
-    else:  # the same meetings as in `listed`, with the texts of their breaches
-        detailed = [
-            m
-            for m in details.order_by("scheduled_at", "id").values(*meeting_fields)
-            if m["organisation_id"] in cell_ids
-        ]
     breach_totals: Counter[str] = Counter()
     for r in month_rows:
         breach_totals.update(r["counts"]["breaches"])
-
-    # breaches frozen at approval: duration, documents
-    for key, code, title in (
-        ("short", "duration", "Buổi sinh hoạt dưới thời lượng tối thiểu"),
-        ("late_docs", "documents", "Tài liệu công bố muộn (hoặc không công bố)"),
-    ):
-        t = Table(key, title, ["Chi bộ", "Ngày", "Loại", "Thời lượng (phút)", "Ghi nhận khi duyệt"])
-        for m in detailed:
-            breaches = m["snapshot__breaches"] or []
-            message = next((b["message"] for b in breaches if b["code"] == code), None)
-            if message is None or (limited and len(t.rows) >= SHOWN):
-                continue
-            t.rows.append(
-                [
-                    cell_name[m["organisation_id"]],
-                    _date(m["scheduled_at"], tz),
-                    KIND_LABELS[m["kind"]],
-                    m["fig_duration"] if m["fig_duration"] is not None else "—",
-                    message,
-                ]
-            )
-            t.links.append(meeting_url(m["id"]))
-        if limited:
-            _limit(t, breach_totals[code], "buổi (gần nhất trước)")
-        tables[key] = t
-
     # attendance distribution
     edges = list(org_book.oversight.attendance_buckets)
     bucket_labels = (
@@ -791,162 +1202,6 @@ def build(
     )
     chart["score_trend"] = charts.line("Điểm bình quân theo tháng", month_labels, averages)
 
-    # 4. overdue tasks (above commune level: the SHOWN oldest and a count per cell)
-    overdue = Task.objects.filter(
-        organisation__path__startswith=org.path,
-        organisation__kind__in=CELL_KINDS,
-        organisation__is_active=True,
-        status=TaskStatus.OPEN,
-        due_date__lt=today,
-    ).order_by("due_date", "id")
-    task_fields = (
-        "id",
-        "title",
-        "due_date",
-        "organisation_id",
-        "assignee__full_name",
-        "assignee_group__name",
-        "meeting_id",
-    )
-    if limited:
-        overdue_by_cell: Counter[int] = Counter(
-            dict(overdue.order_by().values_list("organisation_id").annotate(n=Count("id")))
-        )
-        tasks = list(overdue.values(*task_fields)[:SHOWN])
-    else:
-        tasks = list(overdue.values(*task_fields))
-        overdue_by_cell = Counter(t["organisation_id"] for t in tasks)
-    task_t = Table(
-        "tasks",
-        "Nhiệm vụ quá hạn chưa hoàn thành",
-        ["Chi bộ", "Nhiệm vụ", "Người/tổ thực hiện", "Hạn", "Quá hạn (ngày)"],
-    )
-    for t in tasks:
-        task_t.rows.append(
-            [
-                cell_name[t["organisation_id"]],
-                t["title"],
-                t["assignee__full_name"] or t["assignee_group__name"] or "—",
-                t["due_date"].strftime("%d/%m/%Y"),
-                (today - t["due_date"]).days,
-            ]
-        )
-        task_t.links.append(meeting_url(t["meeting_id"]) if t["meeting_id"] else None)
-    if limited:
-        _limit(task_t, sum(overdue_by_cell.values()), "nhiệm vụ (quá hạn lâu nhất trước)")
-    tables["tasks"] = task_t
-
-    # 5. officers' attendance coverage
-    first_ym, last_ym = period.first[0] * 100 + period.first[1], period.last[0] * 100 + period.last[1]
-    visits = list(
-        OfficerVisit.objects.annotate(ym=F("year") * 100 + F("month"))
-        .filter(cell__path__startswith=org.path, ym__gte=first_ym, ym__lte=last_ym)
-        .values(
-            "officer_id", "officer__display_name", "officer__username", "cell_id", "year", "month", "attended"
-        )
-    )
-    visits = [v for v in visits if v["cell_id"] in cell_ids]
-    per_officer: dict[int, dict[str, Any]] = {}
-    for v in visits:
-        o = per_officer.setdefault(
-            v["officer_id"],
-            {
-                "name": v["officer__display_name"] or v["officer__username"],
-                "assigned": 0,
-                "attended": 0,
-                "cells": set(),
-            },
-        )
-        o["assigned"] += 1
-        if v["attended"]:
-            o["attended"] += 1
-            o["cells"].add(v["cell_id"])
-    cov_t = Table(
-        "coverage",
-        "Cán bộ cấp trên dự sinh hoạt chi bộ",
-        ["Cán bộ", "Được phân công (lượt)", "Đã dự (lượt)", "Số chi bộ đã dự", "Chi bộ đã dự"],
-    )
-    for o in sorted(per_officer.values(), key=lambda o: vntext.name_sort_key(o["name"])):
-        cov_t.rows.append(
-            [
-                o["name"],
-                o["assigned"],
-                o["attended"],
-                len(o["cells"]),
-                "; ".join(sorted((cell_name[c] for c in o["cells"]), key=vntext.name_sort_key)),
-            ]
-        )
-    covered = {v["cell_id"] for v in visits if v["attended"]}
-    cov_t.note = f"{len(covered)}/{len(cells)} chi bộ có cán bộ cấp trên dự ít nhất một lần trong kỳ."
-    tables["coverage"] = cov_t
-
-    # 6–9. guidance adoption
-    guidance = list(
-        Guidance.objects.annotate(ym=F("year") * 100 + F("month"))
-        .filter(published_at__isnull=False, ym__gte=first_ym, ym__lte=last_ym)
-        .filter(Q(committee__path__startswith=org.path) | Q(committee_id__in=ancestor_ids))
-        .order_by("year", "month", "id")
-        .values("id", "title", "year", "month", "all_cells", "committee__path", "committee__name")
-    )
-    g_ids = [g["id"] for g in guidance]
-    items = list(
-        GuidanceItem.objects.filter(guidance_id__in=g_ids)
-        .order_by("guidance_id", "order", "id")
-        .values("id", "guidance_id", "title")
-    )
-    chosen = defaultdict(set)
-    for gid, cid in Guidance.cells.through.objects.filter(guidance_id__in=g_ids).values_list(
-        "guidance_id", "organisation_id"
-    ):
-        chosen[gid].add(cid)
-    adoptions = list(
-        Adoption.objects.filter(item__guidance_id__in=g_ids, cell__path__startswith=org.path).values(
-            "item_id", "cell_id", "meeting__status", "agenda_item__started_at"
-        )
-    )
-    g_by_id = {g["id"]: g for g in guidance}
-    ad_t = Table(
-        "guidance",
-        "Tiếp nhận định hướng sinh hoạt của cấp trên",
-        [
-            "Tháng",
-            "Cấp ủy",
-            "Định hướng",
-            "Nội dung",
-            "Chi bộ nhận",
-            "Đã đưa vào chương trình",
-            "Đã trình bày (biên bản đã duyệt)",
-        ],
-    )
-    adopted_total = targeted_total = 0
-    for it in items:
-        g = g_by_id[it["guidance_id"]]
-        targets = (
-            {c["id"] for c in cells if c["path"].startswith(g["committee__path"])}
-            if g["all_cells"]
-            else chosen[g["id"]] & cell_ids
-        )
-        rows = [a for a in adoptions if a["item_id"] == it["id"] and a["cell_id"] in targets]
-        presented = [
-            a
-            for a in rows
-            if a["meeting__status"] == MeetingStatus.APPROVED and a["agenda_item__started_at"] is not None
-        ]
-        adopted_total += len(rows)
-        targeted_total += len(targets)
-        ad_t.rows.append(
-            [
-                f"{g['month']:02d}/{g['year']}",
-                g["committee__name"],
-                g["title"],
-                it["title"],
-                len(targets),
-                len(rows),
-                len(presented),
-            ]
-        )
-    tables["guidance"] = ad_t
-
     # weakness: points lost per criterion group (cell column, frozen at approval, summed per cell-month);
     # per cell (avg_lost, weak_cells) computed above
     lost_q: dict[tuple[int, int], dict[str, int]] = defaultdict(lambda: dict.fromkeys(GROUPS, 0))
@@ -1047,30 +1302,6 @@ def build(
         ],
     )
 
-    # peer evaluation beside self and upper scores
-    peer_t = Table(
-        "peer",
-        "Điểm tự chấm, cấp trên chấm và chi bộ bạn chấm chéo",
-        ["Chi bộ", "Ngày", "Chi bộ tự chấm", "Cấp trên chấm", "Chi bộ bạn chấm"],
-    )
-    for m in detailed:
-        scores = m["snapshot__scores"] or {}
-        if ("peer" in scores or "upper" in scores) and not (limited and len(peer_t.rows) >= SHOWN):
-            peer_t.rows.append(
-                [
-                    cell_name[m["organisation_id"]],
-                    _date(m["scheduled_at"], tz),
-                    *(scores[k]["total"] if k in scores else "—" for k in ("cell", "upper", "peer")),
-                ]
-            )
-            peer_t.links.append(meeting_url(m["id"]))
-    if limited and len(peer_t.rows) >= SHOWN:
-        peer_t.note = (
-            f"Ở cấp này chỉ hiển thị {SHOWN} buổi gần nhất. Danh sách đầy đủ: chọn đơn vị cấp dưới "
-            "(bảng theo đơn vị trực thuộc) hoặc tải tệp Excel của bảng."
-        )
-    tables["peer"] = peer_t
-
     # drill-down: children (or the cell's meetings), from the cell-month summaries (above commune
     # level: the children's roll-up for their plain cells, the special cells' own rows)
     per_cell: dict[int, list[dict[str, Any]]] = defaultdict(list)
@@ -1121,105 +1352,36 @@ def build(
             "attendance": _rate(sums["present"] + sum(r["present"] for r in rs), base) if base else None,
             "score": (sums["score_sum"] + sum(r["score_sum"] for r in rs)) / score_n if score_n else None,
             "breaches": sums["breaches"] + sum(r["breaches"] for r in rs),
-            "overdue": sum(overdue_by_cell[c["id"]] for c in cell_list),
         }
 
     children = []
+    cell_child: dict[int, int] = {}  # cell -> the child of ORG it is under
     if not org.is_cell:
         below: dict[int, list[dict[str, Any]]] = defaultdict(list)
         for c in cells:
             cid = child_of(c["path"])
             if cid is not None:
                 below[cid].append(c)
+                cell_child[c["id"]] = cid
         for child in child_orgs:
             children.append(
                 {"org": child, "url": org_url(child["id"]), **summary(below[child["id"]], child["id"])}
             )
-    child_t = Table(
-        "children",
-        "Theo đơn vị trực thuộc",
-        [
-            "Đơn vị",
-            "Số chi bộ",
-            "Đã họp thường kỳ",
-            "Phải họp (đến nay)",
-            "Tỷ lệ dự họp",
-            "Điểm bình quân",
-            "Vi phạm ghi nhận",
-            "Nhiệm vụ quá hạn",
-        ],
-    )
-    for ch in children:
-        child_t.rows.append(
-            [
-                ch["org"]["name"],
-                ch["cells"],
-                ch["held"],
-                ch["expected"],
-                _pct(ch["attendance"]),
-                "—" if ch["score"] is None else round(ch["score"], 1),
-                ch["breaches"],
-                ch["overdue"],
-            ]
-        )
-        child_t.links.append(ch["url"])
-    tables["children"] = child_t
-
-    meet_t = Table(
-        "meetings",
-        "Các buổi sinh hoạt trong kỳ",
-        [
-            "Ngày",
-            "Chi bộ",
-            "Loại",
-            "Trạng thái",
-            "Dự họp",
-            "Thời lượng (phút)",
-            "Phát biểu",
-            "Tự chấm",
-            "Cấp trên",
-            "Chi bộ bạn",
-            "Xếp loại",
-            "Vi phạm",
-        ],
-    )
-    for m in listed:
-        scores = m["snapshot__scores"] or {}
-        meet_t.rows.append(
-            [
-                _date(m["scheduled_at"], tz),
-                cell_name[m["organisation_id"]],
-                KIND_LABELS[m["kind"]],
-                STATUS_LABELS[m["status"]],
-                f"{m['fig_present']}/{m['fig_base']}" if m["fig_base"] is not None else "—",
-                m["fig_duration"] if m["fig_duration"] is not None else "—",
-                m["fig_speakers"] if m["fig_speakers"] is not None else "—",
-                *(scores[k]["total"] if k in scores else "—" for k in ("cell", "upper", "peer")),
-                grade_labels.get(m["fig_grade"], m["fig_grade"]) or "—",
-                m["fig_breaches"] if m["fig_breaches"] is not None else "—",
-            ]
-        )
-        meet_t.links.append(meeting_url(m["id"]))
     kpis = summary(cells, None)
-    if limited:
-        meet_t.title = "Các buổi sinh hoạt trong kỳ có điểm tự chấm thấp nhất"
-        _limit(meet_t, kpis["approved"], "buổi đã duyệt (điểm thấp nhất trước)")
-    tables["meetings"] = meet_t
-
-    kpis["guidance_adopted"], kpis["guidance_targeted"] = adopted_total, targeted_total
     kpis["members_flagged"] = len(flagged)
-    ancestors = [by_id[i] for i in ancestor_ids if i in by_id]
-    return Dashboard(
-        org=org,
-        period=period,
+    return Derived(
+        cells=cells,
+        cell_ids=cell_ids,
+        cell_name=cell_name,
+        ancestors=[by_id[i] for i in ancestor_ids if i in by_id],
+        grade_labels=grade_labels,
+        breach_totals=breach_totals,
         tables=tables,
         charts=chart,
-        kpis=kpis,
-        cells=cells,
-        children=children,
-        ancestors=ancestors,
-        limited=limited,
         notes=notes,
+        children=children,
+        cell_child=cell_child,
+        kpis=kpis,
     )
 
 

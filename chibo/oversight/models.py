@@ -5,6 +5,8 @@ of the figures frozen on each approved Meeting (fig_* and snapshot).
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -285,6 +287,10 @@ class MonthFigures(models.Model):
         abstract = True
 
 
+def new_stamp() -> int:
+    return secrets.randbits(62)
+
+
 class CellMonth(MonthFigures):
     """One cell's meetings in one local month, summed: what the dashboards read at commune level.
     Written in the transaction that starts or approves a meeting (summaries.refresh_for) and
@@ -314,6 +320,9 @@ class OrgMonth(MonthFigures):
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
     cells_regular = models.PositiveIntegerField(default=0)
     cells_thematic = models.PositiveIntegerField(default=0)
+    # a new random value whenever the row is written: the (ym, stamp) pairs of an organisation's
+    # months change whenever a CellMonth / MemberMonth row below changes (dashboard memo)
+    stamp = models.BigIntegerField(default=new_stamp)
 
     class Meta:
         constraints = [

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from chibo.meetings.models import Meeting, MeetingKind, MeetingStatus
 from chibo.organisations.models import Organisation
-from chibo.oversight.models import CellMonth, MemberMonth, OrgMonth
+from chibo.oversight.models import CellMonth, MemberMonth, OrgMonth, new_stamp
 from chibo.rules import engine, loader
 
 HELD = (MeetingStatus.IN_PROGRESS, MeetingStatus.CLOSED, MeetingStatus.APPROVED)
@@ -295,8 +295,9 @@ def _apply(org_ids: Iterable[int], deltas: dict[int, Contribution], sign: int = 
         for f in (*SUMS, *CELLS):
             setattr(row, f, acc[f])
         row.counts = _sorted_counts(acc["counts"])
+        row.stamp = new_stamp()  # even when the sums did not move: rows below changed
         changed.append(row)
-    OrgMonth.objects.bulk_update(changed, [*SUMS, *CELLS, "counts"])
+    OrgMonth.objects.bulk_update(changed, [*SUMS, *CELLS, "counts", "stamp"])
     OrgMonth.objects.filter(pk__in=empty).delete()
 
 

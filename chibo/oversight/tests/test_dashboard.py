@@ -84,8 +84,13 @@ def grow(world, n_cells: int) -> None:  # type: ignore[no-untyped-def]
 DASHBOARD_QUERIES = 13  # was 10: the meetings read became cell-months, member-months, two short meeting lists
 # Above commune level the one read of every cell-month became five small ones (the roll-up's months,
 # the special cells' rows, one narrow row per cell, the children's sums, the shown cells' rows) and
-# the overdue tasks are counted per cell beside the SHOWN oldest: a fixed 18, whatever the size.
-PROVINCE_QUERIES = DASHBOARD_QUERIES + 5
+# the overdue tasks are counted per cell beside the SHOWN oldest; then the memo's fingerprint (the
+# subtree's organisations, the roll-up's stamps; the ancestors' organisations, none for a province):
+# a fixed 20, whatever the size. While nothing below changed, the derived part comes from the process's memo:
+# the fingerprint, the rulebooks, and the reads done on every call (meetings listed, tasks, visits,
+# guidance).
+PROVINCE_QUERIES = DASHBOARD_QUERIES + 7
+PROVINCE_MEMO_QUERIES = 13
 
 
 def test_the_dashboard_runs_a_fixed_number_of_queries_whatever_the_subtree_size(
@@ -93,15 +98,63 @@ def test_the_dashboard_runs_a_fixed_number_of_queries_whatever_the_subtree_size(
 ):
     approved(world.cell1, day=past(10))
     c = client_for(client, world.admin)
-    c.get(f"/cap-tren/tong-quan/{world.province.pk}/")  # warm the session
+    c.get(f"/cap-tren/tong-quan/{world.an_binh.pk}/")  # warm the session
+    dashboard.clear_memo()
     with django_assert_num_queries(PROVINCE_QUERIES):
         small = c.get(f"/cap-tren/tong-quan/{world.province.pk}/")
-    grow(world, 3)
+    with django_assert_num_queries(PROVINCE_MEMO_QUERIES):
+        again = c.get(f"/cap-tren/tong-quan/{world.province.pk}/")
+    assert _figures(again.context["board"]) == _figures(small.context["board"])
+    grow(world, 3)  # new cells: the memo's fingerprint changes, the page is computed again
     with django_assert_num_queries(PROVINCE_QUERIES):
         large = c.get(f"/cap-tren/tong-quan/{world.province.pk}/")
     assert "Chi bộ thêm 2" in large.content.decode() and "Chi bộ thêm 2" not in small.content.decode()
+    with django_assert_num_queries(PROVINCE_MEMO_QUERIES):
+        c.get(f"/cap-tren/tong-quan/{world.province.pk}/")
     with django_assert_num_queries(DASHBOARD_QUERIES - 0):
         c.get(f"/cap-tren/tong-quan/{world.an_binh.pk}/")
+
+
+def _figures(board: dashboard.Dashboard) -> tuple:  # type: ignore[type-arg]
+    return (
+        {k: (t.rows, t.links, t.note, t.total) for k, t in board.tables.items()},
+        board.kpis,
+        board.charts,
+        board.children,
+    )
+
+
+def test_the_province_memo_never_serves_figures_a_write_below_has_changed(world):
+    """Every kind of write the derived part reads — a meeting approved (summaries), a cell renamed,
+    founded, deactivated or moved to another commune (tree), a later rulebook — gives the page computed
+    from scratch, never the remembered one."""
+    period = dashboard.default_period()
+
+    def fresh() -> tuple:  # type: ignore[type-arg]
+        dashboard.clear_memo()
+        return _figures(dashboard.build(world.province, period))
+
+    def served() -> tuple:  # type: ignore[type-arg]
+        return _figures(dashboard.build(world.province, period))
+
+    approved(world.cell1, day=past(40))
+    assert served() == fresh()  # computed and remembered
+    steps = [
+        lambda: approved(world.cell2, day=past(10), minutes=70),
+        lambda: org_services.update_organisation(actor=world.admin, org=world.cell1, name="Chi bộ thôn Một"),
+        lambda: org_services.move_organisation(actor=world.admin, org=world.cell1, new_parent=world.hoa_lac),
+        lambda: org_services.create_organisation(
+            actor=None, name="Chi bộ mới lập", kind=OrgKind.CELL, parent=world.hoa_lac
+        ),
+    ]
+    for step in steps:
+        before = served()
+        assert served() == before  # unchanged: the memo
+        step()
+        after = served()
+        assert after == fresh(), step
+        assert after != before, step
+    assert "Chi bộ thôn Một" in str(served())
 
 
 def test_every_table_exports_to_excel_with_the_same_figures(client, world):

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import resource
+import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
 
 from chibo.ops.province import ProvinceGenerator
 
@@ -52,6 +54,13 @@ class Command(BaseCommand):
             stats = gen.run()
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
+        # fresh planner statistics after the bulk load (what autovacuum would do some minutes later):
+        # without them PostgreSQL picks sequential scans for the dashboards' member query (1.2 s → 13 ms
+        # at 1,000 cells, measured 30/11/2026)
+        began = time.perf_counter()
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+        self.stdout.write(f"ANALYZE: {time.perf_counter() - began:.1f} s")
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         rows = stats.rows()
         self.stdout.write(self.style.SUCCESS(
