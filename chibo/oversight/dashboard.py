@@ -485,14 +485,22 @@ def build(
         ],
     )
     adopted_total = targeted_total = 0
+    by_item: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for a in adoptions:
+        by_item[a["item_id"]].append(a)
+    under: dict[str, set[int]] = {}  # committee path -> the cells below it (one pass per committee)
+
+    def cells_under(path: str) -> set[int]:
+        if path not in under:
+            under[path] = (
+                cell_ids if org.path.startswith(path) else {c["id"] for c in cells if c["path"].startswith(path)}
+            )
+        return under[path]
+
     for it in items:
         g = g_by_id[it["guidance_id"]]
-        targets = (
-            {c["id"] for c in cells if c["path"].startswith(g["committee__path"])}
-            if g["all_cells"]
-            else chosen[g["id"]] & cell_ids
-        )
-        rows = [a for a in adoptions if a["item_id"] == it["id"] and a["cell_id"] in targets]
+        targets = cells_under(g["committee__path"]) if g["all_cells"] else chosen[g["id"]] & cell_ids
+        rows = [a for a in by_item[it["id"]] if a["cell_id"] in targets]
         presented = [
             a
             for a in rows
