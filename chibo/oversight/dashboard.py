@@ -244,7 +244,7 @@ def build(
     by default only at commune or cell level — above it, the top/bottom SHOWN rows of each list.
 
     Everything derived from the organisation tree and the summaries (CellMonth, MemberMonth, read
-    through the OrgMonth roll-up) is computed by `_derive`; above commune level that part is kept per
+    through the OrgMonth roll-up) is computed by `_derive`; above cell level that part is kept per
     process while the tree and the roll-up's rows are unchanged (`_memo_key`, `_fingerprint`). The
     meetings listed, overdue tasks, officers' visits and guidance are read on every call."""
     today = today or timezone.localdate()
@@ -254,8 +254,8 @@ def build(
     tz = timezone.get_current_timezone()
     books = loader.load_all()
     d: Derived | None = None
-    if limited and not org.is_cell:
-        key = _memo_key(org, period, today, books, meeting_url, org_url)
+    if not org.is_cell:
+        key = (limited, *_memo_key(org, period, today, books, meeting_url, org_url))
         fp = _fingerprint(org, period)  # before reading anything it covers (a later write changes it)
         hit = _MEMO.get(key)
         if hit is not None and hit[0] == fp:
