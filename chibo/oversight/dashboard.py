@@ -901,20 +901,43 @@ def _derive(
         if keep is None or len(into[key]) < keep:
             into[key].append(name)
 
+    # Plain cells (above commune level, active over the whole period): counted from the roll-up (the
+    # plain cells that did meet, subtracted from all of them); their names are read from the bit masks
+    # only until every month and quarter has its SHOWN names.
+    if plain:
+        for i, ym in enumerate(months):
+            if so_far_mask >> i & 1:
+                m = rolled.months.get(ym[0] * 100 + ym[1]) if rolled else None
+                missing_n[ym] += len(plain) - (m["cells_regular"] if m else 0)
+        for yq in quarter_mask:
+            met = sum(
+                m["cells_thematic"]
+                for m in (rolled.months.values() if rolled else ())
+                if (m["year"], (m["month"] - 1) // 3 + 1) == yq
+            )
+            th_missing_n[yq] += len(plain) - met
+    lists = [missing[ym] for i, ym in enumerate(months) if so_far_mask >> i & 1]
+    lists += [th_missing[yq] for yq in quarter_mask]
+    names_full, seen = False, 0
     for c in cells:
         cid = c["id"]
-        if cid in plain:  # active over the whole period
+        if cid in plain:
+            if names_full:
+                continue
             mk = masks.get(cid)
             miss = so_far_mask & ~(mk[0] if mk else 0)
             i = 0
             while miss:
-                if miss & 1:
-                    note(missing, missing_n, months[i], c["name"])
+                if miss & 1 and len(missing[months[i]]) < SHOWN:
+                    missing[months[i]].append(c["name"])
                 miss >>= 1
                 i += 1
             for yq, qm in quarter_mask.items():
-                if not (mk and mk[1] & qm):
-                    note(th_missing, th_missing_n, yq, c["name"])
+                if not (mk and mk[1] & qm) and len(th_missing[yq]) < SHOWN:
+                    th_missing[yq].append(c["name"])
+            seen += 1
+            if seen % 64 == 0:
+                names_full = all(len(names) >= SHOWN for names in lists)
             continue
         for ym in months:
             if ym <= now_ym and active(cid, ym) and reg(cid, ym) == 0:
@@ -1144,14 +1167,13 @@ def _derive(
             "Vượt quy định",
         ],
     )
-    flagged = []
+    flagged = []  # (name, cell, unexcused, longest excused run, over the limit?)
     for cell_id, member_id in set(unexcused) | set(longest):
         limit = cell_book[cell_id].attendance.max_consecutive_excused
         over = longest[(cell_id, member_id)] > limit
         if unexcused[(cell_id, member_id)] or over:
             flagged.append(
                 (
-                    vntext.name_sort_key(names[member_id]),
                     names[member_id],
                     cell_name[cell_id],
                     unexcused[(cell_id, member_id)],
@@ -1159,13 +1181,17 @@ def _derive(
                     f"Có (quá {limit} lần)" if over else "Không",
                 )
             )
-    flagged.sort()
     if limited and len(flagged) > SHOWN:
-        top = sorted(flagged, key=lambda r: (-r[3], -r[4], r[0]))[:SHOWN]
-        mem_t.rows = [list(r[1:]) for r in top]
+        # the SHOWN absent most (then by name): names are keyed only for the members that can be among
+        # them (at 10,000 cells, ~10,000 members are flagged)
+        cut = heapq.nlargest(SHOWN, ((r[2], r[3]) for r in flagged))[-1]
+        near = [r for r in flagged if (r[2], r[3]) >= cut]
+        near.sort(key=lambda r: (-r[2], -r[3], vntext.name_sort_key(r[0]), r[0], r[1], r[4]))
+        mem_t.rows = [list(r) for r in near[:SHOWN]]
         _limit(mem_t, len(flagged), "đảng viên (vắng nhiều nhất trước)")
-    else:
-        mem_t.rows = [list(r[1:]) for r in flagged]
+    else:  # by name (the Vietnamese way)
+        flagged.sort(key=lambda r: (vntext.name_sort_key(r[0]), *r))
+        mem_t.rows = [list(r) for r in flagged]
     tables["members"] = mem_t
 
     # grades: distribution and trend
@@ -1477,20 +1503,21 @@ def _read_rolled(
     q_idx = f"(cm.year * 12 + cm.month) - {q_first.year * 12 + q_first.month}"
     inp = f"cm.ym >= {first_ym}"
     sums = ", ".join(
-        f"SUM(CASE WHEN {inp} THEN cm.{f} ELSE 0 END)"
+        f"CAST(SUM(CASE WHEN {inp} THEN cm.{f} ELSE 0 END) AS bigint)"
         for f in ("score_sum", "score_n", "scored", *(f"lost_{g}" for g in GROUPS))
     )
+    # CAST: PostgreSQL sums bigints as numeric, which arrives as Decimal (slow to turn into int)
     sql = (
         f"SELECT cm.organisation_id, "
-        f"SUM(CASE WHEN {inp} AND cm.held_regular > 0 THEN {_bit(v, p_idx)} ELSE 0 END), "
-        f"SUM(CASE WHEN cm.held_thematic > 0 THEN {_bit(v, q_idx)} ELSE 0 END), "
-        f"SUM(CASE WHEN {inp} AND cm.scored > 0 THEN {_bit(v, p_idx)} ELSE 0 END), {sums} "
+        f"CAST(SUM(CASE WHEN {inp} AND cm.held_regular > 0 THEN {_bit(v, p_idx)} ELSE 0 END) AS bigint), "
+        f"CAST(SUM(CASE WHEN cm.held_thematic > 0 THEN {_bit(v, q_idx)} ELSE 0 END) AS bigint), "
+        f"CAST(SUM(CASE WHEN {inp} AND cm.scored > 0 THEN {_bit(v, p_idx)} ELSE 0 END) AS bigint), {sums} "
         f"FROM {CellMonth._meta.db_table} cm JOIN {Organisation._meta.db_table} o ON o.id = cm.organisation_id "
         f"WHERE o.path LIKE %s AND cm.ym >= %s AND cm.ym <= %s GROUP BY cm.organisation_id"
     )
     with connection.cursor() as cur:
         cur.execute(sql, [org.path + "%", q_first_ym, last_ym])
-        masks = {r[0]: tuple(int(x or 0) for x in r[1:]) for r in cur.fetchall() if r[0] in plain}
+        masks = {r[0]: r[1:] for r in cur.fetchall() if r[0] in plain}  # sums of ≥ 1 row: never NULL
     # the children's sums over the period (their own roll-up rows, minus their special cells)
     children: dict[int, dict[str, Any]] = {}
     for r in (
