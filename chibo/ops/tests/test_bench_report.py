@@ -28,7 +28,8 @@ def test_report_side_by_side_with_hooks_missing_and_present():
         "sqlite": {"http": {"floor": http(200), "meeting": http(100), "members": http(50), "roll_call": http(20)},
                    "hooks": {"dashboards": None, "documents": None}, "import": imp, "setup_seconds": 3, "db_size": ""},
         "postgres": {"http": {"floor": http(100), "meeting": http(40), "members": http(30), "roll_call": http(10)},
-                     "hooks": {"dashboards": [["Tỉnh", {"p50": 40, "p95": 80}, {"p50": 20, "p95": 30}]],
+                     "hooks": {"dashboards": [["Tỉnh", {"p50": 40, "p95": 80}, {"p50": 500, "p95": 600},
+                                                   {"p50": 20, "p95": 30}]],
                                "documents": [["DOCX", {"p50": 120, "p95": 130}]]},
                      "import": imp, "setup_seconds": 4, "db_size": ""},
     }
@@ -37,6 +38,7 @@ def test_report_side_by_side_with_hooks_missing_and_present():
     assert "100 req/s" in meeting and "50% sàn" in meeting and "40% sàn" in meeting
     dash = next(line for line in text.splitlines() if line.startswith("| Bảng điều khiển"))
     assert dash.split("|")[2].strip() == "chưa có" and "Tỉnh: p50 40/p95 80 ms (SQL 20/30 ms, 2.7× sàn)" in dash
+    assert "tính lại sau khi có ghi: p50 500/p95 600 ms (20.0× sàn)" in dash
     docs = next(line for line in text.splitlines() if line.startswith("| Biên bản"))
     assert docs.split("|")[2].strip() == "chưa có" and "DOCX: 120 ms" in docs
     assert "- máy thử" in text and "--cells 10" in text
