@@ -381,8 +381,10 @@ def mark_attendance(
     if status not in AttendanceStatus.values:
         raise ValidationError({"status": "Tình trạng điểm danh không hợp lệ."})
     # The whole roll in one query (the order of selectors.judged_parts()): the row to mark, with its
-    # member (the audit's label), and the rest for the answer.
-    roster = list(m.attendance.select_related("member").order_by("member__sort_key"))
+    # member's brief (the audit's label), and the rest for the answer.
+    from chibo.meetings.selectors import roll_of  # (selectors import this module)
+
+    roster = list(roll_of(m))
     row = next((a for a in roster if a.member_id == member.pk), None)
     if row is None:
         raise ValidationError({"member": f"{member.full_name} không có trong danh sách của buổi sinh hoạt."})
