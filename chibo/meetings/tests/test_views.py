@@ -968,13 +968,15 @@ def test_the_approved_record_shows_snapshot_figures_grade_and_breaches(client, w
 
 # Session, user, meeting, role scope, then the record's HTML from the cache (chibo/meetings/
 # record_cache.py: rendered once per version of the record, shared by every reader), the panels
-# other apps add (oversight 4, annual 7: shortcomings, the cell's rulebook 2, the roll, dues
-# profiles, dues paid 2) and the bulletin of the current-affairs step (1). The first reader of a
-# version also renders the record: the record in one load (meeting + 9 prefetches), excused runs,
-# the task reports, who approved it, the documents' issued number. Pinned so a new per-page query is noticed (was 45
-# before the record read its frozen verdict, 30 before the cache).
-RECORD_QUERIES = 16
-RECORD_QUERIES_FIRST = 29
+# other apps add (oversight 2: the month's guidance, then whether a peer pairing, a model-meeting
+# mark or the reader's officer visit exists, in one query; annual 7: shortcomings, the cell's
+# rulebook 2, the roll, dues profiles, dues paid 2) and the bulletin of the current-affairs step
+# (1). The first reader of a version also renders the record: the record in one load (meeting + 9
+# prefetches), excused runs, the task reports, who approved it, the documents' issued number.
+# Pinned so a new per-page query is noticed (was 45 before the record read its frozen verdict, 30
+# before the cache, 16 before the oversight panel asked its three questions in one query).
+RECORD_QUERIES = 14
+RECORD_QUERIES_FIRST = 27
 
 
 def test_the_approved_record_reads_the_frozen_verdict_in_a_fixed_number_of_queries(
