@@ -99,6 +99,10 @@ class Meeting(models.Model):
     rulebook_code = models.CharField(max_length=60, blank=True)
     rulebook_version = models.PositiveIntegerField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)  # bumped on every write: optimistic concurrency
+    # Bumped by every write except a roll-call or dues mark (which change only attendance rows): the
+    # live screen's other parts (agenda, speeches, votes, scores, documents, guests) are the same for
+    # the same parts_version, so a roll-call answer reuses them (chibo/meetings/live_parts.py).
+    parts_version = models.PositiveIntegerField(default=1)
     # Figures frozen at approval, for dashboards.
     fig_base = models.PositiveSmallIntegerField(null=True, blank=True)
     fig_present = models.PositiveSmallIntegerField(null=True, blank=True)

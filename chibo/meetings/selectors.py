@@ -360,6 +360,12 @@ def _brief(qs: QuerySet[Any], *members: str) -> QuerySet[Any]:
     return qs.select_related(*members).only(*own, *(f"{m}__{f}" for m in members for f in MEMBER_BRIEF))
 
 
+def roll_of(meeting: Meeting) -> QuerySet[Any]:
+    """MEETING's roll in roll order, each row with the brief of its member (what the roll call,
+    the figures and the speaker list show): the roll-call mark reads it under its lock."""
+    return _brief(meeting.attendance.order_by("member__sort_key"), "member")
+
+
 def live_screen(meeting: Meeting) -> Meeting:
     """One meeting with everything the live screen shows, in a fixed number of queries."""
     from chibo.meetings.models import Amendment, Attendance, MeetingDocument, Speech

@@ -7,6 +7,7 @@ except add_amendment, which only works on approved meetings.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -80,14 +81,23 @@ def _now(now: dt.datetime | None) -> dt.datetime:
     return now or timezone.now()
 
 
-def _writable(meeting: Meeting, expected_version: int | None = None) -> Meeting:
-    """Lock the row, refuse approved meetings and stale writers, bump the version."""
+def _writable(meeting: Meeting, expected_version: int | None = None, *, parts: bool = True) -> Meeting:
+    """Lock the row, refuse approved meetings and stale writers, bump the version.
+
+    PARTS=False only for a roll-call or dues mark, which changes attendance rows and nothing else:
+    `parts_version` (what chibo/meetings/live_parts.py keys the screen's other parts by) stays."""
     fresh = Meeting.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=meeting.pk)
     if fresh.is_locked:
         raise MeetingLocked()
     if expected_version is not None and fresh.version != expected_version:
         raise Conflict()
-    Meeting.objects.filter(pk=fresh.pk).update(version=F("version") + 1)
+    if parts:
+        Meeting.objects.filter(pk=fresh.pk).update(
+            version=F("version") + 1, parts_version=F("parts_version") + 1
+        )
+        fresh.parts_version += 1  # a later fresh.save() writes what the row now holds
+    else:
+        Meeting.objects.filter(pk=fresh.pk).update(version=F("version") + 1)
     fresh.version += 1
     meeting.version = fresh.version
     return fresh
@@ -340,15 +350,42 @@ def _require_running(m: Meeting) -> None:
         raise ValidationError("Buổi sinh hoạt chưa bắt đầu.")
 
 
-@transaction.atomic
+@dataclass(frozen=True)
+class Marked:
+    """A roll-call mark and what it was written against: the meeting as locked (version bumped) and
+    its whole roll after the mark (members loaded, in roll order), read under the lock."""
+
+    meeting: Meeting
+    roster: list[Attendance]
+    row: Attendance
+
+
 def set_attendance(
     *, actor: Any, meeting: Meeting, member: Member, status: str, reason: str = "",
     expected_version: int | None = None,
 ) -> Attendance:
-    m = _writable(meeting, expected_version)
+    return mark_attendance(
+        actor=actor, meeting=meeting, member=member, status=status, reason=reason,
+        expected_version=expected_version,
+    ).row
+
+
+@transaction.atomic
+def mark_attendance(
+    *, actor: Any, meeting: Meeting, member: Member, status: str, reason: str = "",
+    expected_version: int | None = None,
+) -> Marked:
+    """set_attendance(), also giving the roll it was written into (the roll-call answer shows it
+    without reading the meeting and its roll again)."""
+    m = _writable(meeting, expected_version, parts=False)
     if status not in AttendanceStatus.values:
         raise ValidationError({"status": "Tình trạng điểm danh không hợp lệ."})
-    row = m.attendance.select_related("member").filter(member=member).first()  # member: the audit's label
+    # The whole roll in one query (the order of selectors.judged_parts()): the row to mark, with its
+    # member's brief (the audit's label), and the rest for the answer.
+    from chibo.meetings.selectors import roll_of  # (selectors import this module)
+
+    roster = list(roll_of(m))
+    row = next((a for a in roster if a.member_id == member.pk), None)
     if row is None:
         raise ValidationError({"member": f"{member.full_name} không có trong danh sách của buổi sinh hoạt."})
     reason = vntext.clean(reason)
@@ -358,12 +395,12 @@ def set_attendance(
     row.status, row.reason = status, reason if status == AttendanceStatus.ABSENT_EXCUSED else ""
     row.save(update_fields=["status", "reason"])
     _audit(actor, m, AuditAction.UPDATE, {"attendance": [f"{member.full_name}: {old}", f"{member.full_name}: {status}"]}, row)
-    return row
+    return Marked(meeting=m, roster=roster, row=row)
 
 
 @transaction.atomic
 def set_dues(*, actor: Any, meeting: Meeting, member: Member, collected: bool, amount: int = 0) -> Attendance:
-    m = _writable(meeting)
+    m = _writable(meeting, parts=False)
     row = m.attendance.select_related("member").filter(member=member).first()
     if row is None:
         raise ValidationError({"member": f"{member.full_name} không có trong danh sách."})
@@ -732,7 +769,7 @@ def add_amendment(*, actor: Any, meeting: Meeting, text: str) -> Amendment:
         raise ValidationError({"text": "Thiếu nội dung đính chính."})
     amendment = Amendment.objects.create(meeting=m, text=text, author=actor if getattr(actor, "pk", None) else None)
     # The record changed: a new version, so every cached rendering of it is outdated (record_cache).
-    Meeting.objects.filter(pk=m.pk).update(version=F("version") + 1)
+    Meeting.objects.filter(pk=m.pk).update(version=F("version") + 1, parts_version=F("parts_version") + 1)
     meeting.version = m.version + 1
     _audit(actor, m, AuditAction.CREATE, {"amendment": ["", text[:200]]}, amendment)
     return amendment

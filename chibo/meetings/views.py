@@ -34,7 +34,7 @@ from chibo.accounts.access import get_scope, meeting_for_user, org_for_user, per
 from chibo.accounts.permissions import Perm
 from chibo.core.forms import apply_service_errors
 from chibo.meetings import forms as mf
-from chibo.meetings import record_cache, selectors, services
+from chibo.meetings import live_parts, record_cache, selectors, services
 from chibo.meetings.documents import add_document, remove_document
 from chibo.meetings.models import (
     AgendaItem,
@@ -627,11 +627,15 @@ def _errors_of(form: forms.Form) -> list[str]:
     return [str(m) for errs in form.errors.values() for m in errs]
 
 
-def _roll_rows(m: Meeting, book: Any, failed: Failed | None) -> tuple[list[Attendance], list[dict[str, Any]]]:
-    """The roster (prefetched on M) and one row per member for the roll-call list."""
+def _roll_rows(
+    m: Meeting, book: Any, failed: Failed | None, runs: dict[int, int] | None = None
+) -> tuple[list[Attendance], list[dict[str, Any]]]:
+    """The roster (prefetched on M) and one row per member for the roll-call list. RUNS: the
+    excused runs when the caller has them (a live verdict's facts), else read (shown_runs)."""
     fail = failed.key if failed else ""
     attendance = list(m.attendance.all())
-    runs = selectors.shown_runs(m)
+    if runs is None:
+        runs = selectors.shown_runs(m)
     rows = []
     for a in attendance:
         key = f"att-{a.member_id}"
@@ -688,13 +692,17 @@ def _breaches(verdict: selectors.Verdict | selectors.Record) -> list[dict[str, s
     return [{"rule": BREACH_RULES.get(b.code, b.code), "message": b.message} for b in verdict.breaches]
 
 
-def _row_board(request: HttpRequest, meeting: Meeting, *, failed: Failed | None = None) -> dict[str, Any]:
+def _row_board(
+    request: HttpRequest, meeting: Meeting, *, failed: Failed | None = None, screen: Meeting | None = None
+) -> dict[str, Any]:
     """What a roll-call or dues answer re-renders (meetings/live/_row_response.html): the row, the
     figures, the warnings, the speaker list and the data-proved scores — not the whole board (its
-    forms, tasks and votes), which the roll call does not change."""
-    m = selectors.roll_call_screen(meeting)
+    forms, tasks and votes), which the roll call does not change. SCREEN: the meeting already
+    loaded like roll_call_screen() (a mark's, live_parts.screen_after_mark), else read here."""
+    m = screen if screen is not None else selectors.roll_call_screen(meeting)
     verdict = selectors.judge(m)
-    attendance, rows = _roll_rows(m, verdict.book, failed)
+    # A running meeting shows the runs judge() has just computed (shown_runs = excused_runs).
+    attendance, rows = _roll_rows(m, verdict.book, failed, runs=verdict.facts.excused_runs)
     present = [a for a in attendance if a.status == AttendanceStatus.PRESENT]
     items = list(m.items.all())
     return {
@@ -741,7 +749,9 @@ def _board(
     can_upper = Perm.MEETING_SCORE_UPPER in perms and m.status in RUNNING
     fail = failed.key if failed else ""
 
-    attendance, rows = _roll_rows(m, book, failed)
+    # A judged (running) meeting: the runs judge() has just computed; an approved one: as frozen.
+    runs = verdict.facts.excused_runs if isinstance(verdict, selectors.Verdict) else None
+    attendance, rows = _roll_rows(m, book, failed, runs=runs)
     present = [a for a in attendance if a.status == AttendanceStatus.PRESENT]
     summary = _summary(m, verdict, attendance)
 
@@ -1018,9 +1028,11 @@ def _act(
     *,
     row: int | None = None,
     on_success: Callable[[], HttpResponse] | None = None,
+    screen: Callable[[], Meeting | None] | None = None,
 ) -> HttpResponse:
     """Run one live action: validate FORM, call the service, answer with the updated fragment (htmx)
-    or a redirect (plain form post). Refusals: 403 (locked/read-only), 409 (stale version)."""
+    or a redirect (plain form post). Refusals: 403 (locked/read-only), 409 (stale version).
+    SCREEN: for a ROW answer, the meeting as the action left it loaded (None: read it again)."""
     errors: list[str] = []
     if form is not None and not form.is_valid():
         errors = _errors_of(form)
@@ -1053,7 +1065,7 @@ def _act(
             f"{reverse('meetings:live', args=[meeting.pk])}#{ANCHORS.get(key.split('-')[0], 'live')}"
         )
     if row is not None:
-        context = _row_board(request, meeting, failed=failed)
+        context = _row_board(request, meeting, failed=failed, screen=screen() if screen else None)
         context["row"] = next(r for r in context["rows"] if r["a"].member_id == row)
         return render(request, "meetings/live/_row_response.html", context)
     return _live_page(request, meeting, failed=failed)
@@ -1087,20 +1099,26 @@ def set_people(request: HttpRequest, pk: int) -> HttpResponse:
 def set_attendance(request: HttpRequest, pk: int, member_id: int) -> HttpResponse:
     meeting = _managed(request, pk)
     row = get_object_or_404(Attendance.objects.select_related("member"), meeting=meeting, member_id=member_id)
+    marked: list[services.Marked] = []
+
+    def mark(d: dict[str, Any]) -> None:
+        marked.append(
+            services.mark_attendance(
+                actor=request.user,
+                meeting=meeting,
+                member=row.member,
+                status=d["status"],
+                reason=d["reason"],
+                expected_version=d["expected_version"],
+            )
+        )
+
+    def screen() -> Meeting | None:
+        # The answer shows the roll the mark was written into and the parts it cannot change.
+        return live_parts.screen_after_mark(marked[0].meeting, marked[0].roster) if marked else None
+
     return _act(
-        request,
-        meeting,
-        f"att-{member_id}",
-        lambda d: services.set_attendance(
-            actor=request.user,
-            meeting=meeting,
-            member=row.member,
-            status=d["status"],
-            reason=d["reason"],
-            expected_version=d["expected_version"],
-        ),
-        mf.AttendanceForm(request.POST),
-        row=member_id,
+        request, meeting, f"att-{member_id}", mark, mf.AttendanceForm(request.POST), row=member_id, screen=screen
     )
 
 

@@ -6,13 +6,20 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.db.models import IntegerField, QuerySet, Subquery, Value
 
 from chibo.accounts.access import get_scope
 from chibo.accounts.permissions import Perm
+from chibo.meetings.models import Meeting
 from chibo.oversight.models import Adoption, ModelMeeting, OfficerVisit, PeerPairing
 from chibo.oversight.services import RUNNING, guidance_for_meeting
 
 register = template.Library()
+
+
+def _first_pk(qs: QuerySet[Any]) -> Subquery:
+    """The primary key QS.first() would give, as a subquery (None when QS is empty)."""
+    return Subquery((qs if qs.ordered else qs.order_by("pk")).values("pk")[:1])
 
 
 @register.inclusion_tag("oversight/_meeting_panel.html", takes_context=True)
@@ -28,22 +35,32 @@ def oversight_panel(context: dict[str, Any], m: Any) -> dict[str, Any]:
         for a in Adoption.objects.filter(cell=m.organisation, item__in=items).select_related("meeting")
     }
     scope = get_scope(user)
-    pairing = (
-        PeerPairing.objects.filter(scored_cell=m.organisation, year=when.year, month=when.month)
-        .filter(scope.q(Perm.MEETING_MANAGE, "scorer_cell__path"))
-        .select_related("scorer_cell")
-        .first()
+    pairings = PeerPairing.objects.filter(scored_cell=m.organisation, year=when.year, month=when.month).filter(
+        scope.q(Perm.MEETING_MANAGE, "scorer_cell__path")
     )
+    models_ = ModelMeeting.objects.filter(meeting=m)
+    visits = OfficerVisit.objects.filter(meeting=m, officer=user) if user.is_authenticated else None
+    # Whether each exists (usually none does): one query, then only the rows found are read.
+    found = (
+        Meeting.objects.filter(pk=m.pk)
+        .annotate(
+            pairing_pk=_first_pk(pairings),
+            model_pk=_first_pk(models_),
+            visit_pk=_first_pk(visits) if visits is not None else Value(None, output_field=IntegerField()),
+        )
+        .values("pairing_pk", "model_pk", "visit_pk")
+        .first()
+    ) or {}
     return {
         "m": m,
         "guidance": [{"item": it, "adoption": adopted.get(it.pk)} for it in items],
         "can_adopt": Perm.MEETING_MANAGE in perms and not m.is_locked,
         "can_oversee": Perm.OVERSIGHT_MANAGE in perms and not m.organisation.is_group,
-        "model": ModelMeeting.objects.filter(meeting=m).first(),
-        "visit": OfficerVisit.objects.filter(meeting=m, officer=user).first()
-        if user.is_authenticated
+        "model": models_.get(pk=found["model_pk"]) if found.get("model_pk") else None,
+        "visit": visits.get(pk=found["visit_pk"]) if visits is not None and found.get("visit_pk") else None,
+        "pairing": pairings.select_related("scorer_cell").get(pk=found["pairing_pk"])
+        if found.get("pairing_pk")
         else None,
-        "pairing": pairing,
         "running": m.status in RUNNING,
         "csrf_token": context.get("csrf_token"),
     }
