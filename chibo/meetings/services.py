@@ -330,7 +330,6 @@ def start(*, actor: Any, meeting: Meeting, now: dt.datetime | None = None) -> Me
     m.started_at = now
     m.save()
     draw_roster(m)
-    _summaries(m)
     added = list(m.items.order_by("order", "id"))
     if not any(i.code for i in added):
         # Items added while preparing (e.g. adopted upper-level guidance) follow the upper_documents step.
@@ -342,6 +341,9 @@ def start(*, actor: Any, meeting: Meeting, now: dt.datetime | None = None) -> Me
         if added:
             AgendaItem.objects.bulk_update(added, ["order"])
     _audit(actor, m, AuditAction.UPDATE, {"status": ["published", "in_progress"], "rulebook": ["", f"{book.code} v{book.version}"]})
+    # Last, so the roll-up rows it locks (the province's month is shared by every cell) are held only
+    # until the commit right after (load test run 8: many cells start within seconds of each other).
+    _summaries(m)
     return m
 
 
