@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
+import threading
 from collections import Counter, OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -673,6 +674,7 @@ TABLE_ORDER = (
 # key -> (fingerprint, Derived); a few entries per process (the committees its users look at)
 _MEMO: OrderedDict[tuple[Any, ...], tuple[tuple[Any, ...], Derived]] = OrderedDict()
 MEMO_SIZE = 16
+_MEMO_LOCK = threading.Lock()
 
 
 def _memo_key(
@@ -725,10 +727,11 @@ def _fingerprint(org: Organisation, period: Period) -> tuple[Any, ...]:
 
 
 def _remember(key: tuple[Any, ...], fp: tuple[Any, ...], d: Derived) -> None:
-    _MEMO[key] = (fp, d)
-    _MEMO.move_to_end(key)
-    while len(_MEMO) > MEMO_SIZE:
-        _MEMO.popitem(last=False)
+    with _MEMO_LOCK:  # threaded workers (gthread) share the memo
+        _MEMO[key] = (fp, d)
+        _MEMO.move_to_end(key)
+        while len(_MEMO) > MEMO_SIZE:
+            _MEMO.popitem(last=False)
 
 
 def clear_memo() -> None:
