@@ -12,7 +12,7 @@ import datetime as dt
 import secrets
 
 from django.conf import settings
-from django.db import models
+from django.db import connection, models
 from django.utils import timezone
 
 from chibo.core import vntext
@@ -107,6 +107,23 @@ class Organisation(models.Model):
             self.path = expected
             self.depth = expected.count("/") - 2
             type(self).objects.filter(pk=self.pk).update(path=self.path, depth=self.depth)
+
+
+def in_subtree(path: str, prefix: str = "", *, indexed: bool = True) -> models.Q:
+    """Q for the organisations (or rows related to them through PREFIX, e.g. "organisation__") whose
+    path starts with PATH, i.e. PATH's subtree.
+
+    PostgreSQL: LIKE 'path%' (its varchar_pattern_ops index serves it). SQLite: the same rows as a
+    range, path >= '/1/2/' AND path < '/1/20', because SQLite never uses an index for LIKE … ESCAPE:
+    its planner then starts from every meeting of the database in the period instead of the
+    subtree's cells (a commune of a 10,000-cell province: 530 ms → 3 ms). The range is only right
+    under SQLite's default BINARY collation; PostgreSQL's collation may not order byte by byte.
+    INDEXED=False keeps LIKE on SQLite too, for a subtree that is most of the database (a province),
+    where walking another index (meetings by score) and testing the path row by row is cheaper."""
+    if indexed and connection.vendor == "sqlite" and path:
+        after = path[:-1] + chr(ord(path[-1]) + 1)
+        return models.Q(**{f"{prefix}path__gte": path, f"{prefix}path__lt": after})
+    return models.Q(**{f"{prefix}path__startswith": path})
 
 
 def org_sort_key(name: str) -> str:

@@ -362,4 +362,6 @@ class MemberMonth(models.Model):
             # the members who can be flagged (few rows): some unexcused absence, or a long run
             models.Index(fields=["unexcused", "ym"], name="membermonth_unexcused"),
             models.Index(fields=["run", "ym"], name="membermonth_run"),
+            # every row of those members in the period (the dashboard's members table)
+            models.Index(fields=["member_id", "ym"], name="membermonth_member_ym"),
         ]

@@ -139,3 +139,20 @@ def test_a_founding_date_is_kept_audited_and_never_in_the_future(world, client):
     world.cell1.refresh_from_db()
     assert world.cell1.founded_on == dt.date(2025, 2, 1)
     assert "01/02/2025" in client.get(f"/to-chuc/{world.cell1.pk}/").content.decode()
+
+
+@pytest.mark.parametrize("indexed", [True, False])
+def test_in_subtree_is_exactly_the_paths_under_the_node(world, indexed):
+    """SQLite reads a subtree as a path range; a sibling whose id starts with the same digits
+    ('/1/2/' and '/1/20/') or a path one character past it must stay out."""
+    from chibo.organisations.models import in_subtree
+
+    an_binh = world.an_binh.path  # e.g. '/1/2/'
+    Organisation.objects.filter(pk=world.cell3.pk).update(path=an_binh[:-1] + "0/")  # '/1/20/'
+    Organisation.objects.filter(pk=world.hoa_lac.pk).update(path=an_binh[:-1] + "0")  # '/1/20'
+    got = set(Organisation.objects.filter(in_subtree(an_binh, indexed=indexed)).values_list("pk", flat=True))
+    assert got == {world.an_binh.pk, world.cell1.pk, world.group1.pk, world.cell2.pk}
+    through = set(
+        Organisation.objects.filter(in_subtree(an_binh, "parent__", indexed=indexed)).values_list("pk", flat=True)
+    )
+    assert through == {world.cell1.pk, world.group1.pk, world.cell2.pk}
