@@ -336,10 +336,11 @@ def build(
             # of the database by (status, scheduled_at) and filter by path afterwards (0.45 s at a
             # commune of a 10,000-cell province; its LIKE cannot use an index)
             details = details.filter(pk__in=approved)
+        by_id = {m["id"]: m for m in listed}  # the rest of each row is already read
         detailed = [
-            m
-            for m in details.order_by("scheduled_at", "id").values(*meeting_fields)
-            if m["organisation_id"] in cell_ids
+            {**by_id[m["id"]], "snapshot__breaches": m["snapshot__breaches"]}
+            for m in details.order_by("scheduled_at", "id").values("id", "snapshot__breaches")
+            if m["id"] in by_id
         ]
 
     # breaches frozen at approval: duration, documents
