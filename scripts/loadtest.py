@@ -93,6 +93,40 @@ def cpu_by_role(web_group: int, db_name: str) -> dict[str, float]:
     return out
 
 
+class WaitSampler:
+    """Once a second, what the active PostgreSQL backends of our database wait for (pg_stat_activity):
+    separates waiting on a lock (wait_event_type Lock: a row or transaction id another request holds)
+    from working or waiting on CPU/IO. Counts backend-samples per (wait_event_type, wait_event)."""
+
+    def __init__(self, url: str, db_name: str) -> None:
+        import threading
+        from collections import Counter
+
+        self.url, self.db_name, self.counts, self.samples = url, db_name, Counter(), 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def run(self) -> None:
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            while not self.stop.wait(1.0):
+                rows = conn.execute(
+                    "select coalesce(wait_event_type, 'CPU'), coalesce(wait_event, '-'), count(*) "
+                    "from pg_stat_activity where datname = %s and state = 'active' and pid <> pg_backend_pid() "
+                    "group by 1, 2", (self.db_name,)).fetchall()
+                self.samples += 1
+                for kind, event, n in rows:
+                    self.counts[(kind, event)] += n
+
+    def line(self) -> str:
+        total = sum(self.counts.values())
+        if not self.samples:
+            return "Không lấy được mẫu pg_stat_activity."
+        parts = ", ".join(f"{k}:{e} {n / self.samples:.2f}" for (k, e), n in self.counts.most_common(6))
+        locked = sum(n for (k, _e), n in self.counts.items() if k == "Lock")
+        return (f"pg_stat_activity mỗi giây ({self.samples} mẫu): trung bình {total / self.samples:.2f} phiên đang "
+                f"chạy, trong đó {locked / self.samples:.2f} chờ khóa (Lock); theo loại: {parts or 'không có'}.")
+
+
 def machine_busy() -> float:
     v = [int(x) for x in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
     return (sum(v) - v[3] - v[4]) / HZ
@@ -146,6 +180,8 @@ def main() -> int:
             began = time.perf_counter()
             web_group = s.procs["web0"].pid
             cpu0, busy0 = cpu_by_role(web_group, db_name), machine_busy()
+            waits = WaitSampler(s.database_url.split("?")[0], db_name)
+            waits.thread.start()
             subprocess.run([
                 sys.executable, "-m", "locust", "-f", str(ROOT / "scripts/loadtest/locustfile.py"), "--headless",
                 "-u", str(len(meetings)), "-r", f"{spawn_rate:.3f}", "--run-time", f"{args.run_time}s",
@@ -153,6 +189,8 @@ def main() -> int:
                 "--loglevel", "WARNING",
             ], cwd=ROOT, env=env, check=False)
             wall = time.perf_counter() - began
+            waits.stop.set()
+            waits.thread.join(timeout=5)
             cpu1, busy = cpu_by_role(web_group, db_name), machine_busy() - busy0
             cpu = {k: cpu1.get(k, 0.0) - cpu0.get(k, 0.0) for k in ("gunicorn", "postgres", "locust")}
             sent = json.loads((root / "sent.json").read_text())
@@ -183,7 +221,7 @@ def main() -> int:
                 f"PostgreSQL {cpu['postgres']:.0f} s ({cpu['postgres'] * 1000 / requests_done:.1f} ms/yêu cầu), "
                 f"locust {cpu['locust']:.0f} s; cả máy bận {busy:.0f} CPU-giây trong {wall:.0f} s "
                 f"({busy / max(wall, 1e-9):.2f} lõi, gồm việc của người khác).")
-    text = "\n".join([summary, cpu_line, "", *lines, "", "Kết quả: " + ("mọi thao tác gửi thành công đều có đúng một dòng trong CSDL."
+    text = "\n".join([summary, cpu_line, waits.line(), "", *lines, "", "Kết quả: " + ("mọi thao tác gửi thành công đều có đúng một dòng trong CSDL."
                                                               if ok else "CÓ CHÊNH LỆCH hoặc lỗi — xem bảng.")])
     print(text)
     if args.report:
