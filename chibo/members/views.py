@@ -3,7 +3,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -12,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from chibo.accounts.access import get_scope, member_for_user, org_for_user, perms_for, require
 from chibo.accounts.permissions import Perm
 from chibo.core.forms import apply_service_errors
+from chibo.core.paging import CappedPaginator
 from chibo.members import selectors, services
 from chibo.members.forms import MemberCreateForm, MemberForm, TransferForm
 from chibo.members.models import MemberStatus
@@ -42,7 +42,7 @@ def member_list(request: HttpRequest) -> HttpResponse:
         status = ""
     query = request.GET.get("q", "")
     members = selectors.member_list(request.user, organisation=org, query=query, status=status)
-    page = Paginator(members.values_list(*selectors.LIST_FIELDS), PAGE_SIZE).get_page(request.GET.get("trang"))
+    page = CappedPaginator(members.values_list(*selectors.LIST_FIELDS), PAGE_SIZE).get_page(request.GET.get("trang"))
     perms = perms_for(request.user, org) if org else frozenset()
     context = {
         "org": org,
