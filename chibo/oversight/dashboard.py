@@ -331,10 +331,11 @@ def build(
         ]
     else:  # the same meetings as in `listed`, with the texts of their breaches
         approved = [m["id"] for m in listed if m["status"] == MeetingStatus.APPROVED]
-        if len(approved) <= ID_LIST_MAX:
+        if len(approved) <= ID_LIST_MAX and connection.vendor == "sqlite":
             # by the ids already read: SQLite's planner would otherwise walk every approved meeting
             # of the database by (status, scheduled_at) and filter by path afterwards (0.45 s at a
-            # commune of a 10,000-cell province; its LIKE cannot use an index)
+            # commune of a 10,000-cell province). Not on PostgreSQL, whose plan is right anyway and
+            # where psycopg parses a query of 300 placeholders on the client (~4 ms).
             details = details.filter(pk__in=approved)
         by_id = {m["id"]: m for m in listed}  # the rest of each row is already read
         detailed = [
