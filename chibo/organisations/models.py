@@ -109,6 +109,11 @@ class Organisation(models.Model):
             type(self).objects.filter(pk=self.pk).update(path=self.path, depth=self.depth)
 
 
+def is_root_path(path: str) -> bool:
+    """'/1/' (a tree's root: its subtree is most of the database), not '/1/2/'."""
+    return path.count("/") <= 2
+
+
 def in_subtree(path: str, prefix: str = "", *, indexed: bool = True) -> models.Q:
     """Q for the organisations (or rows related to them through PREFIX, e.g. "organisation__") whose
     path starts with PATH, i.e. PATH's subtree.

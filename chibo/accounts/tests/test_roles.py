@@ -61,3 +61,24 @@ def test_revoking_outside_the_subtree_is_not_found(client, world):
     client.force_login(world.secretary)
     assert client.post(f"/tai-khoan/vai-tro/thu-hoi/{assignment.pk}/").status_code == 403
     assert RoleAssignment.objects.filter(pk=assignment.pk).exists()
+
+
+def test_scope_filter_stops_at_the_subtree_boundary(world):
+    """Scope.q reads a subtree as a path range on SQLite (below a root): a sibling whose path only
+    shares the digits ('/1/2/' and '/1/20/') stays out; a root scope keeps LIKE and sees everything."""
+    from chibo.members.models import Member
+    from chibo.members.selectors import member_list
+    from chibo.organisations.models import Organisation
+
+    Organisation.objects.filter(pk=world.cell3.pk).update(path=world.an_binh.path[:-1] + "0/")
+    outsider = Member.objects.filter(organisation=world.cell3).first() or Member.objects.create(
+        full_name="Trần Văn Ngoài", organisation=world.cell3
+    )
+    seen = set(member_list(world.officer).values_list("pk", flat=True))
+    assert outsider.pk not in seen
+    assert seen == set(
+        Member.objects.filter(organisation__path__startswith=world.an_binh.path, left_at__isnull=True).values_list(
+            "pk", flat=True
+        )
+    )
+    assert outsider.pk in set(member_list(world.admin).values_list("pk", flat=True))
