@@ -57,7 +57,7 @@ class Scope:
         paths = self.paths_with(perm)
         if not paths:
             return Q(pk__in=[])
-        from chibo.organisations.models import in_subtree, is_root_path
+        from chibo.organisations.models import under
 
         # a range on SQLite below the root (a cell secretary's member list at 10,000 cells: 552 → 1 ms),
         # LIKE for a root scope, where walking the list's own order index and testing the path is cheaper
@@ -65,7 +65,7 @@ class Scope:
         query = Q()
         for p in paths:
             if path_field.endswith("path") and (prefix == "" or prefix.endswith("__")):
-                query |= in_subtree(p, prefix, indexed=not is_root_path(p))
+                query |= under(p, prefix)
             else:
                 query |= Q(**{f"{path_field}__startswith": p})
         return query

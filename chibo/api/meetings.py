@@ -50,7 +50,7 @@ from chibo.meetings.models import (
 )
 from chibo.meetings.views import BREACH_RULES
 from chibo.members.models import Member
-from chibo.organisations.models import Organisation, OrgKind
+from chibo.organisations.models import Organisation, OrgKind, under
 from chibo.rules import engine
 from chibo.rules import loader as rules
 
@@ -773,7 +773,7 @@ def list_meetings(request: HttpRequest, filters: Query[MeetingFilter]) -> Any:
     qs = selectors.visible_meetings(request.user).select_related("organisation")
     if filters.organisation is not None:
         org, _ = org_for_user(request.user, filters.organisation, need=Perm.MEETING_VIEW)
-        qs = qs.filter(organisation__path__startswith=org.path)
+        qs = qs.filter(under(org.path, "organisation__"))
     if filters.year:
         qs = qs.filter(scheduled_at__year=filters.year)
     if filters.status:

@@ -35,7 +35,7 @@ from chibo.meetings.models import (
     TaskStatus,
 )
 from chibo.meetings.services import rulebook_of
-from chibo.organisations.models import Organisation
+from chibo.organisations.models import Organisation, under
 from chibo.rules import engine, loader
 
 HELD = (MeetingStatus.IN_PROGRESS, MeetingStatus.CLOSED, MeetingStatus.APPROVED)
@@ -407,7 +407,7 @@ def visible_tasks(
     today = today or timezone.localdate()
     qs = Task.objects.filter(get_scope(user).q(Perm.MEETING_VIEW, "organisation__path"))
     if org is not None:
-        qs = qs.filter(organisation__path__startswith=org.path)
+        qs = qs.filter(under(org.path, "organisation__"))
     if mine:
         member_id = getattr(user, "member_id", None)
         qs = qs.filter(assignee_id=member_id) if member_id else qs.none()

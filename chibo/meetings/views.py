@@ -57,7 +57,7 @@ from chibo.meetings.models import (
     VoteMethod,
 )
 from chibo.members.models import Member
-from chibo.organisations.models import CELL_KINDS, Organisation, OrgKind
+from chibo.organisations.models import CELL_KINDS, Organisation, OrgKind, under
 from chibo.rules import engine, loader
 
 HELD = (MeetingStatus.IN_PROGRESS, MeetingStatus.CLOSED, MeetingStatus.APPROVED)
@@ -196,7 +196,7 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
         year = None
     qs = selectors.visible_meetings(request.user).select_related("organisation")
     if org is not None:
-        qs = qs.filter(organisation__path__startswith=org.path)
+        qs = qs.filter(under(org.path, "organisation__"))
     if year:
         qs = qs.filter(scheduled_at__year=year)
     since = timezone.now() - dt.timedelta(hours=12)

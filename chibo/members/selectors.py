@@ -13,7 +13,7 @@ from chibo.accounts.access import get_scope
 from chibo.accounts.permissions import Perm
 from chibo.core import vntext
 from chibo.members.models import Member, MemberStatus, PartyPosition, standing_flags
-from chibo.organisations.models import Organisation, in_subtree, is_root_path
+from chibo.organisations.models import Organisation, under
 
 
 def visible_members(user: Any) -> QuerySet[Member]:
@@ -48,9 +48,7 @@ def member_list(
 ) -> QuerySet[Member]:
     qs = visible_members(user)
     if organisation is not None:
-        qs = qs.filter(
-            in_subtree(organisation.path, "organisation__", indexed=not is_root_path(organisation.path))
-        )
+        qs = qs.filter(under(organisation.path, "organisation__"))
     if not include_left:
         qs = qs.filter(left_at__isnull=True)
     if status:

@@ -131,6 +131,12 @@ def in_subtree(path: str, prefix: str = "", *, indexed: bool = True) -> models.Q
     return models.Q(**{f"{prefix}path__startswith": path})
 
 
+def under(path: str, prefix: str = "") -> models.Q:
+    """in_subtree for list filters: a range below a root, LIKE for a root's subtree (most of the
+    database: the list's own sort index should lead)."""
+    return in_subtree(path, prefix, indexed=not is_root_path(path))
+
+
 def org_sort_key(name: str) -> str:
     return "00".join(vntext.word_key(w) for w in vntext.clean(name).split(" "))[:255]
 
