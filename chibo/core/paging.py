@@ -24,9 +24,9 @@ def vn_int(n: int) -> str:
 
 
 class CappedPaginator(Paginator):
-    def __init__(self, object_list: Any, per_page: int, *, cap: int = COUNT_CAP, **kwargs: Any) -> None:
+    def __init__(self, object_list: Any, per_page: int, *, cap: int | None = None, **kwargs: Any) -> None:
         super().__init__(object_list, per_page, **kwargs)
-        self.cap = cap
+        self.cap = COUNT_CAP if cap is None else cap
         self.exact = True
 
     def _ids(self) -> Any:
@@ -51,8 +51,8 @@ class CappedPaginator(Paginator):
             wanted = int(number)
         except (TypeError, ValueError):
             wanted = 0
-        self.count  # noqa: B018 (sets self.exact)
-        if not self.exact and wanted * self.per_page >= self.cap:
+        capped = self.count > self.cap and not self.exact  # (reading count sets exact)
+        if capped and wanted * self.per_page >= self.cap:
             self._count_exactly()  # the page would end at the capped count: know the real one
         return super().validate_number(number)
 

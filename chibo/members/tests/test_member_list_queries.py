@@ -59,7 +59,7 @@ def test_cell_page_queries_do_not_grow_with_members(client, world):
     assert count_queries(client, path) == small
 
 
-def test_a_list_longer_than_the_cap_counts_only_up_to_it(client, world, settings):
+def test_a_list_longer_than_the_cap_counts_only_up_to_it(client, world, monkeypatch):
     """Beyond COUNT_CAP rows the count stops there ('Hơn 1.000 đảng viên', no page total); pages
     still hold the right rows, and a page reaching the cap counts exactly."""
     from chibo.core import paging
@@ -67,24 +67,20 @@ def test_a_list_longer_than_the_cap_counts_only_up_to_it(client, world, settings
     bulk_members(world.cell1, world.group1, 500)
     client.force_login(world.officer)
     path = f"/dang-vien/?to_chuc={world.an_binh.pk}"
-    old = paging.COUNT_CAP
-    try:
-        paging.CappedPaginator.__init__.__kwdefaults__["cap"] = 250
-        with CaptureQueriesContext(connection) as ctx:
-            body = client.get(path).content.decode()
-        count_sql = next(q["sql"] for q in ctx.captured_queries if "COUNT(" in q["sql"].upper())
-        assert "LIMIT 251" in count_sql.upper()
-        assert "Hơn 250 đảng viên" in body and "Trang 1<" in body and "Trang 1/" not in body
-        assert "trang=2" in body  # a next page exists
-        second = client.get(path + "&trang=2").content.decode()
-        assert "Hơn 250 đảng viên" in second and "trang=3" in second
-        third = client.get(path + "&trang=3").content.decode()  # rows 201–300 reach the cap: exact
-        assert "506 đảng viên" in third and "Trang 3/6" in third
-        names = sorted(Member.objects.filter(organisation__path__startswith=world.an_binh.path, left_at__isnull=True)
-                       .values_list("sort_key", "full_name"))
-        assert names[200][1] in third and names[299][1] in third and names[300][1] not in third
-    finally:
-        paging.CappedPaginator.__init__.__kwdefaults__["cap"] = old
+    monkeypatch.setattr(paging, "COUNT_CAP", 250)
+    with CaptureQueriesContext(connection) as ctx:
+        body = client.get(path).content.decode()
+    count_sql = next(q["sql"] for q in ctx.captured_queries if "COUNT(" in q["sql"].upper())
+    assert "LIMIT 251" in count_sql.upper()
+    assert "Hơn 250 đảng viên" in body and "Trang 1<" in body and "Trang 1/" not in body
+    assert "trang=2" in body  # a next page exists
+    second = client.get(path + "&trang=2").content.decode()
+    assert "Hơn 250 đảng viên" in second and "trang=3" in second
+    third = client.get(path + "&trang=3").content.decode()  # rows 201–300 reach the cap: exact
+    assert "506 đảng viên" in third and "Trang 3/6" in third
+    names = sorted(Member.objects.filter(organisation__path__startswith=world.an_binh.path, left_at__isnull=True)
+                   .values_list("sort_key", "full_name"))
+    assert names[200][1] in third and names[299][1] in third and names[300][1] not in third
 
 
 def test_vietnamese_digit_grouping():
