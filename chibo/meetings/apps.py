@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class MeetingsConfig(AppConfig):
     name = "chibo.meetings"
     label = "meetings"
+
+    def ready(self) -> None:
+        from chibo.meetings import panel_cache
+
+        panel_cache.connect()

@@ -19,8 +19,9 @@ What the fragments hold and why each is safe (docs/architecture.md, "The approve
   carries BULLETIN_SLOT and the page puts the live bulletin there.
 
 Users differ only in whether they manage the cell (documents shown before publication, the slides
-outline link): that flag is part of the key. Forms (CSRF tokens) and the panels of other apps
-(dues, shortcomings, upper committee) are rendered per request, outside the fragments.
+outline link): that flag is part of the key. Forms (CSRF tokens) are rendered per request, outside
+the fragments; the panels of other apps (dues, shortcomings, upper committee) read their data through
+panel_cache.py, keyed by the cell's activity_rev as well.
 """
 
 from __future__ import annotations

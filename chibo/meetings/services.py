@@ -42,6 +42,7 @@ from chibo.meetings.models import (
     VoteMethod,
 )
 from chibo.members.models import Member
+from chibo.organisations import activity
 from chibo.organisations.models import Organisation
 from chibo.rules import engine
 from chibo.rules import loader as rules
@@ -262,6 +263,8 @@ def update_meeting(*, actor: Any, meeting: Meeting, expected_version: int | None
             changes[key] = [str(old or ""), str(value or "")]
             setattr(m, key, value)
     m.save()
+    if "scheduled_at" in changes:  # its dues now count for another month's meetings (panel_cache)
+        activity.touch([m.organisation_id])
     if {"scheduled_at", "kind"} & changes.keys() and m.status in (MeetingStatus.IN_PROGRESS, MeetingStatus.CLOSED):
         _summaries(was)  # a held meeting moved or changed kind: both months' figures
         _summaries(m)
@@ -410,6 +413,7 @@ def set_dues(*, actor: Any, meeting: Meeting, member: Member, collected: bool, a
         raise ValidationError({"amount": "Số tiền không hợp lệ."})
     row.dues_collected, row.dues_amount = collected, amount if collected else 0
     row.save(update_fields=["dues_collected", "dues_amount"])
+    activity.touch([m.organisation_id])  # every meeting page of that month shows the month's dues
     _audit(actor, m, AuditAction.UPDATE, {"dues": ["", f"{member.full_name}: {row.dues_amount}"]}, row)
     return row
 

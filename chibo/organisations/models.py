@@ -32,6 +32,10 @@ def new_rev() -> int:
     return secrets.randbits(31)
 
 
+def new_activity_rev() -> int:
+    return secrets.randbits(62)
+
+
 CELL_KINDS = frozenset({OrgKind.CELL, OrgKind.CELL_GRASSROOTS})
 
 
@@ -70,6 +74,11 @@ class Organisation(models.Model):
     # a new random value on every write (save, move): COUNT + SUM(rev) of a subtree tells a reader
     # whether anything in it changed, whatever order transactions commit in (dashboard memo)
     rev = models.PositiveIntegerField(default=new_rev, editable=False)
+    # a new random value whenever something a meeting page shows beside its record changes for this
+    # cell (dues, shortcomings, guidance, visits, peer scoring, model meetings, names, rulebook):
+    # set by save() and by chibo.organisations.activity.touch_*; the meeting page's panels are
+    # cached under it (chibo/meetings/panel_cache.py)
+    activity_rev = models.BigIntegerField(default=new_activity_rev, editable=False)
 
     class Meta:
         verbose_name = "tổ chức đảng"
@@ -94,9 +103,9 @@ class Organisation(models.Model):
         return ids[:-1]
 
     def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        self.rev = new_rev()
+        self.rev, self.activity_rev = new_rev(), new_activity_rev()
         if kwargs.get("update_fields") is not None:
-            kwargs["update_fields"] = {*kwargs["update_fields"], "rev"}
+            kwargs["update_fields"] = {*kwargs["update_fields"], "rev", "activity_rev"}
         self.name = vntext.clean(self.name)
         self.sort_key = org_sort_key(self.name)
         self.search_ascii = vntext.strip_diacritics(self.name)[:255]

@@ -31,6 +31,7 @@ def annual_meeting_panel(context: Any, meeting: Any) -> dict[str, Any]:
     """Self-criticism and criticism raised at MEETING, and the dues of its month."""
     from chibo.annual import selectors
     from chibo.annual.forms import ShortcomingForm
+    from chibo.meetings import panel_cache
     from chibo.meetings.models import MeetingKind
 
     request = context.get("request")
@@ -38,11 +39,16 @@ def annual_meeting_panel(context: Any, meeting: Any) -> dict[str, Any]:
     scope = get_scope(user)
     perms = scope.perms_at(meeting.organisation.path)
     sees_all = Perm.ANNUAL_VIEW in perms
-    items = [
-        s
-        for s in selectors.shortcomings_of_meeting(meeting)
-        if sees_all or s.member_id is None or s.member_id == scope.member_id
-    ]
+
+    def shared() -> dict[str, Any]:  # the same for every reader (chibo/meetings/panel_cache.py)
+        regular = meeting.kind in (MeetingKind.REGULAR, MeetingKind.COMBINED)
+        raised = list(selectors.shortcomings_of_meeting(meeting))
+        for s in raised:
+            s.meeting = meeting  # raised at this meeting (the list shows its date): not a query each
+        return {"items": raised, "dues": selectors.meeting_dues(meeting) if regular else None}
+
+    data = panel_cache.remembered(meeting, "annual", shared)
+    items = [s for s in data["items"] if sees_all or s.member_id is None or s.member_id == scope.member_id]
     can_raise = Perm.ANNUAL_MANAGE in perms and not meeting.is_locked
     members = []
     if can_raise:
@@ -53,9 +59,7 @@ def annual_meeting_panel(context: Any, meeting: Any) -> dict[str, Any]:
                 "sort_key", "id"
             )
         )
-    dues = None
-    if sees_all and meeting.kind in (MeetingKind.REGULAR, MeetingKind.COMBINED):
-        dues = selectors.meeting_dues(meeting)
+    dues = data["dues"] if sees_all else None
     return {
         "meeting": meeting,
         "items": items,

@@ -10,6 +10,7 @@ from django.db.models import IntegerField, QuerySet, Subquery, Value
 
 from chibo.accounts.access import get_scope
 from chibo.accounts.permissions import Perm
+from chibo.meetings import panel_cache
 from chibo.meetings.models import Meeting
 from chibo.oversight.models import Adoption, ModelMeeting, OfficerVisit, PeerPairing
 from chibo.oversight.services import RUNNING, guidance_for_meeting
@@ -29,34 +30,39 @@ def oversight_panel(context: dict[str, Any], m: Any) -> dict[str, Any]:
     from django.utils import timezone
 
     when = timezone.localtime(m.scheduled_at)
-    items = list(guidance_for_meeting(m))
-    adopted = {
-        a.item_id: a
-        for a in Adoption.objects.filter(cell=m.organisation, item__in=items).select_related("meeting")
-    }
+
+    def shared() -> dict[str, Any]:  # the same for every reader (chibo/meetings/panel_cache.py)
+        items = list(guidance_for_meeting(m))
+        adopted = {
+            a.item_id: a
+            for a in Adoption.objects.filter(cell=m.organisation, item__in=items).select_related("meeting")
+        }
+        model = ModelMeeting.objects.filter(meeting=m).select_related("committee").first()
+        return {"guidance": [{"item": it, "adoption": adopted.get(it.pk)} for it in items], "model": model}
+
+    data = panel_cache.remembered(m, "oversight", shared)
     scope = get_scope(user)
+    # the reader's own: the visit they were sent on, the pairing whose scoring cell they manage
+    # (whether each exists, usually neither: one query, then only a row found is read)
     pairings = PeerPairing.objects.filter(scored_cell=m.organisation, year=when.year, month=when.month).filter(
         scope.q(Perm.MEETING_MANAGE, "scorer_cell__path")
     )
-    models_ = ModelMeeting.objects.filter(meeting=m)
     visits = OfficerVisit.objects.filter(meeting=m, officer=user) if user.is_authenticated else None
-    # Whether each exists (usually none does): one query, then only the rows found are read.
     found = (
         Meeting.objects.filter(pk=m.pk)
         .annotate(
             pairing_pk=_first_pk(pairings),
-            model_pk=_first_pk(models_),
             visit_pk=_first_pk(visits) if visits is not None else Value(None, output_field=IntegerField()),
         )
-        .values("pairing_pk", "model_pk", "visit_pk")
+        .values("pairing_pk", "visit_pk")
         .first()
     ) or {}
     return {
         "m": m,
-        "guidance": [{"item": it, "adoption": adopted.get(it.pk)} for it in items],
+        "guidance": data["guidance"],
         "can_adopt": Perm.MEETING_MANAGE in perms and not m.is_locked,
         "can_oversee": Perm.OVERSIGHT_MANAGE in perms and not m.organisation.is_group,
-        "model": models_.get(pk=found["model_pk"]) if found.get("model_pk") else None,
+        "model": data["model"],
         "visit": visits.get(pk=found["visit_pk"]) if visits is not None and found.get("visit_pk") else None,
         "pairing": pairings.select_related("scorer_cell").get(pk=found["pairing_pk"])
         if found.get("pairing_pk")

@@ -1,0 +1,165 @@
+"""What the meeting page shows beside the record, read once per version and shared by its readers.
+
+The page's panels from other apps (chibo/annual: shortcomings raised at the meeting and the dues of
+its month; chibo/oversight: the month's guidance and its adoption, the model-meeting mark) read live
+rows that are not part of the meeting: ~10 queries, more than half the page's time once the record
+itself comes from record_cache. They are kept in the configured cache under a key built from rows the
+access check already loaded, so a kept entry costs no query to validate:
+
+    (meeting.pk, meeting.version, cell.activity_rev, cell.path, the code's digest, the part)
+
+`Organisation.activity_rev` gets a new random value, in the writing transaction, on every write those
+parts read: the receivers below (saves and deletes of shortcomings, dues profiles and payments,
+members, guidance and its items and cells, adoptions, officers' visits, peer pairings, model meetings,
+rulebook variants, organisations above the cell, a meeting deleted) and `services.set_dues` /
+`update_meeting` (the dues collected at a meeting count for every meeting page of its month). Random values, not a counter: a database
+restored from a backup brings back the values of that state, which name that state's entries.
+
+What is per reader is not kept here: which shortcomings the reader may see is filtered after the
+cache (the entry holds all of them), the officer's own visit and the peer pairing the reader may score
+are read per request, and forms carry the request's CSRF token. Names read through other rows (a user
+account who raised a shortcoming, a committee renamed) are refreshed when the entry expires.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from django.core.cache import cache as default_cache
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+from chibo.organisations import activity
+
+PANEL_SECONDS = 600
+_APPS = Path(__file__).resolve().parent.parent
+
+
+@cache
+def code_version() -> str:
+    """A digest of the code that builds what is kept (Redis outlives a deployment that changes it)."""
+    digest = hashlib.sha256()
+    for name in (
+        "meetings/panel_cache.py",
+        "annual/templatetags/annual_tags.py",
+        "annual/selectors.py",
+        "oversight/templatetags/oversight.py",
+        "oversight/services.py",
+    ):
+        digest.update((_APPS / name).read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def key_for(meeting: Any, part: str) -> str:
+    cell = meeting.organisation
+    return f"chibo:panel:{part}:{meeting.pk}:{meeting.version}:{cell.activity_rev}:{cell.path}:{code_version()}"
+
+
+def remembered(meeting: Any, part: str, build: Callable[[], Any]) -> Any:
+    """BUILD()'s value for MEETING's PART, from the cache while nothing it reads has changed."""
+    key = key_for(meeting, part)
+    found = default_cache.get(key)
+    if found is not None:
+        return found
+    made = build()
+    default_cache.set(key, made, PANEL_SECONDS)
+    return made
+
+
+# --- the writes that change a panel -------------------------------------------------------------
+def _cell_of(field: str) -> Callable[..., None]:
+    def receiver(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
+        if not raw:  # loaddata (restore) brings back the rows' own values
+            activity.touch([getattr(instance, field)])
+
+    return receiver
+
+
+def _member_cell(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
+    if not raw:
+        activity.touch_member_cell(instance.member_id)
+
+
+def _member(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
+    if not raw:
+        activity.touch([instance.organisation_id])
+
+
+def _guidance(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
+    if raw:
+        return
+    from chibo.organisations.models import Organisation
+
+    guidance = instance if hasattr(instance, "committee_id") else instance.guidance
+    path = Organisation.objects.filter(pk=guidance.committee_id).values_list("path", flat=True).first()
+    activity.touch_subtree(path or "")
+
+
+def _guidance_cells(sender: Any, instance: Any, action: str, pk_set: Any = None, **kwargs: Any) -> None:
+    if action in ("post_add", "post_remove", "post_clear"):
+        _guidance(sender, instance)
+
+
+def _model_meeting(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
+    if not raw:
+        from chibo.meetings.models import Meeting
+
+        activity.touch(Meeting.objects.filter(pk=instance.meeting_id).values_list("organisation_id", flat=True))
+
+
+def _pairing(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
+    if not raw:
+        activity.touch([instance.scored_cell_id, instance.scorer_cell_id])
+
+
+def _rulebook(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
+    if not raw:
+        activity.touch_all()
+
+
+def _organisation(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
+    """A committee renamed or given a rulebook: the cells below it (the cell's own save set its value)."""
+    if not raw and not instance.is_cell:
+        activity.touch_subtree(instance.path)
+
+
+def connect() -> None:
+    from chibo.annual.models import DuesPayment, DuesProfile, Shortcoming
+    from chibo.meetings.models import Meeting
+    from chibo.members.models import Member
+    from chibo.organisations.models import Organisation
+    from chibo.oversight.models import (
+        Adoption,
+        Guidance,
+        GuidanceItem,
+        ModelMeeting,
+        OfficerVisit,
+        PeerPairing,
+    )
+    from chibo.rules.models import RulebookRecord
+
+    for model, receiver in (
+        (Shortcoming, _cell_of("organisation_id")),
+        (DuesPayment, _cell_of("organisation_id")),
+        (DuesProfile, _member_cell),
+        (Member, _member),
+        (Guidance, _guidance),
+        (GuidanceItem, _guidance),
+        (Adoption, _cell_of("cell_id")),
+        (OfficerVisit, _cell_of("cell_id")),
+        (PeerPairing, _pairing),
+        (ModelMeeting, _model_meeting),
+        (RulebookRecord, _rulebook),
+        (Organisation, _organisation),
+    ):
+        uid = f"chibo.panel_cache.{model.__name__}"
+        post_save.connect(receiver, sender=model, weak=False, dispatch_uid=uid)
+        post_delete.connect(receiver, sender=model, weak=False, dispatch_uid=uid)
+    # a meeting deleted takes its dues with it (its saves bump its own version, which is in the key)
+    post_delete.connect(_cell_of("organisation_id"), sender=Meeting, weak=False, dispatch_uid="chibo.panel_cache.Meeting")
+    m2m_changed.connect(
+        _guidance_cells, sender=Guidance.cells.through, weak=False, dispatch_uid="chibo.panel_cache.guidance_cells"
+    )
