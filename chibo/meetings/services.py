@@ -355,6 +355,10 @@ def _require_running(m: Meeting) -> None:
         raise ValidationError("Buổi sinh hoạt chưa bắt đầu.")
 
 
+class NotOnRoll(Exception):
+    """mark_attendance(member_id=…) for someone who is not on the meeting's roll."""
+
+
 @dataclass(frozen=True)
 class Marked:
     """A roll-call mark and what it was written against: the meeting as locked (version bumped) and
@@ -377,11 +381,12 @@ def set_attendance(
 
 @transaction.atomic
 def mark_attendance(
-    *, actor: Any, meeting: Meeting, member: Member, status: str, reason: str = "",
-    expected_version: int | None = None,
+    *, actor: Any, meeting: Meeting, member: Member | None = None, status: str, reason: str = "",
+    expected_version: int | None = None, member_id: int | None = None,
 ) -> Marked:
     """set_attendance(), also giving the roll it was written into (the roll-call answer shows it
-    without reading the meeting and its roll again)."""
+    without reading the meeting and its roll again). MEMBER_ID instead of MEMBER: the member is
+    found on the roll read here (NotOnRoll if absent: the roll-call view answers 404)."""
     m = _writable(meeting, expected_version, parts=False)
     if status not in AttendanceStatus.values:
         raise ValidationError({"status": "Tình trạng điểm danh không hợp lệ."})
@@ -390,9 +395,13 @@ def mark_attendance(
     from chibo.meetings.selectors import roll_of  # (selectors import this module)
 
     roster = list(roll_of(m))
-    row = next((a for a in roster if a.member_id == member.pk), None)
+    wanted = member.pk if member is not None else member_id
+    row = next((a for a in roster if a.member_id == wanted), None)
     if row is None:
+        if member is None:
+            raise NotOnRoll()
         raise ValidationError({"member": f"{member.full_name} không có trong danh sách của buổi sinh hoạt."})
+    member = member or row.member
     reason = vntext.clean(reason)
     if status == AttendanceStatus.ABSENT_EXCUSED and not reason:
         raise ValidationError({"reason": "Vắng có lý do: hãy ghi lý do."})

@@ -1066,7 +1066,9 @@ def _act(
         )
     if row is not None:
         context = _row_board(request, meeting, failed=failed, screen=screen() if screen else None)
-        context["row"] = next(r for r in context["rows"] if r["a"].member_id == row)
+        context["row"] = next((r for r in context["rows"] if r["a"].member_id == row), None)
+        if context["row"] is None:  # not on the roll (a refused form for a member id made up)
+            raise Http404("Đảng viên này không có trong danh sách của buổi sinh hoạt.")
         return render(request, "meetings/live/_row_response.html", context)
     return _live_page(request, meeting, failed=failed)
 
@@ -1098,7 +1100,6 @@ def set_people(request: HttpRequest, pk: int) -> HttpResponse:
 @explain_refusals
 def set_attendance(request: HttpRequest, pk: int, member_id: int) -> HttpResponse:
     meeting = _managed(request, pk)
-    row = get_object_or_404(Attendance.objects.select_related("member"), meeting=meeting, member_id=member_id)
     marked: list[services.Marked] = []
 
     def mark(d: dict[str, Any]) -> None:
@@ -1106,7 +1107,7 @@ def set_attendance(request: HttpRequest, pk: int, member_id: int) -> HttpRespons
             services.mark_attendance(
                 actor=request.user,
                 meeting=meeting,
-                member=row.member,
+                member_id=member_id,  # found on the roll the mark reads under its lock
                 status=d["status"],
                 reason=d["reason"],
                 expected_version=d["expected_version"],
@@ -1117,9 +1118,13 @@ def set_attendance(request: HttpRequest, pk: int, member_id: int) -> HttpRespons
         # The answer shows the roll the mark was written into and the parts it cannot change.
         return live_parts.screen_after_mark(marked[0].meeting, marked[0].roster) if marked else None
 
-    return _act(
-        request, meeting, f"att-{member_id}", mark, mf.AttendanceForm(request.POST), row=member_id, screen=screen
-    )
+    form = mf.AttendanceForm(request.POST)
+    if not form.is_valid() and not meeting.attendance.filter(member_id=member_id).exists():
+        raise Http404("Đảng viên này không có trong danh sách của buổi sinh hoạt.")  # (a valid mark: NotOnRoll)
+    try:
+        return _act(request, meeting, f"att-{member_id}", mark, form, row=member_id, screen=screen)
+    except services.NotOnRoll:
+        raise Http404("Đảng viên này không có trong danh sách của buổi sinh hoạt.") from None
 
 
 @require_POST

@@ -630,6 +630,21 @@ def test_roll_call_by_htmx_returns_the_row_and_the_live_counts(client, world):
     assert (row.status, row.reason) == ("absent_excused", "Ốm")
 
 
+def test_a_roll_call_mark_for_someone_not_on_the_roll_is_404_and_writes_nothing(client, world):
+    m = running(world)
+    client.force_login(world.secretary)
+    before = Meeting.objects.get(pk=m.pk).version
+    outsider = add_member(world.cell2, "Đinh Văn Ngoài")  # another cell's member: not on this roll
+    for data in ({"status": "absent_unexcused"}, {"status": "không-hợp-lệ"}):
+        for headers in ({"HTTP_HX_REQUEST": "true"}, {}):
+            response = client.post(live(m, f"diem-danh/{outsider.pk}/"), data, **headers)
+            assert response.status_code == 404
+    response = client.post(live(m, "diem-danh/999999/"), {"status": "present"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 404
+    assert Meeting.objects.get(pk=m.pk).version == before  # the mark's transaction rolled back
+    assert not AuditEntry.objects.filter(object_type="meetings.attendance", object_repr__contains="Ngoài").exists()
+
+
 def test_excused_without_reason_is_refused_in_the_row(client, world):
     m = running(world)
     client.force_login(world.secretary)
@@ -669,14 +684,14 @@ def test_a_stale_roll_call_gets_the_conflict_message(client, world):
     assert response.status_code == 409 and "vừa được người khác cập nhật" in response.content.decode()
 
 
-# The roll-call answer (htmx). 11 queries when the meeting's parts are kept (chibo/meetings/
-# live_parts.py): session, user, meeting, role scope, the row (404 outside the roll); the mark (lock,
-# version, the whole roll, update, audit); tasks to review with their reports; + the excused runs
-# when someone is excused. The first answer after another write to the meeting also reads the six
+# The roll-call answer (htmx). 10 queries when the meeting's parts are kept (chibo/meetings/
+# live_parts.py): session, user, meeting, role scope; the mark (lock, version, the whole roll — 404
+# when the member is not on it —, update, audit); tasks to review with their reports; + the excused
+# runs when someone is excused. The first answer after another write to the meeting also reads the six
 # parts (agenda, speeches, votes, score sheets, documents, guests). Tests run inside a transaction,
-# which adds a savepoint and its release. Was 19 (+ the excused runs twice) before the mark kept its
-# roll and the parts, 23 before that.
-ROLL_CALL_QUERIES = 11 + 2
+# which adds a savepoint and its release. Was 11 before the mark found the row on the roll it reads,
+# 19 (+ the excused runs twice) before the mark kept its roll and the parts, 23 before that.
+ROLL_CALL_QUERIES = 10 + 2
 ROLL_CALL_QUERIES_FIRST = ROLL_CALL_QUERIES + 6
 
 
