@@ -29,6 +29,7 @@ from chibo.accounts.models import RoleAssignment, User
 from chibo.accounts.permissions import Perm
 from chibo.core.forms import apply_service_errors
 from chibo.members.models import Member
+from chibo.organisations.models import under
 
 
 class LoginView(auth_views.LoginView):
@@ -112,7 +113,7 @@ def send_set_password_email(request: HttpRequest, user: User) -> None:
 def roles(request: HttpRequest, pk: int) -> HttpResponse:
     org, _ = org_for_user(request.user, pk, need=Perm.ROLE_MANAGE)
     assign_form = AssignRoleForm(request.POST if request.POST.get("action") == "assign" else None, prefix="assign")
-    members = Member.objects.filter(organisation__path__startswith=org.path, user__isnull=True).order_by("sort_key")
+    members = Member.objects.filter(under(org.path, "organisation__"), user__isnull=True).order_by("sort_key")
     create_form = CreateAccountForm(
         request.POST if request.POST.get("action") == "create" else None, prefix="create", members=members
     )
@@ -135,7 +136,7 @@ def roles(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             apply_service_errors(create_form if request.POST.get("action") == "create" else assign_form, exc)
     assignments = (
-        RoleAssignment.objects.filter(organisation__path__startswith=org.path)
+        RoleAssignment.objects.filter(under(org.path, "organisation__"))
         .select_related("user", "organisation")
         .order_by("organisation__path", "role", "user__username")[:300]
     )

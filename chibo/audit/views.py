@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 from chibo.accounts.access import get_scope, org_for_user
 from chibo.accounts.permissions import Perm
 from chibo.audit.models import AuditEntry
+from chibo.organisations.models import under
 
 
 @require_GET
@@ -23,6 +24,6 @@ def audit_list(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied("Chỉ quản trị viên xem được nhật ký.")
     entries = AuditEntry.objects.filter(scope.q(Perm.AUDIT_VIEW, "org_path"))
     if org is not None:
-        entries = entries.filter(org_path__startswith=org.path)
+        entries = entries.filter(under(org.path, "org_"))
     page = Paginator(entries.order_by("-at", "-id"), 50).get_page(request.GET.get("trang"))
     return render(request, "audit/list.html", {"page": page, "org": org})

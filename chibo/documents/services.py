@@ -25,7 +25,7 @@ from chibo.audit.services import record as audit
 from chibo.core import versions, vntext
 from chibo.documents.models import BatchExport, ExportStatus
 from chibo.meetings.models import Meeting, MeetingStatus, ThematicTopic
-from chibo.organisations.models import CELL_KINDS, Organisation
+from chibo.organisations.models import CELL_KINDS, Organisation, under
 
 MIN_YEAR = 2000
 
@@ -34,7 +34,7 @@ def meetings_for_export(org: Organisation, year: int) -> QuerySet[Meeting]:
     """Approved meetings of YEAR of ORG (a cell) or of every cell under ORG."""
     return (
         Meeting.objects.filter(
-            organisation__path__startswith=org.path, organisation__kind__in=CELL_KINDS,
+            under(org.path, "organisation__"), organisation__kind__in=CELL_KINDS,
             status=MeetingStatus.APPROVED, scheduled_at__year=year,
         )
         .select_related("organisation")

@@ -15,7 +15,7 @@ from chibo.core.paging import CappedPaginator
 from chibo.members import selectors, services
 from chibo.members.forms import MemberCreateForm, MemberForm, TransferForm
 from chibo.members.models import MemberStatus
-from chibo.organisations.models import CELL_KINDS, Organisation, OrgKind
+from chibo.organisations.models import CELL_KINDS, Organisation, OrgKind, under
 
 PAGE_SIZE = 100
 
@@ -23,7 +23,7 @@ PAGE_SIZE = 100
 def _manageable_cells(user, only: Organisation | None = None) -> QuerySet[Organisation]:  # type: ignore[no-untyped-def]
     qs = Organisation.objects.filter(get_scope(user).q(Perm.MEMBER_MANAGE), kind__in=list(CELL_KINDS))
     if only is not None:
-        qs = qs.filter(path__startswith=only.path)
+        qs = qs.filter(under(only.path))
     return qs.order_by("sort_key")
 
 

@@ -11,7 +11,7 @@ from chibo.accounts.models import RoleAssignment, User
 from chibo.accounts.permissions import ROLE_PERMISSIONS, Perm
 from chibo.core.forms import VersionField, VNDateField
 from chibo.members.models import Member
-from chibo.organisations.models import Organisation
+from chibo.organisations.models import Organisation, under
 from chibo.oversight.models import GuidanceKind, InspectionKind
 from chibo.oversight.services import cells_below
 
@@ -164,7 +164,7 @@ class InspectionItemForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["subject_cell"].queryset = cells_below(committee)
         self.fields["subject_member"].queryset = (
-            Member.objects.filter(organisation__path__startswith=committee.path, left_at__isnull=True)
+            Member.objects.filter(under(committee.path, "organisation__"), left_at__isnull=True)
             .select_related("organisation")
             .order_by("sort_key")
         )

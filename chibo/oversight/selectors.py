@@ -13,7 +13,7 @@ from chibo.accounts.permissions import Perm
 from chibo.core import vntext
 from chibo.meetings.models import DocumentKind, Meeting, MeetingStatus, ScoreColumn
 from chibo.members.models import Member
-from chibo.organisations.models import CELL_KINDS, Organisation, OrgKind
+from chibo.organisations.models import CELL_KINDS, Organisation, OrgKind, under
 from chibo.oversight.models import (
     Adoption,
     Guidance,
@@ -91,9 +91,9 @@ def visit_report(committee: Organisation, year: int) -> dict[str, Any]:
             o["attended"] += 1
             o["cells"][v.cell_id] = v.cell.name
     cells = list(
-        Organisation.objects.filter(
-            path__startswith=committee.path, kind__in=list(CELL_KINDS), is_active=True
-        ).order_by("sort_key")
+        Organisation.objects.filter(under(committee.path), kind__in=list(CELL_KINDS), is_active=True).order_by(
+            "sort_key"
+        )
     )
     attended_by_cell: dict[int, list[str]] = defaultdict(list)
     for v in rows:

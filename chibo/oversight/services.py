@@ -27,7 +27,7 @@ from chibo.meetings import services as meeting_services
 from chibo.meetings.models import Meeting, MeetingKind, MeetingStatus, Notification, ScoreColumn, ScoreSheet
 from chibo.meetings.notifications import notice_text
 from chibo.members.models import Member
-from chibo.organisations.models import CELL_KINDS, Organisation
+from chibo.organisations.models import CELL_KINDS, Organisation, under
 from chibo.oversight.models import (
     Adoption,
     FollowUp,
@@ -66,9 +66,7 @@ def _cell_below(committee: Organisation, cell: Organisation, field: str = "cell"
 
 def cells_below(committee: Organisation) -> QuerySet[Organisation]:
     return (
-        Organisation.objects.filter(
-            path__startswith=committee.path, kind__in=list(CELL_KINDS), is_active=True
-        )
+        Organisation.objects.filter(under(committee.path), kind__in=list(CELL_KINDS), is_active=True)
         .exclude(pk=committee.pk)
         .order_by("sort_key")
     )
