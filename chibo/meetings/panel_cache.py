@@ -15,9 +15,10 @@ rulebook variants, organisations above the cell, a meeting deleted) and `service
 `update_meeting` (the dues collected at a meeting count for every meeting page of its month). Random values, not a counter: a database
 restored from a backup brings back the values of that state, which name that state's entries.
 
-What is per reader is not kept here: which shortcomings the reader may see is filtered after the
-cache (the entry holds all of them), the officer's own visit and the peer pairing the reader may score
-are read per request, and forms carry the request's CSRF token. Names read through other rows (a user
+Per reader: which shortcomings the reader may see is filtered after the cache (the entry holds all
+of them); the officer's own visit and the peer pairing the reader may score are kept in an entry of
+the reader's own, whose key adds the user and a digest of their roles (`reader_key`); forms are
+rendered per request (they carry the request's CSRF token). Names read through other rows (a user
 account who raised a shortcoming, a committee renamed) are refreshed when the entry expires.
 """
 
@@ -53,14 +54,28 @@ def code_version() -> str:
     return digest.hexdigest()[:12]
 
 
-def key_for(meeting: Any, part: str) -> str:
+def reader_key(user: Any) -> str:
+    """The reader and their roles as the access check read them (accounts.access.get_scope)."""
+    from chibo.accounts.access import get_scope
+
+    scope = get_scope(user)
+    grants = sorted((path, sorted(perms)) for path, perms in scope.grants)
+    text = repr((user.pk, scope.superuser, scope.member_id, grants))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def key_for(meeting: Any, part: str, reader: Any = None) -> str:
     cell = meeting.organisation
-    return f"chibo:panel:{part}:{meeting.pk}:{meeting.version}:{cell.activity_rev}:{cell.path}:{code_version()}"
+    who = f":{reader_key(reader)}" if reader is not None else ""
+    return (
+        f"chibo:panel:{part}:{meeting.pk}:{meeting.version}:{cell.activity_rev}:{cell.path}:{code_version()}{who}"
+    )
 
 
-def remembered(meeting: Any, part: str, build: Callable[[], Any]) -> Any:
-    """BUILD()'s value for MEETING's PART, from the cache while nothing it reads has changed."""
-    key = key_for(meeting, part)
+def remembered(meeting: Any, part: str, build: Callable[[], Any], *, reader: Any = None) -> Any:
+    """BUILD()'s value for MEETING's PART, from the cache while nothing it reads has changed
+    (READER: a value of that reader's own, kept under their roles too)."""
+    key = key_for(meeting, part, reader)
     found = default_cache.get(key)
     if found is not None:
         return found

@@ -11,7 +11,8 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import wraps
+from functools import cache, wraps
+from types import SimpleNamespace
 from typing import Any
 
 from django import forms
@@ -422,6 +423,13 @@ def _detail_context(request: HttpRequest, meeting: Meeting, **forms_: Any) -> di
     return context
 
 
+@cache
+def _blank_amendment_form() -> SimpleNamespace:
+    """The empty amendment form as the template shows it (`.as_div`), rendered once per process: it
+    holds no per-request value (the CSRF token is the template's own tag)."""
+    return SimpleNamespace(as_div=mark_safe(str(mf.AmendmentForm().as_div())))  # noqa: S308 (our render)
+
+
 def _record_context(request: HttpRequest, meeting: Meeting, can_manage: bool, **forms_: Any) -> dict[str, Any]:
     """The approved record: its HTML comes from record_cache (rendered once per version for every
     reader); only the amendment form and the live bulletin are made per request."""
@@ -441,7 +449,7 @@ def _record_context(request: HttpRequest, meeting: Meeting, can_manage: bool, **
         "can_score_upper": False,
         "held": True,
         "record": record,
-        "amendment_form": (forms_.get("amendment") or mf.AmendmentForm()) if can_manage else None,
+        "amendment_form": (forms_.get("amendment") or _blank_amendment_form()) if can_manage else None,
     }
 
 

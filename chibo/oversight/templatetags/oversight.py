@@ -42,31 +42,41 @@ def oversight_panel(context: dict[str, Any], m: Any) -> dict[str, Any]:
 
     data = panel_cache.remembered(m, "oversight", shared)
     scope = get_scope(user)
-    # the reader's own: the visit they were sent on, the pairing whose scoring cell they manage
-    # (whether each exists, usually neither: one query, then only a row found is read)
-    pairings = PeerPairing.objects.filter(scored_cell=m.organisation, year=when.year, month=when.month).filter(
-        scope.q(Perm.MEETING_MANAGE, "scorer_cell__path")
-    )
-    visits = OfficerVisit.objects.filter(meeting=m, officer=user) if user.is_authenticated else None
-    found = (
-        Meeting.objects.filter(pk=m.pk)
-        .annotate(
-            pairing_pk=_first_pk(pairings),
-            visit_pk=_first_pk(visits) if visits is not None else Value(None, output_field=IntegerField()),
-        )
-        .values("pairing_pk", "visit_pk")
-        .first()
-    ) or {}
+
+    def own() -> dict[str, Any]:
+        """The reader's own: the visit they were sent on, the pairing whose scoring cell they manage
+        (whether each exists, usually neither: one query, then only a row found is read)."""
+        pairings = PeerPairing.objects.filter(
+            scored_cell=m.organisation, year=when.year, month=when.month
+        ).filter(scope.q(Perm.MEETING_MANAGE, "scorer_cell__path"))
+        visits = OfficerVisit.objects.filter(meeting=m, officer=user) if user.is_authenticated else None
+        found = (
+            Meeting.objects.filter(pk=m.pk)
+            .annotate(
+                pairing_pk=_first_pk(pairings),
+                visit_pk=_first_pk(visits) if visits is not None else Value(None, output_field=IntegerField()),
+            )
+            .values("pairing_pk", "visit_pk")
+            .first()
+        ) or {}
+        return {
+            "visit": visits.get(pk=found["visit_pk"]) if visits is not None and found.get("visit_pk") else None,
+            "pairing": pairings.select_related("scorer_cell").get(pk=found["pairing_pk"])
+            if found.get("pairing_pk")
+            else None,
+        }
+
+    # kept per reader too: visits and pairings give the cell a new activity_rev, the reader's roles
+    # are in the key (a role granted or taken away reads them again)
+    mine = panel_cache.remembered(m, "oversight-reader", own, reader=user) if user.is_authenticated else own()
     return {
         "m": m,
         "guidance": data["guidance"],
         "can_adopt": Perm.MEETING_MANAGE in perms and not m.is_locked,
         "can_oversee": Perm.OVERSIGHT_MANAGE in perms and not m.organisation.is_group,
         "model": data["model"],
-        "visit": visits.get(pk=found["visit_pk"]) if visits is not None and found.get("visit_pk") else None,
-        "pairing": pairings.select_related("scorer_cell").get(pk=found["pairing_pk"])
-        if found.get("pairing_pk")
-        else None,
+        "visit": mine["visit"],
+        "pairing": mine["pairing"],
         "running": m.status in RUNNING,
         "csrf_token": context.get("csrf_token"),
     }

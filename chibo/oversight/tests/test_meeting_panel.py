@@ -139,3 +139,24 @@ def test_touching_a_cell_does_not_move_the_dashboards_revision(world):
     far = revs(world.hoa_lac)
     activity.touch_subtree(world.an_binh.path)
     assert revs(world.hoa_lac) == far  # another commune's cells are not touched
+
+
+def test_a_readers_own_panel_entry_follows_their_roles(client, world):
+    """The pairing link is kept per reader under their roles: granted the scoring cell's secretary
+    role, the reader sees it on the next page; the role taken away, it is gone again."""
+    from chibo.accounts.models import RoleAssignment
+    from chibo.accounts.permissions import Role
+    from chibo.oversight.tests.helpers import readonly_at
+
+    m = approved(world.cell1, day=past(3))
+    when = timezone.localtime(m.scheduled_at)
+    services.pair_cells(
+        actor=world.admin, committee=world.an_binh, year=when.year, month=when.month,
+        scorer_cell=world.cell2, scored_cell=world.cell1,
+    )
+    reader = readonly_at(world.an_binh, "doc.xa.cham")
+    assert PAIRING not in client_for(client, reader).get(f"/sinh-hoat/{m.pk}/").content.decode()
+    grant = RoleAssignment.objects.create(user=reader, organisation=world.cell2, role=Role.SECRETARY)
+    assert PAIRING in client_for(client, reader).get(f"/sinh-hoat/{m.pk}/").content.decode()
+    grant.delete()
+    assert PAIRING not in client_for(client, reader).get(f"/sinh-hoat/{m.pk}/").content.decode()
