@@ -10,7 +10,7 @@ access check already loaded, so a kept entry costs no query to validate:
 
 `Organisation.activity_rev` gets a new random value, in the writing transaction, on every write those
 parts read: the receivers below (saves and deletes of shortcomings, dues profiles and payments,
-members, guidance and its items and cells, adoptions, officers' visits, peer pairings, model meetings,
+members, guidance and its items, adoptions, officers' visits, peer pairings, model meetings,
 rulebook variants, organisations above the cell, a meeting deleted) and `services.set_dues` /
 `update_meeting` (the dues collected at a meeting count for every meeting page of its month). Random values, not a counter: a database
 restored from a backup brings back the values of that state, which name that state's entries.
@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.cache import cache as default_cache
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models.signals import post_delete, post_save
 
 from chibo.organisations import activity
 
@@ -113,11 +113,6 @@ def _guidance(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> N
     activity.touch_subtree(path or "")
 
 
-def _guidance_cells(sender: Any, instance: Any, action: str, pk_set: Any = None, **kwargs: Any) -> None:
-    if action in ("post_add", "post_remove", "post_clear"):
-        _guidance(sender, instance)
-
-
 def _model_meeting(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
     if not raw:
         from chibo.meetings.models import Meeting
@@ -175,6 +170,5 @@ def connect() -> None:
         post_delete.connect(receiver, sender=model, weak=False, dispatch_uid=uid)
     # a meeting deleted takes its dues with it (its saves bump its own version, which is in the key)
     post_delete.connect(_cell_of("organisation_id"), sender=Meeting, weak=False, dispatch_uid="chibo.panel_cache.Meeting")
-    m2m_changed.connect(
-        _guidance_cells, sender=Guidance.cells.through, weak=False, dispatch_uid="chibo.panel_cache.guidance_cells"
-    )
+    # Guidance.cells: set only by create_guidance, before publication (publish_guidance saves the row).
+    # No m2m_changed receiver: loaddata (restore) sets m2m fields without telling it is raw.
