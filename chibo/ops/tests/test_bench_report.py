@@ -42,3 +42,21 @@ def test_report_side_by_side_with_hooks_missing_and_present():
     docs = next(line for line in text.splitlines() if line.startswith("| Biên bản"))
     assert docs.split("|")[2].strip() == "chưa có" and "DOCX: 120 ms" in docs
     assert "- máy thử" in text and "--cells 10" in text
+
+
+def test_each_row_is_compared_with_the_floors_measured_around_it():
+    bench = load()
+    args = argparse.Namespace(cells=10, years=1, until="2026-10", seconds=1, threads=2, live=3, import_rows=100, samples=5)
+    imp = {f: {"rows": 100, "seconds": 1.0, "rps": 100.0, "tm_peak_mb": 5.0, "maxrss_mb": 90.0} for f in ("xlsx", "csv")}
+    floor = {**http(300), "all_rps": [250.0, 300.0, 400.0]}
+    results = {
+        "sqlite": {"http": {"floor": floor, "meeting": {**http(100), "floor_rps": 250.0},
+                            "members": {**http(100), "floor_rps": 400.0}, "roll_call": http(30)},
+                   "hooks": {"dashboards": None, "documents": None}, "import": imp, "setup_seconds": 3, "db_size": ""},
+    }
+    lines = bench.report(results, args, ["máy thử"]).splitlines()
+    row = {line.split("|")[1].strip(): line.split("|")[2] for line in lines if line.startswith("| ")}
+    assert "300 req/s (trung vị 3 lần đo, 250–400)" in row["Khung tối thiểu (framework floor)"]
+    assert "40% sàn" in row["Trang buổi sinh hoạt (200 buổi, phần lớn mở lần đầu)"]  # 100 / 250
+    assert "25% sàn" in row["Danh sách đảng viên"]  # 100 / 400
+    assert "10% sàn" in row["Ghi điểm danh (htmx POST)"]  # no floors of its own: the floor's median
