@@ -344,7 +344,8 @@ def report(results: dict, args: argparse.Namespace, lines: list[str]) -> str:
         "- Máy chủ: một gunicorn, 2 worker đồng bộ, 127.0.0.1; khách: "
         f"{args.threads} luồng Python giữ kết nối, đăng nhập quản trị tỉnh, {args.seconds:g} s mỗi dòng sau khi làm nóng. "
         "Khách và máy chủ dùng chung 2 lõi nên số tuyệt đối thấp hơn máy thật; tỷ lệ so với sàn mới là điều cần xem.",
-        "- \"% sàn\": số yêu cầu/giây của trang chia cho của view tối thiểu trên cùng máy chủ (mục tiêu ≥ 40%).",
+        "- \"% sàn\": số yêu cầu/giây của trang chia cho của view tối thiểu trên cùng máy chủ, đo ngay trước và "
+        "ngay sau dòng đó (trung bình hai lần; tốc độ máy ảo trôi 25–40% trong vài phút) (mục tiêu ≥ 40%).",
         f"- Ghi điểm danh: POST htmx lần lượt trên {args.live} buổi đang họp, luân phiên có mặt / vắng có lý do.",
         f"- Nhập đảng viên: `scripts/bench_import.py --rows {args.import_rows}` (xem trước + nhập) trên cùng loại cơ sở dữ liệu; "
         "tệp thử do một tiến trình khác sinh ra, `maxrss_MB` là RSS đỉnh của tiến trình nhập, `cpu_s` / `db_cpu_s` "
