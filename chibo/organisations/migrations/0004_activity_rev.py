@@ -5,7 +5,7 @@ from django.db import migrations, models
 def keep_statistics(apps, schema_editor):  # type: ignore[no-untyped-def]
     """SQLite adds this column by copying the table into a new one, which has no statistics: the
     planner then no longer starts a subtree query from the organisations' path index (10,000 cells:
-    a commune's members 0.7 → 330 ms, its meetings for export 1 → 620 ms). Where statistics were
+    a commune's members 0.7 → 573 ms, its year's meetings for export 1.0 → 631 ms). Where statistics were
     gathered (ANALYZE: gen_province, rebuild_summaries, an administrator), gather this table's again."""
     connection = schema_editor.connection
     if connection.vendor != "sqlite":
