@@ -104,13 +104,18 @@ def _member(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> Non
 
 
 def _guidance(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
+    """Guidance saved or deleted, or an item of published guidance: every cell below its committee."""
     if raw:
         return
     from chibo.organisations.models import Organisation
 
-    guidance = instance if hasattr(instance, "committee_id") else instance.guidance
-    path = Organisation.objects.filter(pk=guidance.committee_id).values_list("path", flat=True).first()
-    activity.touch_subtree(path or "")
+    if hasattr(instance, "committee_id"):  # the guidance itself
+        committee = Organisation.objects.filter(pk=instance.committee_id)
+    else:  # one of its items: only shown once the guidance is published
+        committee = Organisation.objects.filter(
+            guidance_issued__id=instance.guidance_id, guidance_issued__published_at__isnull=False
+        )
+    activity.touch_subtree(committee.values_list("path", flat=True).first() or "")
 
 
 def _model_meeting(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
