@@ -1,0 +1,102 @@
+#!/usr/bin/env python
+"""In-process milliseconds per request of the pages `make bench` compares with the framework floor.
+
+Usage: DATABASE_URL=… CHIBO_BENCH_FLOOR=1 .venv/bin/python scripts/prof_page.py floor|meeting|roll [N]
+on a database made by `manage.py gen_province … --accounts --password P` (logged in as gp1-admin, or
+USER_=<username>). meeting: the first 5 approved meetings in turn (records already rendered after the
+warm-up); roll: roll-call marks (htmx) on a meeting in progress of the first cell (started if none).
+PROF=1 adds a cProfile of N more requests (SORT=cumulative|tottime, TOP=60); SQL=1 lists one request's
+queries. No HTTP server: Django's test client, so the figures are the server's own work.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import datetime as dt
+import io
+import os
+import pstats
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from chibo.accounts.models import User  # noqa: E402
+from chibo.meetings import services  # noqa: E402
+from chibo.meetings.models import Meeting, MeetingStatus  # noqa: E402
+from chibo.organisations.models import Organisation  # noqa: E402
+
+
+def main() -> None:
+    kind = sys.argv[1]
+    n = int(sys.argv[2]) if len(sys.argv) > 2 else 200
+    settings.ALLOWED_HOSTS = ["*"]
+    client = Client()
+    admin = User.objects.get(username=os.environ.get("USER_", "gp1-admin"))
+    client.force_login(admin)
+    method, urls = "get", ["/_bench/floor/"] * n
+    if kind == "meeting":
+        approved = list(
+            Meeting.objects.filter(status=MeetingStatus.APPROVED).order_by("id").values_list("pk", flat=True)[:5]
+        )
+        urls = [f"/sinh-hoat/{approved[i % 5]}/" for i in range(n)]
+    elif kind == "roll":
+        cell = Organisation.objects.filter(kind="chi_bo").order_by("code")[0]
+        m = Meeting.objects.filter(organisation=cell, status=MeetingStatus.IN_PROGRESS).first()
+        if m is None:
+            m = services.create_meeting(
+                actor=admin, cell=cell, kind="regular", scheduled_at=timezone.now() + dt.timedelta(hours=1)
+            )
+            services.publish(actor=admin, meeting=m)
+            services.start(actor=admin, meeting=m)
+        members = list(m.attendance.values_list("member_id", flat=True))
+        method, urls = "post", [f"/sinh-hoat/{m.pk}/dieu-hanh/diem-danh/{members[i % len(members)]}/" for i in range(n)]
+
+    def go(i: int) -> None:
+        if method == "get":
+            response = client.get(urls[i])
+        else:
+            status = ["present", "absent_excused"][(i // 15) % 2]
+            response = client.post(
+                urls[i], {"status": status, "reason": "Ốm" if status == "absent_excused" else ""}, HTTP_HX_REQUEST="true"
+            )
+        assert response.status_code == 200, (urls[i], response.status_code)
+
+    for i in range(10):  # warm-up: templates, caches, the record rendered
+        go(i)
+    with CaptureQueriesContext(connection) as queries:
+        go(0)
+    print("queries", len(queries.captured_queries))
+    if os.environ.get("SQL"):
+        for q in queries.captured_queries:
+            print(q["time"], q["sql"][:300])
+    began = time.perf_counter()
+    for i in range(n):
+        go(i)
+    print(f"{kind}: {(time.perf_counter() - began) / n * 1000:.2f} ms/request")
+    if os.environ.get("PROF"):
+        profile = cProfile.Profile()
+        profile.enable()
+        for i in range(n):
+            go(i)
+        profile.disable()
+        out = io.StringIO()
+        stats = pstats.Stats(profile, stream=out).sort_stats(os.environ.get("SORT", "cumulative"))
+        stats.print_stats(int(os.environ.get("TOP", "60")))
+        print(out.getvalue())
+
+
+if __name__ == "__main__":
+    main()
