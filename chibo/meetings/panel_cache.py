@@ -98,11 +98,6 @@ def _member_cell(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -
         activity.touch_member_cell(instance.member_id)
 
 
-def _member(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
-    if not raw:
-        activity.touch([instance.organisation_id])
-
-
 def _guidance(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
     """Guidance saved or deleted, or an item of published guidance: every cell below its committee."""
     if raw:
@@ -160,7 +155,7 @@ def connect() -> None:
         (Shortcoming, _cell_of("organisation_id")),
         (DuesPayment, _cell_of("organisation_id")),
         (DuesProfile, _member_cell),
-        (Member, _member),
+        (Member, _cell_of("organisation_id")),
         (Guidance, _guidance),
         (GuidanceItem, _guidance),
         (Adoption, _cell_of("cell_id")),
