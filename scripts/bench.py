@@ -16,7 +16,7 @@ T threads with keep-alive sessions logged in as the province administrator. Each
 Then the member import (scripts/bench_import.py: rows/s, peak memory) on the same database.
 
 Hooks for modules built in parallel (a row shows "chưa có" while the module is missing):
-  chibo/oversight/bench.py: def cases() -> list[(label, served, computed, sql_callable)]
+  chibo/oversight/bench.py: def cases() -> list[(label, served, computed, sql_callable, after_write)]
       dashboards: p50/p95 (warm) of the page computation beside hand-written SQL (the floor)
   chibo/documents/bench.py: def cases() -> list[(label, callable)]
       documents: milliseconds per minutes DOCX / PDF
@@ -82,7 +82,7 @@ def timed(fn, n):
 try:
     mod = importlib.import_module("chibo.oversight.bench")
     out["dashboards"] = [[label, timed(orm, {n}), timed(computed, {n}), timed(sql, {n})]
-                         for label, orm, computed, sql in mod.cases()]
+                         for label, orm, computed, sql, *_ in mod.cases()]
 except ModuleNotFoundError:
     out["dashboards"] = None
 try:

@@ -266,7 +266,8 @@ def generated_province() -> Organisation | None:
     return Organisation.objects.filter(kind=OrgKind.PROVINCE, code__startswith="gp").order_by("pk").first()
 
 
-Case = tuple[str, Callable[[], Any], Callable[[], Any], Callable[[], Any]]  # label, served, computed, SQL
+# label, served, computed, SQL, after a write (the page's path: see _after_write)
+Case = tuple[str, Callable[[], Any], Callable[[], Any], Callable[[], Any], Callable[[], Any]]
 
 
 def check(org: Organisation, period: dashboard.Period | None = None) -> Figures:
@@ -312,6 +313,7 @@ def cases(province: Organisation | None = None, verify: bool = True) -> list[Cas
             functools.partial(dashboard.build, org, period),
             functools.partial(_computed, org, period),
             functools.partial(sql_figures, org, period),
+            functools.partial(_after_write, org, period),
         ))
     return out
 
@@ -320,3 +322,15 @@ def _computed(org: Organisation, period: dashboard.Period) -> dashboard.Dashboar
     """The page as computed after a write below the organisation (nothing remembered)."""
     dashboard.clear_memo()
     return dashboard.build(org, period)
+
+
+def _after_write(org: Organisation, period: dashboard.Period) -> dashboard.Dashboard:
+    """The page (allow_stale) right after a write below: the remembered entries are marked outdated, as
+    a write's new fingerprint would. Where computing costs more than CHIBO_DASHBOARD_SYNC_MS the page
+    shows the last figures and a thread computes them again beside the next calls (with
+    CHIBO_DASHBOARD_REFRESH_GAP = 0, set by the caller, one is nearly always running: the worst case);
+    otherwise it is computed in the call."""
+    with dashboard._MEMO_LOCK:
+        for entry in dashboard._MEMO.values():
+            entry.fp = ("outdated",)
+    return dashboard.build(org, period, allow_stale=True)

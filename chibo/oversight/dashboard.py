@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
+import logging
 import threading
+import time
 from collections import Counter, OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from django import db
 from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Q, Sum
@@ -182,6 +185,10 @@ class Dashboard:
     ancestors: list[dict[str, Any]]
     limited: bool = False  # per-meeting and per-cell lists cut to the top/bottom SHOWN rows
     notes: dict[str, str] = field(default_factory=dict)
+    # when the figures from the summaries were read (the lists of meetings, tasks, visits and guidance
+    # are read on every call), and whether changes below have come since (being computed again)
+    computed_at: dt.datetime | None = None
+    stale: bool = False
 
     def table(self, key: str) -> Table:
         return self.tables[key]
@@ -241,9 +248,14 @@ def build(
     meeting_url: Any = None,
     org_url: Any = None,
     detail: bool | None = None,
+    allow_stale: bool = False,
 ) -> Dashboard:
     """The dashboard of ORG's subtree. DETAIL: every per-meeting and per-cell row (the Excel export);
     by default only at commune or cell level — above it, the top/bottom SHOWN rows of each list.
+    ALLOW_STALE (the page): when something below changed since the derived part was remembered and
+    computing it again costs more than CHIBO_DASHBOARD_SYNC_MS, the remembered figures are served
+    (`Dashboard.stale`, `computed_at` say so on the page) while a thread of this process computes them
+    again (`_may_serve_stale`, `_refresh_later`); the export and the API always compute.
 
     Everything derived from the organisation tree and the summaries (CellMonth, MemberMonth, read
     through the OrgMonth roll-up) is computed by `_derive`; above cell level that part is kept per
@@ -256,15 +268,19 @@ def build(
     tz = timezone.get_current_timezone()
     books = loader.load_all()
     d: Derived | None = None
+    computed_at, stale = timezone.now(), False
     if not org.is_cell:
         key = (limited, *_memo_key(org, period, today, books, meeting_url, org_url))
         fp = _fingerprint(org, period)  # before reading anything it covers (a later write changes it)
         hit = _MEMO.get(key)
-        if hit is not None and hit[0] == fp:
-            d = hit[1]
+        if hit is not None and hit.fp == fp:
+            d, computed_at = hit.derived, hit.computed_at
+        elif hit is not None and allow_stale and _may_serve_stale(hit):
+            d, computed_at, stale = hit.derived, hit.computed_at, True
+            _refresh_later(key, hit, (org, period, today, limited, books, meeting_url, org_url))
         else:
-            d = _derive(org, period, today, limited, books, meeting_url, org_url)
-            _remember(key, fp, d)
+            made = _compute_and_remember(key, fp, (org, period, today, limited, books, meeting_url, org_url))
+            d, computed_at = made.derived, made.computed_at
     else:
         d = _derive(org, period, today, limited, books, meeting_url, org_url)
     cells, cell_ids, cell_name = d.cells, d.cell_ids, d.cell_name
@@ -415,6 +431,8 @@ def build(
         ["Chi bộ", "Nhiệm vụ", "Người/tổ thực hiện", "Hạn", "Quá hạn (ngày)"],
     )
     for t in tasks:
+        if t["organisation_id"] not in cell_name:  # a cell created after the derived part was read
+            continue
         task_t.rows.append(
             [
                 cell_name[t["organisation_id"]],
@@ -656,6 +674,8 @@ def build(
         ancestors=d.ancestors,
         limited=limited,
         notes=dict(d.notes),
+        computed_at=computed_at,
+        stale=stale,
     )
 
 
@@ -682,10 +702,21 @@ TABLE_ORDER = (
 
 
 # --- the per-process memo of the derived part (above commune level) -------------------------------
-# key -> (fingerprint, Derived); a few entries per process (the committees its users look at)
-_MEMO: OrderedDict[tuple[Any, ...], tuple[tuple[Any, ...], Derived]] = OrderedDict()
+@dataclass
+class _Entry:
+    fp: tuple[Any, ...]  # the fingerprint read before the derived part
+    derived: Derived
+    seconds: float  # what computing it cost
+    computed_at: dt.datetime  # when its reads began (shown on the page while stale)
+    at: float  # time.monotonic() of the same moment
+
+
+# key -> _Entry; a few entries per process (the committees its users look at)
+_MEMO: OrderedDict[tuple[Any, ...], _Entry] = OrderedDict()
 MEMO_SIZE = 16
 _MEMO_LOCK = threading.Lock()
+_REFRESHING: set[tuple[Any, ...]] = set()  # keys a thread of this process is computing again
+logger = logging.getLogger(__name__)
 
 
 def _memo_key(
@@ -737,16 +768,76 @@ def _fingerprint(org: Organisation, period: Period) -> tuple[Any, ...]:
     return (*tree, stamps)
 
 
-def _remember(key: tuple[Any, ...], fp: tuple[Any, ...], d: Derived) -> None:
-    with _MEMO_LOCK:  # threaded workers (gthread) share the memo
-        _MEMO[key] = (fp, d)
-        _MEMO.move_to_end(key)
+def _compute_and_remember(key: tuple[Any, ...], fp: tuple[Any, ...], args: tuple[Any, ...]) -> _Entry:
+    """`_derive(*ARGS)`, remembered under KEY with FP (read before it) and what it cost."""
+    computed_at, at = timezone.now(), time.monotonic()
+    d = _derive(*args)
+    entry = _Entry(fp, d, time.monotonic() - at, computed_at, at)
+    with _MEMO_LOCK:  # threaded workers (gthread) and the refresh threads share the memo
+        old = _MEMO.get(key)
+        if old is None or old.at <= at:  # never replace newer figures with older ones
+            _MEMO[key] = entry
+            _MEMO.move_to_end(key)
         while len(_MEMO) > MEMO_SIZE:
             _MEMO.popitem(last=False)
+    return entry
+
+
+def _may_serve_stale(hit: _Entry) -> bool:
+    """Whether the page may show HIT's figures while they are computed again: computing them cost more
+    than the page's budget (CHIBO_DASHBOARD_SYNC_MS — cheaper ones are always computed in the request),
+    they are at most CHIBO_DASHBOARD_STALE_SECONDS old, and the user is not reading right after their
+    own write (chibo.ops.dbrouter's read-your-writes pin, with a read replica)."""
+    from chibo.ops import dbrouter
+
+    return (
+        hit.seconds * 1000 > settings.CHIBO_DASHBOARD_SYNC_MS
+        and time.monotonic() - hit.at <= settings.CHIBO_DASHBOARD_STALE_SECONDS
+        and not dbrouter.is_pinned()
+    )
+
+
+def _refresh_later(key: tuple[Any, ...], hit: _Entry, args: tuple[Any, ...]) -> None:
+    """Compute KEY's derived part again in a thread of this process, unless one is already doing it or
+    HIT was computed less than CHIBO_DASHBOARD_REFRESH_GAP seconds ago (while cells write all evening,
+    each process computes a province's figures at most once per gap)."""
+    with _MEMO_LOCK:
+        if key in _REFRESHING or time.monotonic() - hit.at < settings.CHIBO_DASHBOARD_REFRESH_GAP:
+            return
+        _REFRESHING.add(key)
+    tz, org, period = timezone.get_current_timezone(), args[0], args[1]
+
+    def run() -> None:
+        try:
+            with timezone.override(tz):
+                _compute_and_remember(key, _fingerprint(org, period), args)
+        except Exception:  # the next request tries again; the page keeps the figures it has
+            logger.exception("dashboard refresh of organisation %s failed", org.pk)
+        finally:
+            with _MEMO_LOCK:
+                _REFRESHING.discard(key)
+
+    _launch(run)
+
+
+def _launch(run: Any) -> threading.Thread:
+    """Start RUN in a daemon thread, which closes its own database connections when done (tests
+    replace this to run RUN when they choose)."""
+
+    def target() -> None:
+        try:
+            run()
+        finally:
+            db.connections.close_all()  # this thread's connections only
+
+    thread = threading.Thread(target=target, name="chibo-dashboard-refresh", daemon=True)
+    thread.start()
+    return thread
 
 
 def clear_memo() -> None:
-    _MEMO.clear()
+    with _MEMO_LOCK:
+        _MEMO.clear()
 
 
 @dataclass

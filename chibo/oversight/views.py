@@ -85,6 +85,7 @@ def dashboard_view(request: HttpRequest, org_id: int) -> HttpResponse:
         period,
         meeting_url=lambda pk: reverse("meetings:detail", args=[pk]),
         org_url=lambda pk: reverse("oversight:dashboard", args=[pk]) + "?" + period.as_query(),
+        allow_stale=True,  # the page may show the last figures while they are computed again (it says so)
     )
     can_manage = Perm.OVERSIGHT_MANAGE in get_scope(request.user).perms_at(org.path) and not org.is_cell
     return render(

@@ -19,7 +19,7 @@ def test_floor_and_dashboard_agree_on_a_generated_province():
     assert figures["kpis"]["members_flagged"] > 0 and len(figures["children"]) == 2
     commune = Organisation.objects.filter(parent=province, kind=OrgKind.COMMUNE).order_by("code").first()
     assert bench.check(commune)["kpis"]["cells"] == 25
-    labels = [label for label, _orm, _computed, _sql in bench.cases()]
+    labels = [label for label, _orm, _computed, _sql, _after in bench.cases()]
     assert labels == ["Bảng điều khiển tỉnh (30 chi bộ)", "Bảng điều khiển xã (25 chi bộ)"]
 
 
