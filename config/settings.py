@@ -107,6 +107,8 @@ DATABASES = {
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# The backup's data.jsonl keeps every digit of times (chibo/ops/exact_jsonl.py).
+SERIALIZATION_MODULES = {"exact_jsonl": "chibo.ops.exact_jsonl"}
 # A PostgreSQL read replica: reads go there, writes and a user's reads right after a
 # write go to the primary (chibo.ops.dbrouter; pin length CHIBO_REPLICA_PIN_SECONDS).
 _replica = env_str("DATABASE_REPLICA_URL", "")

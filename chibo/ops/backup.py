@@ -77,7 +77,7 @@ def row_counts() -> dict[str, int]:
 
 
 def dump(path: Path) -> None:
-    call_command("dumpdata", *[f"--exclude={e}" for e in EXCLUDE], natural_foreign=True, format="jsonl",
+    call_command("dumpdata", *[f"--exclude={e}" for e in EXCLUDE], natural_foreign=True, format="exact_jsonl",
                  output=str(path), verbosity=0)
 
 

@@ -47,7 +47,10 @@ def _rows() -> list[str]:
 
 
 def test_round_trip_of_all_rows_and_files(world, tmp_path):
-    build(world)
+    meeting = build(world)
+    # times keep every digit: Django's JSON cuts them to milliseconds (…38.000500 came back as …38)
+    exact = dt.datetime(2026, 3, 14, 12, 0, 38, 500, tzinfo=dt.UTC)
+    Meeting.objects.filter(pk=meeting.pk).update(scheduled_at=exact, started_at=exact + dt.timedelta(microseconds=123456))
     before = export_digest()
     assert before["rows"] > 1000 and len(before["files"]) >= 3
     archive = tmp_path / "b.tar.gz"
@@ -67,6 +70,8 @@ def test_round_trip_of_all_rows_and_files(world, tmp_path):
         with tarfile.open(archive) as tar:
             saved = set(tar.extractfile("data.jsonl").read().decode().splitlines())  # type: ignore[union-attr]
         pytest.fail(f"rows changed by the round trip: {sorted(saved - restored)[:3]} → {sorted(restored - saved)[:3]}")
+    restored = Meeting.objects.get(pk=meeting.pk)
+    assert (restored.scheduled_at, restored.started_at) == (exact, exact + dt.timedelta(microseconds=123456))
     # Encrypted fields still decrypt; append-only audit is intact; sequences continue after the restored pks.
     assert Member.objects.get(pk=world.member_same.member.pk).cccd == "001234567890"
     assert AuditEntry.objects.filter(changes__has_key="gen_province").count() == 1
