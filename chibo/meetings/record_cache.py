@@ -27,8 +27,10 @@ panel_cache.py, keyed by the cell's activity_rev as well.
 from __future__ import annotations
 
 import hashlib
+import logging
+import time
 from collections.abc import Callable
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +42,7 @@ from chibo.meetings.models import Meeting
 # write to the record); it bounds memory and how long a renamed account or tổ đảng shows its old name.
 RECORD_SECONDS = 3600
 BULLETIN_SLOT = "<!--chibo:bulletin-step-->"
+logger = logging.getLogger(__name__)
 _HERE = Path(__file__).resolve().parent
 
 
@@ -64,7 +67,10 @@ def key_for(meeting: Meeting, *, can_manage: bool) -> str:
     return f"chibo:record:{meeting.pk}:{meeting.version}:{int(can_manage)}:{code_version()}"
 
 
-def fragments(meeting: Meeting, *, can_manage: bool, build: Callable[[], dict[str, str]]) -> dict[str, str]:
+Fragments = dict[str, str | None]  # name → HTML (None: read on every request, e.g. `official`)
+
+
+def fragments(meeting: Meeting, *, can_manage: bool, build: Callable[[], Fragments]) -> Fragments:
     """The record's HTML fragments of approved MEETING: from the cache, else BUILD() and keep them."""
     key = key_for(meeting, can_manage=can_manage)
     found: Any = default_cache.get(key)
@@ -73,3 +79,32 @@ def fragments(meeting: Meeting, *, can_manage: bool, build: Callable[[], dict[st
     made = build()
     default_cache.set(key, made, RECORD_SECONDS)
     return made
+
+
+def warm(pk: int, *, build: Callable[[Meeting, bool], Fragments]) -> None:
+    """Render meeting PK's record for both kinds of reader (managing the cell or not, each under its
+    own key) with BUILD(meeting, can_manage), the page's own builder, and keep them: called once the
+    approval or amendment that made the new version has committed, so the first readers are served
+    from the cache. Reads the committed row (one query) for the version the readers' keys will name;
+    a meeting that is not approved is left alone. Never raises: a failure is logged and the page
+    renders on demand as before."""
+    try:
+        meeting = Meeting.objects.get(pk=pk)
+    except Exception:
+        logger.exception("Không làm nóng được biên bản buổi sinh hoạt %s.", pk)
+        return
+    if not meeting.is_locked:
+        return
+    for can_manage in (False, True):
+        started = time.perf_counter()
+        try:
+            fragments(meeting, can_manage=can_manage, build=partial(build, meeting, can_manage))
+        except Exception:
+            logger.exception(
+                "Không làm nóng được biên bản buổi sinh hoạt %s (quản lý: %s).", pk, can_manage
+            )
+        else:
+            logger.debug(
+                "Đã làm nóng biên bản %s v%s (quản lý: %s) trong %.1f ms.",
+                pk, meeting.version, can_manage, (time.perf_counter() - started) * 1000,
+            )

@@ -21,6 +21,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -453,6 +454,16 @@ def _record_context(request: HttpRequest, meeting: Meeting, can_manage: bool, **
     }
 
 
+def warm_record(meeting: Meeting) -> None:
+    """Once the current transaction commits (at once outside one), render approved MEETING's record
+    for readers who manage the cell and for those who do not, through record_fragments, and keep it
+    in record_cache: called by the views and the API right after an approval or an amendment, so the
+    members who open the new minutes are served from the cache. The writer's request pays the
+    rendering; a failure is logged and the page renders on demand (record_cache.warm)."""
+    pk = meeting.pk
+    transaction.on_commit(lambda: record_cache.warm(pk, build=record_fragments))
+
+
 def record_fragments(meeting: Meeting, can_manage: bool) -> dict[str, str | None]:
     """Render the parts of approved MEETING's page that are the same for every reader who does
     (or does not) manage the cell: loaded once, with its documents, people and amendments, and
@@ -614,6 +625,7 @@ def amendment_add(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:
+            warm_record(meeting)
             messages.success(request, "Đã thêm đính chính vào biên bản.")
             return redirect(f"{reverse('meetings:detail', args=[meeting.pk])}#dinh-chinh")
     if not meeting.is_locked:
@@ -1440,6 +1452,7 @@ def approve(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _managed(request, pk)
 
     def done() -> HttpResponse:
+        warm_record(meeting)
         messages.success(request, "Đã duyệt biên bản. Biên bản đã khóa; nếu cần sửa, hãy thêm đính chính.")
         url = reverse("meetings:detail", args=[pk])
         if _is_htmx(request):
