@@ -8,7 +8,11 @@ T threads with keep-alive sessions logged in as the province administrator. Each
 
   framework floor   GET /_bench/floor/ (same middleware, no chibo code), before every row and after the
                     last: each row's "% sàn" is against the mean of the two floors around it
-  meeting page      GET /sinh-hoat/<id>/ over 200 approved meetings of many cells (mostly first readers)
+  meeting page      GET /sinh-hoat/<id>/ over 200 approved meetings of many cells (mostly first readers,
+                    who render the record): generated in bulk by gen_province, not approved through
+                    the app, so nothing rendered them beforehand. A record approved or amended through
+                    the app (page or API) is rendered at that moment (views.warm_record): its readers
+                    are served like the next row's
   meeting again     GET /sinh-hoat/<id>/ over 5 of them (the record already rendered and cached)
   member list       GET /dang-vien/ (the province's first page, sorted by given name)
   roll-call write   POST …/dieu-hanh/diem-danh/<member>/ (htmx) over meetings in progress
@@ -290,7 +294,7 @@ def report(results: dict, args: argparse.Namespace, lines: list[str]) -> str:
     out = []
     head = "| | SQLite | PostgreSQL |\n|---|---|---|"
     out.append(head)
-    labels = {"floor": "Khung tối thiểu (framework floor)", "meeting": "Trang buổi sinh hoạt (200 buổi, phần lớn mở lần đầu)",
+    labels = {"floor": "Khung tối thiểu (framework floor)", "meeting": "Trang buổi sinh hoạt (200 buổi sinh hàng loạt, phần lớn mở lần đầu; buổi duyệt trong ứng dụng đã dựng sẵn khi duyệt)",
               "meeting_again": "Trang buổi sinh hoạt (5 buổi mở lại: biên bản đã dựng)",
               "members": "Danh sách đảng viên", "roll_call": "Ghi điểm danh (htmx POST)"}
     for key, label in labels.items():

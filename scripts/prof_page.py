@@ -1,10 +1,13 @@
 #!/usr/bin/env python
 """In-process milliseconds per request of the pages `make bench` compares with the framework floor.
 
-Usage: DATABASE_URL=… CHIBO_BENCH_FLOOR=1 .venv/bin/python scripts/prof_page.py floor|meeting|roll [N]
+Usage: DATABASE_URL=… CHIBO_BENCH_FLOOR=1 .venv/bin/python scripts/prof_page.py floor|meeting|roll|warm [N]
 on a database made by `manage.py gen_province … --accounts --password P` (logged in as gp1-admin, or
 USER_=<username>). meeting: the first 5 approved meetings in turn (records already rendered after the
-warm-up); roll: roll-call marks (htmx) on a meeting in progress of the first cell (started if none).
+warm-up); roll: roll-call marks (htmx) on a meeting in progress of the first cell (started if none);
+warm: what an approval or an amendment adds to its request — record_cache.warm (the record rendered
+for both kinds of reader and kept) on each of the first N approved meetings, the cache emptied before
+each — and the size of what it keeps (pickled, as Redis stores it).
 PROF=1 adds a cProfile of N more requests (SORT=cumulative|tottime, TOP=60); SQL=1 lists one request's
 queries. No HTTP server: Django's test client, so the figures are the server's own work.
 """
@@ -39,9 +42,46 @@ from chibo.meetings.models import Meeting, MeetingStatus  # noqa: E402
 from chibo.organisations.models import Organisation  # noqa: E402
 
 
+def warm(n: int) -> None:
+    import pickle
+    import statistics
+
+    from django.core.cache import cache
+
+    from chibo.meetings import record_cache, views
+
+    pks = list(Meeting.objects.filter(status=MeetingStatus.APPROVED).order_by("id").values_list("pk", flat=True)[:n])
+    for pk in pks[:5]:  # templates compiled, the code digest computed
+        cache.clear()
+        record_cache.warm(pk, build=views.record_fragments)
+    times, counts, sizes = [], [], []
+    for pk in pks:
+        cache.clear()
+        with CaptureQueriesContext(connection) as queries:
+            began = time.perf_counter()
+            record_cache.warm(pk, build=views.record_fragments)
+            times.append((time.perf_counter() - began) * 1000)
+        counts.append(len(queries.captured_queries))
+        m = Meeting.objects.get(pk=pk)
+        for flag in (False, True):
+            found = cache.get(record_cache.key_for(m, can_manage=flag))
+            assert found is not None, (pk, flag)
+            sizes.append(len(pickle.dumps(found, pickle.HIGHEST_PROTOCOL)))
+    times.sort()
+    print(
+        f"warm: {len(pks)} records, both variants: median {statistics.median(times):.1f} ms, "
+        f"p95 {times[int(len(times) * 0.95) - 1]:.1f} ms, max {times[-1]:.1f} ms; "
+        f"queries {min(counts)}–{max(counts)}; entry {statistics.median(sizes) / 1024:.1f} KiB median, "
+        f"{max(sizes) / 1024:.1f} KiB max"
+    )
+
+
 def main() -> None:
     kind = sys.argv[1]
     n = int(sys.argv[2]) if len(sys.argv) > 2 else 200
+    if kind == "warm":
+        warm(n)
+        return
     settings.ALLOWED_HOSTS = ["*"]
     client = Client()
     admin = User.objects.get(username=os.environ.get("USER_", "gp1-admin"))

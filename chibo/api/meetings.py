@@ -48,7 +48,7 @@ from chibo.meetings.models import (
     Vote,
     VoteMethod,
 )
-from chibo.meetings.views import BREACH_RULES
+from chibo.meetings.views import BREACH_RULES, warm_record
 from chibo.members.models import Member
 from chibo.organisations.models import Organisation, OrgKind, under
 from chibo.rules import engine
@@ -871,8 +871,13 @@ def read_back(request: HttpRequest, meeting_id: int) -> Any:
     summary="Duyệt biên bản (khóa)",
 )
 def approve(request: HttpRequest, meeting_id: int) -> Any:
-    """Freezes the snapshot and the figures; afterwards the only write is an amendment."""
-    return _lifecycle(request, meeting_id, services.approve)
+    """Freezes the snapshot and the figures; afterwards the only write is an amendment. The record
+    page is rendered before the answer (both readers' variants), so its first readers are served
+    from the cache."""
+    meeting = _managed(request, meeting_id)
+    services.approve(actor=request.user, meeting=meeting)
+    warm_record(meeting)
+    return meeting_out(request, meeting)
 
 
 @router.post(
@@ -883,6 +888,7 @@ def approve(request: HttpRequest, meeting_id: int) -> Any:
 def add_amendment(request: HttpRequest, meeting_id: int, payload: TextIn) -> Any:
     meeting, _ = meeting_for_user(request.user, meeting_id, need=Perm.MEETING_MANAGE)
     amendment = services.add_amendment(actor=request.user, meeting=meeting, text=payload.text)
+    warm_record(meeting)  # the record's new version, rendered before the answer
     return Status(201, amendment)
 
 

@@ -21,6 +21,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -434,7 +435,7 @@ def _record_context(request: HttpRequest, meeting: Meeting, can_manage: bool, **
     """The approved record: its HTML comes from record_cache (rendered once per version for every
     reader); only the amendment form and the live bulletin are made per request."""
     parts = record_cache.fragments(
-        meeting, can_manage=can_manage, build=lambda: _record_fragments(request, meeting, can_manage)
+        meeting, can_manage=can_manage, build=lambda: record_fragments(meeting, can_manage)
     )
     record = {k: mark_safe(v) if v is not None else None for k, v in parts.items()}  # noqa: S308 (our render)
     if record_cache.BULLETIN_SLOT in record["body"]:
@@ -453,10 +454,21 @@ def _record_context(request: HttpRequest, meeting: Meeting, can_manage: bool, **
     }
 
 
-def _record_fragments(request: HttpRequest, meeting: Meeting, can_manage: bool) -> dict[str, str | None]:
+def warm_record(meeting: Meeting) -> None:
+    """Once the current transaction commits (at once outside one), render approved MEETING's record
+    for readers who manage the cell and for those who do not, through record_fragments, and keep it
+    in record_cache: called by the views and the API right after an approval or an amendment, so the
+    members who open the new minutes are served from the cache. The writer's request pays the
+    rendering; a failure is logged and the page renders on demand (record_cache.warm)."""
+    pk = meeting.pk
+    transaction.on_commit(lambda: record_cache.warm(pk, build=record_fragments))
+
+
+def record_fragments(meeting: Meeting, can_manage: bool) -> dict[str, str | None]:
     """Render the parts of approved MEETING's page that are the same for every reader who does
     (or does not) manage the cell: loaded once, with its documents, people and amendments, and
-    judged no more (the snapshot is the verdict)."""
+    judged no more (the snapshot is the verdict). No request and no user: the page (on a cache miss)
+    and warm_record (right after the record changed) both render through here."""
     m = selectors.live_screen(meeting)
     selectors.use_approved_names(m)
     book = services.rulebook_of(m)
@@ -469,7 +481,7 @@ def _record_fragments(request: HttpRequest, meeting: Meeting, can_manage: bool) 
         "documents": documents if can_manage or m.published_at else [],
         "bulletin_slot": mark_safe(record_cache.BULLETIN_SLOT),  # noqa: S308 (a constant)
     }
-    context.update(_board(request, m, editable=False, book=book, loaded=True), record=True)
+    context.update(_board(None, m, editable=False, book=book, loaded=True), record=True)
     context["amendments"] = list(m.amendments.all())
     context["figures"] = m.snapshot.get("figures", {})
     context["grade_label"] = _grade_label(book, m.fig_grade) if m.fig_grade else ""
@@ -613,6 +625,7 @@ def amendment_add(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:
+            warm_record(meeting)
             messages.success(request, "Đã thêm đính chính vào biên bản.")
             return redirect(f"{reverse('meetings:detail', args=[meeting.pk])}#dinh-chinh")
     if not meeting.is_locked:
@@ -731,7 +744,7 @@ def _row_board(
 
 
 def _board(
-    request: HttpRequest,
+    request: HttpRequest | None,
     meeting: Meeting,
     *,
     editable: bool | None = None,
@@ -742,7 +755,8 @@ def _board(
     """Everything the live screen (and the approved record) shows, in a fixed number of queries.
 
     LOADED: MEETING already comes from selectors.live_screen. An approved meeting shows the
-    verdict its approval froze (selectors.recorded), a running one is judged now.
+    verdict its approval froze (selectors.recorded), a running one is judged now. REQUEST None: the
+    approved record, the same for every reader (no user's permissions are read; nothing is editable).
     """
     m = meeting if loaded else selectors.live_screen(meeting)
     verdict: selectors.Verdict | selectors.Record
@@ -751,7 +765,7 @@ def _board(
     else:
         verdict = selectors.judge(m)
     book = verdict.book
-    perms = perms_for(request.user, m.organisation)
+    perms = perms_for(request.user, m.organisation) if request is not None else frozenset()
     if editable is None:
         editable = Perm.MEETING_MANAGE in perms and not m.is_locked
     can_upper = Perm.MEETING_SCORE_UPPER in perms and m.status in RUNNING
@@ -1438,6 +1452,7 @@ def approve(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _managed(request, pk)
 
     def done() -> HttpResponse:
+        warm_record(meeting)
         messages.success(request, "Đã duyệt biên bản. Biên bản đã khóa; nếu cần sửa, hãy thêm đính chính.")
         url = reverse("meetings:detail", args=[pk])
         if _is_htmx(request):

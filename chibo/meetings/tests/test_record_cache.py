@@ -25,6 +25,12 @@ pytestmark = pytest.mark.django_db
 
 def approve(w, m: Meeting, *, before=None) -> Meeting:  # type: ignore[no-untyped-def]
     """Finish running meeting M as test_views.approved() does (BEFORE(m) runs first)."""
+    ready(w, m, before=before)
+    return services.approve(actor=w.secretary, meeting=m)
+
+
+def ready(w, m: Meeting, *, before=None) -> Meeting:  # type: ignore[no-untyped-def]
+    """Running meeting M brought to where approving it is the next step (BEFORE(m) runs first)."""
     if before:
         before(m)
     services.add_speech(actor=w.secretary, meeting=m, member=w.m_same, summary="Đề nghị làm đường.")
@@ -45,7 +51,7 @@ def approve(w, m: Meeting, *, before=None) -> Meeting:  # type: ignore[no-untype
         actor=w.secretary, meeting=m, column=ScoreColumn.CELL, entries={"order_content": 10, "criticism": 8}
     )
     services.read_back(actor=w.secretary, meeting=m, now=m.scheduled_at + dt.timedelta(minutes=100))
-    return services.approve(actor=w.secretary, meeting=m)
+    return m
 
 
 def approved(w, **kw) -> Meeting:  # type: ignore[no-untyped-def]
