@@ -684,14 +684,16 @@ def test_a_stale_roll_call_gets_the_conflict_message(client, world):
     assert response.status_code == 409 and "vừa được người khác cập nhật" in response.content.decode()
 
 
-# The roll-call answer (htmx). 10 queries when the meeting's parts are kept (chibo/meetings/
+# The roll-call answer (htmx). 9 queries when the meeting's parts are kept (chibo/meetings/
 # live_parts.py): session, user, meeting, role scope; the mark (lock, version, the whole roll — 404
-# when the member is not on it —, update, audit); tasks to review with their reports; + the excused
-# runs when someone is excused. The first answer after another write to the meeting also reads the six
+# when the member is not on it —, update, audit). The tasks to review and the other meetings' rolls
+# (the excused runs) are kept too (chibo/meetings/judge_cache.py: read again once the cell's
+# activity_rev moves). The first answer after another write to the meeting also reads the six
 # parts (agenda, speeches, votes, score sheets, documents, guests). Tests run inside a transaction,
-# which adds a savepoint and its release. Was 11 before the mark found the row on the roll it reads,
-# 19 (+ the excused runs twice) before the mark kept its roll and the parts, 23 before that.
-ROLL_CALL_QUERIES = 10 + 2
+# which adds a savepoint and its release. Was 10 before judge_cache (the tasks to review on every
+# answer, + the excused runs when someone is excused), 11 before the mark found the row on the roll
+# it reads, 19 (+ the excused runs twice) before the mark kept its roll and the parts, 23 before that.
+ROLL_CALL_QUERIES = 9 + 2
 ROLL_CALL_QUERIES_FIRST = ROLL_CALL_QUERIES + 6
 
 
@@ -720,8 +722,10 @@ def test_the_roll_call_answer_costs_a_fixed_number_of_queries_whatever_the_roste
         add_member(world.cell1, f"Nguyễn Văn {name}")
     services.draw_roster(m)
     assert m.attendance.count() >= 12
+    with django_capture_on_commit_callbacks(execute=True):  # new members: the cell's activity_rev moved
+        assert tap(client, m, world.m_same)[1] == ROLL_CALL_QUERIES + 1  # the tasks read again, then kept
     with django_capture_on_commit_callbacks(execute=True):
-        assert tap(client, m, world.m_same)[1] == ROLL_CALL_QUERIES
+        assert tap(client, m, world.sec_member)[1] == ROLL_CALL_QUERIES
 
 
 def _same_page(html: str) -> str:
@@ -739,15 +743,15 @@ def test_the_roll_call_answer_is_the_same_from_the_kept_parts_as_from_the_databa
     services.open_vote(actor=world.secretary, meeting=m, subject="Nghị quyết tháng")
     client.force_login(world.secretary)
     with django_capture_on_commit_callbacks(execute=True):
-        tap(client, m, world.sec_member)  # keeps the parts
+        tap(client, m, world.sec_member, "absent_excused", reason="Ốm")  # keeps the parts, tasks, runs
     with django_capture_on_commit_callbacks(execute=True):
         kept, n_kept = tap(client, m, world.m_same, "absent_excused", reason="Ốm")
-    assert n_kept == ROLL_CALL_QUERIES + 1  # + the excused runs
+    assert n_kept == ROLL_CALL_QUERIES  # the excused runs kept too (judge_cache)
     version = Meeting.objects.get(pk=m.pk).version  # the next mark's answer carries version + 1
     # The same mark again, now with nothing kept: every part read from the database.
     cache.clear()
     read, n_read = tap(client, m, world.m_same, "absent_excused", reason="Ốm")
-    assert n_read == ROLL_CALL_QUERIES_FIRST + 1
+    assert n_read == ROLL_CALL_QUERIES_FIRST + 3  # + the tasks, the runs (held meetings, their rolls)
     assert _same_page(kept) == _same_page(read).replace(f'value="{version + 1}"', f'value="{version}"')
     assert "Phạm Văn Đông — Bí thư Đảng ủy xã" in kept and "Vắng có lý do: Ốm" in kept
 
