@@ -651,6 +651,7 @@ def _roll_rows(
         rows.append(
             {
                 "a": a,
+                "mid": str(a.member_id),  # (the row's ids: not through the template's number formatting)
                 "run": runs.get(a.member_id, 0),
                 "run_warn": runs.get(a.member_id, 0) > book.attendance.max_consecutive_excused,
                 "failed": row_failed,
