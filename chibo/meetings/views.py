@@ -723,8 +723,11 @@ def _row_board(
         "summary": _summary(m, verdict, attendance),
         "running": next((i for i in items if i.started_at and not i.ended_at), None),
         "who_choices": _who_choices(present, list(m.guests.all())),
-        "score_rows": [
-            {"c": c, "auto": verdict.auto.get(c.code)} for c in verdict.book.scorecard.criteria_for(m.kind)
+        # The data-proved scores, (code, points) as shown (the board's _score.html draws the rest).
+        "autos": [
+            (c.code, str(points))
+            for c in verdict.book.scorecard.criteria_for(m.kind)
+            if (points := verdict.auto.get(c.code)) is not None
         ],
         "breaches": _breaches(verdict),
         "failed": failed,
