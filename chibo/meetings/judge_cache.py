@@ -82,13 +82,21 @@ def remembered(meeting: Any, part: str, build: Callable[[], Any]) -> Any:
 
 
 # --- the writes that change what is kept ---------------------------------------------------------
+def _with_meeting(kwargs: dict[str, Any]) -> bool:
+    """A row deleted with its meeting (a cascade): the meeting's own deletion touches the cell."""
+    from chibo.meetings.models import Meeting
+
+    origin = kwargs.get("origin")
+    return isinstance(origin, Meeting) or getattr(origin, "model", None) is Meeting
+
+
 def _task(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
     if not raw:
         activity.touch([instance.organisation_id])
 
 
 def _report(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
-    if raw:
+    if raw or _with_meeting(kwargs):
         return
     task = instance._state.fields_cache.get("task")
     if task is not None:
@@ -105,7 +113,7 @@ def _meeting(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> No
 
 
 def _attendance(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
-    if raw:
+    if raw or _with_meeting(kwargs):
         return
     from chibo.meetings.models import Meeting, MeetingStatus
 
