@@ -57,11 +57,16 @@ def code_version() -> str:
     return digest.hexdigest()[:12]
 
 
-def key_for(meeting: Any, part: str) -> str | None:
-    """The key of MEETING's PART, or None when its cell was not loaded with it (no query here)."""
+def usable(meeting: Any) -> bool:
+    """Whether MEETING's entries can be keyed without a query: its cell loaded with it."""
     from chibo.meetings.models import Meeting
 
-    if not Meeting.organisation.is_cached(meeting):
+    return bool(Meeting.organisation.is_cached(meeting))
+
+
+def key_for(meeting: Any, part: str) -> str | None:
+    """The key of MEETING's PART, or None when its cell was not loaded with it (no query here)."""
+    if not usable(meeting):
         return None
     cell = meeting.organisation
     when = meeting.scheduled_at.isoformat() if meeting.scheduled_at else ""

@@ -96,6 +96,8 @@ def excused_runs(meeting: Meeting) -> dict[int, int]:
     ids = [a.member_id for a in meeting.attendance.all() if a.status == AttendanceStatus.ABSENT_EXCUSED]
     if not ids:
         return {}
+    if not judge_cache.usable(meeting):  # nothing to key an entry by: one read, as before
+        return _excused_runs_read(meeting, ids)
     kept = judge_cache.remembered(meeting, "runs", lambda: _approved_history(meeting))
     if kept["live"]:  # another held meeting of the window is not approved yet: its roll is read now
         return _excused_runs_read(meeting, ids)

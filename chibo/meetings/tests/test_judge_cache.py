@@ -212,3 +212,28 @@ def same(html: str) -> str:
     """HTML without what changes on every answer: CSRF tokens (masked anew), the meeting's version."""
     html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html)
     return re.sub(r'(name="expected_version"|id="meeting-version") value="\d+"', "", html)
+
+
+def test_a_meeting_read_without_its_cell_is_judged_from_the_database(world, two_approved):
+    _, second, m = two_approved
+    b = binh(world)
+    assert runs(m) == {b.pk: 3} and tasks(m) == (2, 0)
+    cache.clear()
+    bare = Meeting.objects.prefetch_related(*selectors.judged_parts()).get(pk=m.pk)  # no cell loaded
+    verdict = selectors.judge(bare)
+    assert verdict.facts.excused_runs == {b.pk: 3} and (verdict.facts.open_tasks, verdict.facts.reviewed_tasks) == (2, 0)
+
+
+def test_entries_are_not_shared_between_meetings(world, two_approved):
+    """Each meeting its own entries: a meeting of another cell, or of the same cell, is judged on its own rows."""
+    _, _, m = two_approved
+    b = binh(world)
+    other = services.create_meeting(
+        actor=world.secretary, cell=world.cell1, kind=MeetingKind.REGULAR, scheduled_at=at(day(1) - dt.timedelta(days=3), 19, 30)
+    )
+    services.start(actor=world.secretary, meeting=other, now=other.scheduled_at)
+    mark(world, other, b)
+    assert runs(m) == {b.pk: 4}  # `other` (held, not approved: read live), January, February, m
+    assert runs(other) == {b.pk: 1}  # before the approved ones: only its own row
+    mark(world, other, b, AttendanceStatus.PRESENT)
+    assert runs(other) == {} and runs(m) == {b.pk: 3}
