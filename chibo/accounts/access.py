@@ -156,6 +156,13 @@ def meeting_for_user(user: Any, pk: Any, *, need: Perm = Perm.MEETING_VIEW) -> t
         meeting = Meeting.objects.select_related("organisation", "organisation__parent").get(pk=int(pk))
     except (Meeting.DoesNotExist, ValueError, TypeError):
         raise Http404("Không tìm thấy buổi sinh hoạt.") from None
+    return meeting, check_meeting(user, meeting, need=need)
+
+
+def check_meeting(user: Any, meeting: Any, *, need: Perm = Perm.MEETING_VIEW) -> bool:
+    """meeting_for_user()'s check on a meeting already read with its organisation (a write's own
+    locked read: services.mark_attendance(authorize=…)): 404 unseen, 403 without NEED; whether the
+    user may run/edit it."""
     perms = get_scope(user).perms_at(meeting.organisation.path)
     _check(perms, need, Perm.MEETING_VIEW)
-    return meeting, Perm.MEETING_MANAGE in perms
+    return Perm.MEETING_MANAGE in perms

@@ -6,6 +6,7 @@ class MeetingsConfig(AppConfig):
     label = "meetings"
 
     def ready(self) -> None:
-        from chibo.meetings import panel_cache
+        from chibo.meetings import judge_cache, panel_cache
 
         panel_cache.connect()
+        judge_cache.connect()

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from chibo.accounts.access import get_scope
 from chibo.accounts.permissions import Perm
+from chibo.meetings import judge_cache
 from chibo.meetings.models import (
     AttendanceStatus,
     DocumentKind,
@@ -95,6 +96,51 @@ def excused_runs(meeting: Meeting) -> dict[int, int]:
     ids = [a.member_id for a in meeting.attendance.all() if a.status == AttendanceStatus.ABSENT_EXCUSED]
     if not ids:
         return {}
+    if not judge_cache.usable(meeting):  # nothing to key an entry by: one read, as before
+        return _excused_runs_read(meeting, ids)
+    kept = judge_cache.remembered(meeting, "runs", lambda: _approved_history(meeting))
+    if kept["live"]:  # another held meeting of the window is not approved yet: its roll is read now
+        return _excused_runs_read(meeting, ids)
+    # The approved meetings' rows, kept, and this meeting's own, as loaded: in the order of the read.
+    own = {a.member_id: a.status for a in meeting.attendance.all()} if meeting.status in HELD else {}
+    runs = {}
+    for i in ids:
+        rows = list(kept["rows"].get(i, ()))
+        if i in own:
+            rows.append((meeting.scheduled_at, meeting.pk, own[i]))
+        rows.sort(key=lambda row: (row[0], row[1]))
+        runs[i] = engine.trailing_excused_run([status for _, _, status in rows])
+    return runs
+
+
+def _held_window(meeting: Meeting) -> Q:
+    """MEETING's window for the excused runs: the meetings of its cell and year up to its time."""
+    year = timezone.localtime(meeting.scheduled_at).year
+    return Q(organisation=meeting.organisation_id, scheduled_at__year=year, scheduled_at__lte=meeting.scheduled_at)
+
+
+def _approved_history(meeting: Meeting) -> dict[str, Any]:
+    """What judge_cache keeps for excused_runs(): every row of the window's approved meetings but
+    MEETING (per member, in the order of the read), and whether another held meeting of the window
+    is not approved yet ("live": its roll can change without touching the cell)."""
+    from chibo.meetings.models import Attendance
+
+    window = Meeting.objects.filter(_held_window(meeting)).exclude(pk=meeting.pk)
+    live = window.filter(status__in=[s for s in HELD if s != MeetingStatus.APPROVED]).exists()
+    rows: dict[int, list[tuple[Any, int, str]]] = {}
+    if not live:
+        approved = window.filter(status=MeetingStatus.APPROVED).values("pk")
+        for member_id, when, meeting_id, status in (
+            Attendance.objects.filter(meeting_id__in=approved)
+            .order_by("meeting__scheduled_at", "meeting_id")
+            .values_list("member_id", "meeting__scheduled_at", "meeting_id", "status")
+        ):
+            rows.setdefault(member_id, []).append((when, meeting_id, status))
+    return {"live": live, "rows": rows}
+
+
+def _excused_runs_read(meeting: Meeting, ids: list[int]) -> dict[int, int]:
+    """excused_runs() read from the database, this meeting's rows included."""
     year = timezone.localtime(meeting.scheduled_at).year
     from chibo.meetings.models import Attendance
 
@@ -142,6 +188,17 @@ def minutes_missing(meeting: Meeting) -> list[str]:
     return missing
 
 
+def _task_counts(meeting: Meeting) -> tuple[int, int]:
+    """The tasks to review at MEETING and how many of them were reported at it: one query."""
+    tasks = list(
+        open_tasks_for(meeting)
+        .select_related(None)
+        .annotate(reported_here=Exists(TaskReport.objects.filter(task=OuterRef("pk"), meeting=meeting)))
+        .values_list("pk", "reported_here")
+    )
+    return len(tasks), sum(1 for _, reported in tasks if reported)
+
+
 def meeting_facts(meeting: Meeting) -> engine.MeetingFacts:
     loaded = getattr(meeting, "_prefetched_objects_cache", {})
     # The roll and the votes as the screen loaded them (roll_call_screen/live_screen), else a query.
@@ -155,13 +212,8 @@ def meeting_facts(meeting: Meeting) -> engine.MeetingFacts:
     else:
         vote = meeting.votes.filter(closed_at__isnull=False).order_by("-closed_at").first()
     speakers = {s.member_id for s in meeting.speeches.all() if s.member_id}
-    # Tasks to review and whether each was reported at this meeting: one query.
-    tasks = list(
-        open_tasks_for(meeting)
-        .select_related(None)
-        .annotate(reported_here=Exists(TaskReport.objects.filter(task=OuterRef("pk"), meeting=meeting)))
-        .values_list("pk", "reported_here")
-    )
+    # Tasks to review and how many were reported at this meeting (kept: judge_cache).
+    open_tasks, reviewed_tasks = judge_cache.remembered(meeting, "tasks", lambda: _task_counts(meeting))
     docs = list(meeting.documents.all())
     presenter_ok = False
     if meeting.has_thematic_part and meeting.topic_id:
@@ -185,8 +237,8 @@ def meeting_facts(meeting: Meeting) -> engine.MeetingFacts:
         notice_to_upper=meeting.notice_to_upper_at is not None,
         prepared=meeting.preparer_id is not None and meeting.pre_meeting_at is not None,
         speakers=len(speakers),
-        open_tasks=len(tasks),
-        reviewed_tasks=sum(1 for _, reported in tasks if reported),
+        open_tasks=open_tasks,
+        reviewed_tasks=reviewed_tasks,
         vote_in_favour=vote.in_favour if vote else None,
         vote_eligible=vote.eligible_count if vote else None,
         minutes_complete=not minutes_missing(meeting),

@@ -7,6 +7,7 @@ except add_amendment, which only works on approved meetings.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,12 +83,19 @@ def _now(now: dt.datetime | None) -> dt.datetime:
     return now or timezone.now()
 
 
-def _writable(meeting: Meeting, expected_version: int | None = None, *, parts: bool = True) -> Meeting:
+def _writable(
+    meeting: Meeting, expected_version: int | None = None, *, parts: bool = True,
+    authorize: Callable[[Meeting], Any] | None = None,
+) -> Meeting:
     """Lock the row, refuse approved meetings and stale writers, bump the version.
 
     PARTS=False only for a roll-call or dues mark, which changes attendance rows and nothing else:
-    `parts_version` (what chibo/meetings/live_parts.py keys the screen's other parts by) stays."""
+    `parts_version` (what chibo/meetings/live_parts.py keys the screen's other parts by) stays.
+    AUTHORIZE: the caller's access check (accounts.access.check_meeting), run on the row locked here
+    before anything is written, when the caller has not read the meeting itself."""
     fresh = Meeting.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=meeting.pk)
+    if authorize is not None:
+        authorize(fresh)
     if fresh.is_locked:
         raise MeetingLocked()
     if expected_version is not None and fresh.version != expected_version:
@@ -383,11 +391,14 @@ def set_attendance(
 def mark_attendance(
     *, actor: Any, meeting: Meeting, member: Member | None = None, status: str, reason: str = "",
     expected_version: int | None = None, member_id: int | None = None,
+    authorize: Callable[[Meeting], Any] | None = None,
 ) -> Marked:
     """set_attendance(), also giving the roll it was written into (the roll-call answer shows it
     without reading the meeting and its roll again). MEMBER_ID instead of MEMBER: the member is
-    found on the roll read here (NotOnRoll if absent: the roll-call view answers 404)."""
-    m = _writable(meeting, expected_version, parts=False)
+    found on the roll read here (NotOnRoll if absent: the roll-call view answers 404). AUTHORIZE:
+    the access check, on the meeting as locked here (the view then need not read it first; a
+    meeting that does not exist raises Meeting.DoesNotExist)."""
+    m = _writable(meeting, expected_version, parts=False, authorize=authorize)
     if status not in AttendanceStatus.values:
         raise ValidationError({"status": "Tình trạng điểm danh không hợp lệ."})
     # The whole roll in one query (the order of selectors.judged_parts()): the row to mark, with its

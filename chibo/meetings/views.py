@@ -32,7 +32,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from chibo.accounts.access import get_scope, meeting_for_user, org_for_user, perms_for
+from chibo.accounts.access import check_meeting, get_scope, meeting_for_user, org_for_user, perms_for
 from chibo.accounts.permissions import Perm
 from chibo.core.forms import apply_service_errors
 from chibo.meetings import forms as mf
@@ -664,6 +664,7 @@ def _roll_rows(
         rows.append(
             {
                 "a": a,
+                "mid": str(a.member_id),  # (the row's ids: not through the template's number formatting)
                 "run": runs.get(a.member_id, 0),
                 "run_warn": runs.get(a.member_id, 0) > book.attendance.max_consecutive_excused,
                 "failed": row_failed,
@@ -735,8 +736,11 @@ def _row_board(
         "summary": _summary(m, verdict, attendance),
         "running": next((i for i in items if i.started_at and not i.ended_at), None),
         "who_choices": _who_choices(present, list(m.guests.all())),
-        "score_rows": [
-            {"c": c, "auto": verdict.auto.get(c.code)} for c in verdict.book.scorecard.criteria_for(m.kind)
+        # The data-proved scores, (code, points) as shown (the board's _score.html draws the rest).
+        "autos": [
+            (c.code, str(points))
+            for c in verdict.book.scorecard.criteria_for(m.kind)
+            if (points := verdict.auto.get(c.code)) is not None
         ],
         "breaches": _breaches(verdict),
         "failed": failed,
@@ -1121,7 +1125,15 @@ def set_people(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @explain_refusals
 def set_attendance(request: HttpRequest, pk: int, member_id: int) -> HttpResponse:
-    meeting = _managed(request, pk)
+    form = mf.AttendanceForm(request.POST)
+    if form.is_valid():
+        # The mark reads the meeting once, under its lock, and checks access there (404/403, locked:
+        # as _managed, before anything is written); the answer's other reads go by its pk.
+        meeting = Meeting(pk=pk)
+    else:
+        meeting = _managed(request, pk)
+        if not meeting.attendance.filter(member_id=member_id).exists():
+            raise Http404("Đảng viên này không có trong danh sách của buổi sinh hoạt.")  # (a valid mark: NotOnRoll)
     marked: list[services.Marked] = []
 
     def mark(d: dict[str, Any]) -> None:
@@ -1133,6 +1145,7 @@ def set_attendance(request: HttpRequest, pk: int, member_id: int) -> HttpRespons
                 status=d["status"],
                 reason=d["reason"],
                 expected_version=d["expected_version"],
+                authorize=lambda locked: check_meeting(request.user, locked, need=Perm.MEETING_MANAGE),
             )
         )
 
@@ -1140,13 +1153,12 @@ def set_attendance(request: HttpRequest, pk: int, member_id: int) -> HttpRespons
         # The answer shows the roll the mark was written into and the parts it cannot change.
         return live_parts.screen_after_mark(marked[0].meeting, marked[0].roster) if marked else None
 
-    form = mf.AttendanceForm(request.POST)
-    if not form.is_valid() and not meeting.attendance.filter(member_id=member_id).exists():
-        raise Http404("Đảng viên này không có trong danh sách của buổi sinh hoạt.")  # (a valid mark: NotOnRoll)
     try:
         return _act(request, meeting, f"att-{member_id}", mark, form, row=member_id, screen=screen)
     except services.NotOnRoll:
         raise Http404("Đảng viên này không có trong danh sách của buổi sinh hoạt.") from None
+    except Meeting.DoesNotExist:
+        raise Http404("Không tìm thấy buổi sinh hoạt.") from None
 
 
 @require_POST

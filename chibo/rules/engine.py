@@ -252,7 +252,8 @@ def _pct(rate: Fraction) -> str:
 def auto_score(criterion: Criterion, facts: MeetingFacts, book: Rulebook) -> int | None:
     """Points the data proves for CRITERION, or None if the cell must enter it."""
     full, zero = criterion.points, 0
-    att = attendance(facts.attendees, book.attendance)
+    if criterion.auto in ("attendance_rate", "no_unexcused", "speakers"):  # (only these read the figures)
+        att = attendance(facts.attendees, book.attendance)
     match criterion.auto:
         case None:
             return None

@@ -645,6 +645,29 @@ def test_a_roll_call_mark_for_someone_not_on_the_roll_is_404_and_writes_nothing(
     assert not AuditEntry.objects.filter(object_type="meetings.attendance", object_repr__contains="Ngoài").exists()
 
 
+def test_a_roll_call_mark_checks_access_on_the_meeting_it_locks_and_writes_nothing_when_refused(client, world):
+    """The mark reads the meeting once, under its lock, and checks access there (services._writable's
+    authorize): the same answers as reading it first, and a refused mark writes nothing."""
+    m = running(world)
+    done = approved(world)
+    before = {x.pk: Meeting.objects.get(pk=x.pk).version for x in (m, done)}
+    audits = AuditEntry.objects.count()
+    for user, meeting, status, says in (
+        (world.officer_other, m, 404, ""),  # another commune: the meeting does not exist for them
+        (world.member_same, m, 403, "không có quyền thay đổi"),  # reads the cell, may not write
+        (world.secretary, done, 403, "Biên bản đã được duyệt"),  # approved: locked
+    ):
+        client.force_login(user)
+        for data in ({"status": "present"}, {"status": "không-hợp-lệ"}):
+            response = client.post(live(meeting, f"diem-danh/{world.m_same.pk}/"), data, HTTP_HX_REQUEST="true")
+            assert response.status_code == status and says in response.content.decode()
+    client.force_login(world.secretary)
+    for data in ({"status": "present"}, {"status": "không-hợp-lệ"}):
+        assert client.post(f"/sinh-hoat/999999/dieu-hanh/diem-danh/{world.m_same.pk}/", data).status_code == 404
+    assert {x.pk: Meeting.objects.get(pk=x.pk).version for x in (m, done)} == before
+    assert AuditEntry.objects.count() == audits
+
+
 def test_excused_without_reason_is_refused_in_the_row(client, world):
     m = running(world)
     client.force_login(world.secretary)
@@ -684,14 +707,17 @@ def test_a_stale_roll_call_gets_the_conflict_message(client, world):
     assert response.status_code == 409 and "vừa được người khác cập nhật" in response.content.decode()
 
 
-# The roll-call answer (htmx). 10 queries when the meeting's parts are kept (chibo/meetings/
-# live_parts.py): session, user, meeting, role scope; the mark (lock, version, the whole roll — 404
-# when the member is not on it —, update, audit); tasks to review with their reports; + the excused
-# runs when someone is excused. The first answer after another write to the meeting also reads the six
-# parts (agenda, speeches, votes, score sheets, documents, guests). Tests run inside a transaction,
-# which adds a savepoint and its release. Was 11 before the mark found the row on the roll it reads,
-# 19 (+ the excused runs twice) before the mark kept its roll and the parts, 23 before that.
-ROLL_CALL_QUERIES = 10 + 2
+# The roll-call answer (htmx). 8 queries when the meeting's parts are kept (chibo/meetings/
+# live_parts.py): session, user, role scope; the mark (lock — the meeting read once, access checked
+# on it —, version, the whole roll — 404 when the member is not on it —, update, audit). The tasks to
+# review and the other meetings' rolls (the excused runs) are kept too (chibo/meetings/judge_cache.py:
+# read again once the cell's activity_rev moves). The first answer after another write to the meeting
+# also reads the six parts (agenda, speeches, votes, score sheets, documents, guests). Tests run
+# inside a transaction, which adds a savepoint and its release. Was 9 with the meeting read for the
+# access check first, 10 before judge_cache (the tasks to review on every answer, + the excused runs
+# when someone is excused), 11 before the mark found the row on the roll it reads, 19 (+ the excused
+# runs twice) before the mark kept its roll and the parts, 23 before that.
+ROLL_CALL_QUERIES = 8 + 2
 ROLL_CALL_QUERIES_FIRST = ROLL_CALL_QUERIES + 6
 
 
@@ -720,8 +746,10 @@ def test_the_roll_call_answer_costs_a_fixed_number_of_queries_whatever_the_roste
         add_member(world.cell1, f"Nguyễn Văn {name}")
     services.draw_roster(m)
     assert m.attendance.count() >= 12
+    with django_capture_on_commit_callbacks(execute=True):  # new members: the cell's activity_rev moved
+        assert tap(client, m, world.m_same)[1] == ROLL_CALL_QUERIES + 1  # the tasks read again, then kept
     with django_capture_on_commit_callbacks(execute=True):
-        assert tap(client, m, world.m_same)[1] == ROLL_CALL_QUERIES
+        assert tap(client, m, world.sec_member)[1] == ROLL_CALL_QUERIES
 
 
 def _same_page(html: str) -> str:
@@ -739,15 +767,15 @@ def test_the_roll_call_answer_is_the_same_from_the_kept_parts_as_from_the_databa
     services.open_vote(actor=world.secretary, meeting=m, subject="Nghị quyết tháng")
     client.force_login(world.secretary)
     with django_capture_on_commit_callbacks(execute=True):
-        tap(client, m, world.sec_member)  # keeps the parts
+        tap(client, m, world.sec_member, "absent_excused", reason="Ốm")  # keeps the parts, tasks, runs
     with django_capture_on_commit_callbacks(execute=True):
         kept, n_kept = tap(client, m, world.m_same, "absent_excused", reason="Ốm")
-    assert n_kept == ROLL_CALL_QUERIES + 1  # + the excused runs
+    assert n_kept == ROLL_CALL_QUERIES  # the excused runs kept too (judge_cache)
     version = Meeting.objects.get(pk=m.pk).version  # the next mark's answer carries version + 1
     # The same mark again, now with nothing kept: every part read from the database.
     cache.clear()
     read, n_read = tap(client, m, world.m_same, "absent_excused", reason="Ốm")
-    assert n_read == ROLL_CALL_QUERIES_FIRST + 1
+    assert n_read == ROLL_CALL_QUERIES_FIRST + 3  # + the tasks, the runs (held meetings, their rolls)
     assert _same_page(kept) == _same_page(read).replace(f'value="{version + 1}"', f'value="{version}"')
     assert "Phạm Văn Đông — Bí thư Đảng ủy xã" in kept and "Vắng có lý do: Ốm" in kept
 
