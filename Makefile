@@ -40,6 +40,7 @@ test: system venv
 	$(PY) -m ruff check .
 	$(PY) -m mypy $(TYPED)
 	$(PY) -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+	$(PY) -m pytest -n 0 chibo/ops/tests/test_api_fuzz.py
 
 typecheck: venv
 	$(PY) -m mypy $(TYPED)

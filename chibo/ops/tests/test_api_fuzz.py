@@ -1,12 +1,18 @@
 """Schemathesis over /api/v1/openapi.json: generated requests (valid and invalid) never get a 5xx.
 
 Runs in-process on the WSGI app and the test database, with a secretary's bearer token and a
-meeting in progress, so the generated ids sometimes hit real rows. CI runs it with the suite.
+meeting in progress, so the generated ids sometimes hit real rows.
+
+Not under pytest-xdist: there schemathesis's generated items came back as one test that passed even
+with an endpoint raising on every call (checked with GET /meetings/{id} made to raise: -n 2 "1 passed",
+-n 0 "1 failed, 84 passed"). So in an xdist worker this module is skipped, saying so, and `make test`
+(CI) runs it again on its own with `-n 0`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import pytest
 import schemathesis
@@ -18,6 +24,12 @@ from schemathesis.checks import not_a_server_error
 from chibo.accounts.models import ApiToken
 from chibo.meetings import services
 from config.wsgi import application
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    pytest.skip(
+        "schemathesis does not report its cases under xdist: run with -n 0 (make test does)",
+        allow_module_level=True,
+    )
 
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
 
