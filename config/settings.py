@@ -349,7 +349,7 @@ CHIBO_DEFAULT_RULEBOOK = env_str("CHIBO_DEFAULT_RULEBOOK", "hd42-2025")
 # computes them again after a change below, at most once per REFRESH_GAP seconds per process.
 CHIBO_DASHBOARD_SYNC_MS = env_int("CHIBO_DASHBOARD_SYNC_MS", 100, minimum=0)
 CHIBO_DASHBOARD_STALE_SECONDS = env_int("CHIBO_DASHBOARD_STALE_SECONDS", 120, minimum=0)
-CHIBO_DASHBOARD_REFRESH_GAP = env_int("CHIBO_DASHBOARD_REFRESH_GAP", 10, minimum=0)
+CHIBO_DASHBOARD_REFRESH_GAP = env_int("CHIBO_DASHBOARD_REFRESH_GAP", 30, minimum=0)
 
 LOGGING = {
     "version": 1,
