@@ -408,12 +408,7 @@ def build(
         # more than the count at 10,000 cells), then kept to the cells of the subtree through the
         # remembered tree: a database holds one province, so the few other rows cost little.
         overdue_total = 0
-        for cid, n in (
-            Task.objects.filter(status=TaskStatus.OPEN, due_date__lt=today)
-            .order_by()
-            .values_list("organisation_id")
-            .annotate(n=Count("*"))  # not COUNT(id): that column is not in the index
-        ):
+        for cid, n in _overdue_per_cell(today):
             if cid in cell_ids:
                 overdue_total += n
                 if cid in d.cell_child:
@@ -1650,6 +1645,28 @@ def _read_rolled(
     ):
         children[r["organisation_id"]] = r
     return Rolled(plain=plain, special_rows=special_rows, months=months, masks=masks, children=children)
+
+
+def _overdue_per_cell(today: dt.date) -> list[tuple[int, int]]:
+    """(cell id, open tasks due before TODAY) from the partial index `task_open_due` alone. SQLite's
+    planner picks the (status, due_date) index instead and reads every open task's row for its cell
+    (10,000 cells: 46 ms against 10–12 ms), so there the index is named (INDEXED BY; `status` a
+    literal, a constant of the code); PostgreSQL's plan uses the partial index anyway."""
+    if connection.vendor == "sqlite":
+        table = connection.ops.quote_name(Task._meta.db_table)
+        with connection.cursor() as cur:
+            cur.execute(
+                f"SELECT organisation_id, COUNT(*) FROM {table} INDEXED BY task_open_due "  # noqa: S608
+                f"WHERE due_date < %s AND status = '{TaskStatus.OPEN.value}' GROUP BY organisation_id",
+                [today],
+            )
+            return [(cid, n) for cid, n in cur.fetchall()]
+    return list(
+        Task.objects.filter(status=TaskStatus.OPEN, due_date__lt=today)
+        .order_by()
+        .values_list("organisation_id")
+        .annotate(n=Count("*"))  # not COUNT(id): that column is not in the index
+    )
 
 
 def longest_excused_run(statuses: list[str]) -> int:
