@@ -76,14 +76,7 @@ def key_for(meeting: Any, part: str) -> str | None:
 def remembered(meeting: Any, part: str, build: Callable[[], Any]) -> Any:
     """BUILD()'s value for MEETING's PART, from the cache while nothing it reads has changed."""
     key = key_for(meeting, part)
-    if key is None:
-        return build()
-    found = default_cache.get(key)
-    if found is not None:
-        return found
-    made = build()
-    default_cache.set(key, made, JUDGE_SECONDS)
-    return made
+    return build() if key is None else default_cache.get_or_set(key, build, JUDGE_SECONDS)
 
 
 # --- the writes that change what is kept ---------------------------------------------------------

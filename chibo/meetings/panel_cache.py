@@ -75,13 +75,7 @@ def key_for(meeting: Any, part: str, reader: Any = None) -> str:
 def remembered(meeting: Any, part: str, build: Callable[[], Any], *, reader: Any = None) -> Any:
     """BUILD()'s value for MEETING's PART, from the cache while nothing it reads has changed
     (READER: a value of that reader's own, kept under their roles too)."""
-    key = key_for(meeting, part, reader)
-    found = default_cache.get(key)
-    if found is not None:
-        return found
-    made = build()
-    default_cache.set(key, made, PANEL_SECONDS)
-    return made
+    return default_cache.get_or_set(key_for(meeting, part, reader), build, PANEL_SECONDS)
 
 
 # --- the writes that change a panel -------------------------------------------------------------
