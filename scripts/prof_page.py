@@ -8,7 +8,8 @@ warm-up); roll: roll-call marks (htmx) on a meeting in progress of the first cel
 warm: what an approval or an amendment adds to its request — record_cache.warm (the record rendered
 for both kinds of reader and kept) on each of the first N approved meetings, the cache emptied before
 each — and the size of what it keeps (pickled, as Redis stores it).
-PROF=1 adds a cProfile of N more requests (SORT=cumulative|tottime, TOP=60); SQL=1 lists one request's
+PROF=1 adds a cProfile of N more requests (SORT=cumulative|tottime, TOP=60), PYINSTRUMENT=1 a sampled
+(wall-clock) profile of them (pyinstrument, not in the lock: pip install it); SQL=1 lists one request's
 queries. No HTTP server: Django's test client, so the figures are the server's own work.
 """
 
@@ -126,6 +127,15 @@ def main() -> None:
     for i in range(n):
         go(i)
     print(f"{kind}: {(time.perf_counter() - began) / n * 1000:.2f} ms/request")
+    if os.environ.get("PYINSTRUMENT"):  # wall-clock samples, little overhead (pip install pyinstrument)
+        from pyinstrument import Profiler
+
+        sampler = Profiler(interval=0.001)
+        sampler.start()
+        for i in range(n):
+            go(i)
+        sampler.stop()
+        print(sampler.output_text(show_all=bool(os.environ.get("ALL")), short_mode=False))
     if os.environ.get("PROF"):
         profile = cProfile.Profile()
         profile.enable()

@@ -85,6 +85,12 @@ def get_scope(user: Any) -> Scope:
     rows = RoleAssignment.objects.filter(user_id=user.pk).values_list(
         "organisation__path", "role"
     )
+    return remember_grants(user, rows)
+
+
+def remember_grants(user: Any, rows: Any) -> Scope:
+    """USER's scope from their role assignments ROWS, (organisation path, role) pairs — read here, or
+    with the user (accounts.backends) —, kept on the user for the rest of the request."""
     scope = Scope(
         grants=tuple((path, ROLE_PERMISSIONS[role]) for path, role in rows),
         superuser=bool(user.is_superuser),

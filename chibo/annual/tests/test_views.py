@@ -31,9 +31,9 @@ JAN_2025 = dt.date(2025, 1, 1)  # dues profiles in force for the whole of 2025
 pytestmark = pytest.mark.django_db
 
 LEDGER_QUERIES = (
-    14  # session, user, scope, cell, rulebook, members, dues profile versions, memberships, payments…
+    13  # session, user with scope (14 before they were one query), cell, rulebook, members, dues profile versions, memberships, payments…
 )
-CELL_YEAR_QUERIES = 10  # was 11: the round's stored rulebook version is kept by the process (rules.models)
+CELL_YEAR_QUERIES = 9  # 10 before the user's roles were read with the user; was 11: the round's stored rulebook version is kept by the process (rules.models)
 PERSONAS = ("secretary", "member_same", "officer", "member_other", "officer_other")
 CELL_WRITE = {"secretary": 302, "member_same": 403, "officer": 403, "member_other": 404, "officer_other": 404}
 DECIDE = {"officer": 302, "secretary": 403, "member_same": 403, "member_other": 404, "officer_other": 404}

@@ -707,8 +707,8 @@ def test_a_stale_roll_call_gets_the_conflict_message(client, world):
     assert response.status_code == 409 and "vừa được người khác cập nhật" in response.content.decode()
 
 
-# The roll-call answer (htmx). 8 queries when the meeting's parts are kept (chibo/meetings/
-# live_parts.py): session, user, role scope; the mark (lock — the meeting read once, access checked
+# The roll-call answer (htmx). 7 queries when the meeting's parts are kept (chibo/meetings/
+# live_parts.py): session, user with their role scope (accounts/backends.py); the mark (lock — the meeting read once, access checked
 # on it —, version, the whole roll — 404 when the member is not on it —, update, audit). The tasks to
 # review and the other meetings' rolls (the excused runs) are kept too (chibo/meetings/judge_cache.py:
 # read again once the cell's activity_rev moves). The first answer after another write to the meeting
@@ -716,8 +716,9 @@ def test_a_stale_roll_call_gets_the_conflict_message(client, world):
 # inside a transaction, which adds a savepoint and its release. Was 9 with the meeting read for the
 # access check first, 10 before judge_cache (the tasks to review on every answer, + the excused runs
 # when someone is excused), 11 before the mark found the row on the roll it reads, 19 (+ the excused
-# runs twice) before the mark kept its roll and the parts, 23 before that.
-ROLL_CALL_QUERIES = 8 + 2
+# runs twice) before the mark kept its roll and the parts, 23 before that; 8 before the user's roles
+# were read with the user.
+ROLL_CALL_QUERIES = 7 + 2
 ROLL_CALL_QUERIES_FIRST = ROLL_CALL_QUERIES + 6
 
 
@@ -1009,7 +1010,7 @@ def test_the_approved_record_shows_snapshot_figures_grade_and_breaches(client, w
     assert "Thêm đính chính" not in page  # read-only member
 
 
-# Session, user, meeting, role scope, then the record's HTML from the cache (chibo/meetings/
+# Session, user with their role scope (accounts/backends.py), meeting, then the record's HTML from the cache (chibo/meetings/
 # record_cache.py: rendered once per version of the record, shared by every reader), the panels
 # other apps add (oversight 2: the month's guidance, then whether a peer pairing, a model-meeting
 # mark or the reader's officer visit exists, in one query; annual 7: shortcomings, the cell's
@@ -1019,9 +1020,9 @@ def test_the_approved_record_shows_snapshot_figures_grade_and_breaches(client, w
 # Pinned so a new per-page query is noticed (was 45 before the record read its frozen verdict, 30
 # before the cache, 16 before the oversight panel asked its three questions in one query, 14 before
 # the panels beside the record were kept per version — 6 before the reader's own visit and pairing
-# were too: chibo/meetings/panel_cache.py).
-RECORD_QUERIES = 5
-RECORD_QUERIES_FIRST = 28
+# were too: chibo/meetings/panel_cache.py; one more before the user's roles were read with the user).
+RECORD_QUERIES = 4
+RECORD_QUERIES_FIRST = 27
 
 
 def test_the_approved_record_reads_the_frozen_verdict_in_a_fixed_number_of_queries(

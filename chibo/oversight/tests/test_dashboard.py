@@ -80,8 +80,9 @@ def grow(world, n_cells: int) -> None:  # type: ignore[no-untyped-def]
         approved(cell, day=past(50 + i), minutes=70)
 
 
-# Session, user, role assignments (scope), then the dashboard's own reads (see dashboard.py).
-DASHBOARD_QUERIES = 13  # was 10: the meetings read became cell-months, member-months, two short meeting lists
+# Session, user with their role assignments (scope; accounts/backends.py), then the dashboard's own
+# reads (see dashboard.py).
+DASHBOARD_QUERIES = 12  # 13 before the roles were read with the user; was 10: the meetings read became cell-months, member-months, two short meeting lists
 # Above commune level the one read of every cell-month became five small ones (the roll-up's months,
 # the special cells' rows, one narrow row per cell, the children's sums, the shown cells' rows) and
 # the overdue tasks are counted per cell beside the SHOWN oldest; then the memo's fingerprint (the
@@ -90,9 +91,9 @@ DASHBOARD_QUERIES = 13  # was 10: the meetings read became cell-months, member-m
 # the fingerprint, the rulebooks, and the reads done on every call (meetings listed, tasks, visits,
 # guidance).
 PROVINCE_QUERIES = DASHBOARD_QUERIES + 7
-PROVINCE_MEMO_QUERIES = 13
+PROVINCE_MEMO_QUERIES = 12
 COMMUNE_QUERIES = DASHBOARD_QUERIES + 3  # + the fingerprint (subtree, ancestors, roll-up stamps)
-COMMUNE_MEMO_QUERIES = 13
+COMMUNE_MEMO_QUERIES = 12
 
 
 def test_the_dashboard_runs_a_fixed_number_of_queries_whatever_the_subtree_size(
