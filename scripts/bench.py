@@ -219,13 +219,22 @@ def import_rows(env: dict[str, str], rows: int) -> dict:
     return out
 
 
+def server_env(kind: str, name: str, args: argparse.Namespace) -> dict[str, str]:
+    """The floor view on; PostgreSQL connections kept open between requests as in production
+    (docs/deploy.md: conn_max_age) unless --conn-max-age 0 (a new connection per request)."""
+    env = {"CHIBO_BENCH_FLOOR": "1"}
+    if kind == "postgres":
+        env["DATABASE_URL"] = f"{st.PG}/{name}?conn_max_age={args.conn_max_age}"
+    return env
+
+
 def run_backend(kind: str, args: argparse.Namespace, root: Path) -> dict:
     name = f"chibo_bench_{os.getpid()}"
     print(f"== {kind}: tạo dữ liệu {args.cells} chi bộ × {args.years} năm …", flush=True)
     began = time.perf_counter()
     with st.running(
         root / kind, name, servers=1, worker=False, redis=False, sqlite=(kind == "sqlite"), tasks="immediate",
-        gunicorn_workers=2, extra_env={"CHIBO_BENCH_FLOOR": "1"},
+        gunicorn_workers=2, extra_env=server_env(kind, name, args),
         gen=["--cells", str(args.cells), "--years", str(args.years), "--seed", "1", "--until", args.until,
              "--accounts", "--password", PASSWORD],
     ) as s:
@@ -374,6 +383,8 @@ def main() -> None:
     parser.add_argument("--import-rows", type=int, default=10_000)
     parser.add_argument("--samples", type=int, default=50, help="timed calls per dashboard case (after one warm-up)")
     parser.add_argument("--only", choices=["sqlite", "postgres"])
+    parser.add_argument("--conn-max-age", type=int, default=60,
+                        help="PostgreSQL: seconds a server process keeps its connection (0: one per request)")
     parser.add_argument("--report", default=None, help="write the Markdown report here (e.g. docs/bench.md)")
     args = parser.parse_args()
     results = {}

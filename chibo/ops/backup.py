@@ -27,6 +27,7 @@ from typing import Any
 
 from django.apps import apps
 from django.conf import settings
+from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management import call_command
@@ -184,4 +185,7 @@ def restore(source: Path, *, ignore_key: bool = False) -> dict[str, Any]:
         wrong = {k: (v, counts.get(k)) for k, v in manifest["rows"].items() if counts.get(k) != v}
         if wrong:
             raise BackupError(f"Số dòng sau khi khôi phục không khớp: {wrong}")
+    # What the shared cache keeps is keyed by row versions and revisions (record_cache, live_parts,
+    # panel_cache, judge_cache) that the restored rows may hold again with other contents.
+    cache.clear()
     return manifest
