@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.db import connections
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "e2e"
@@ -50,7 +51,11 @@ def demo(settings, live_server):
     call_command("seed_demo")
     settings.DEBUG = False
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    return live_server.url
+    yield live_server.url
+    # The connection seed_demo opened here is not the one the test database's teardown closes (the
+    # Playwright loop in this thread gives Django another connection slot): closed here, or
+    # PostgreSQL refuses to drop the test database ("being accessed by other users").
+    connections.close_all()
 
 
 def login(page, base: str, username: str) -> None:

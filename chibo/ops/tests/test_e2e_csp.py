@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 from chibo.meetings import services
 
@@ -33,6 +34,10 @@ def browser():
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield b
+        # What the test wrote with the Playwright loop running used another connection slot than the
+        # one the test database's teardown closes (see chibo/core/tests/e2e.py, demo): closed while
+        # the loop still runs.
+        connections.close_all()
         b.close()
 
 
