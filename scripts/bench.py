@@ -345,7 +345,8 @@ def report(results: dict, args: argparse.Namespace, lines: list[str]) -> str:
                + " | ".join(cell(results, k, lambda r: f"{r['setup_seconds']:.0f} s") for k in kinds) + " |")
     table = "\n".join(out)
     cmd = (f".venv/bin/python scripts/bench.py --cells {args.cells} --years {args.years} --seconds {args.seconds:g} "
-           f"--threads {args.threads} --import-rows {args.import_rows} --samples {args.samples}")
+           f"--threads {args.threads} --import-rows {args.import_rows} --samples {args.samples} "
+           f"--conn-max-age {args.conn_max_age}")
     return "\n".join([
         "# chibo benchmark", "",
         f"Chạy lúc {dt.datetime.now(dt.UTC):%d/%m/%Y %H:%M} UTC. Lệnh: `make bench` (= `{cmd}`).", "",
@@ -356,7 +357,9 @@ def report(results: dict, args: argparse.Namespace, lines: list[str]) -> str:
         "trên một cơ sở dữ liệu mới cho mỗi loại.",
         "- Máy chủ: một gunicorn, 2 worker đồng bộ, 127.0.0.1; khách: "
         f"{args.threads} luồng Python giữ kết nối, đăng nhập quản trị tỉnh, {args.seconds:g} s mỗi dòng sau khi làm nóng. "
-        "Khách và máy chủ dùng chung 2 lõi nên số tuyệt đối thấp hơn máy thật; tỷ lệ so với sàn mới là điều cần xem.",
+        "Khách và máy chủ dùng chung 2 lõi nên số tuyệt đối thấp hơn máy thật; tỷ lệ so với sàn mới là điều cần xem. "
+        f"PostgreSQL: mỗi worker giữ kết nối giữa các yêu cầu (`conn_max_age={args.conn_max_age}`, như cấu hình "
+        "sản xuất trong docs/deploy.md; trước 01/12/2026 buổi thứ chín là một kết nối mới mỗi yêu cầu).",
         "- \"% sàn\": số yêu cầu/giây của trang chia cho của view tối thiểu trên cùng máy chủ, đo ngay trước và "
         "ngay sau dòng đó (trung bình hai lần; tốc độ máy ảo trôi 25–40% trong vài phút) (mục tiêu ≥ 40%).",
         f"- Ghi điểm danh: POST htmx lần lượt trên {args.live} buổi đang họp, luân phiên có mặt / vắng có lý do.",
