@@ -1,11 +1,11 @@
 #!/usr/bin/env python
 """In-process milliseconds per request of the pages `make bench` compares with the framework floor.
 
-Usage: DATABASE_URL=… CHIBO_BENCH_FLOOR=1 .venv/bin/python scripts/prof_page.py floor|meeting|roll|warm [N]
+Usage: DATABASE_URL=… CHIBO_BENCH_FLOOR=1 .venv/bin/python scripts/prof_page.py floor|meeting|members|roll|warm [N]
 on a database made by `manage.py gen_province … --accounts --password P` (logged in as gp1-admin, or
 USER_=<username>). meeting: the first 5 approved meetings in turn (records already rendered after the
-warm-up); roll: roll-call marks (htmx) on a meeting in progress of the first cell (started if none);
-warm: what an approval or an amendment adds to its request — record_cache.warm (the record rendered
+warm-up); members: the member list (/dang-vien/); roll: roll-call marks (htmx) on a meeting in
+progress of the first cell (started if none); warm: what an approval or an amendment adds to its request — record_cache.warm (the record rendered
 for both kinds of reader and kept) on each of the first N approved meetings, the cache emptied before
 each — and the size of what it keeps (pickled, as Redis stores it).
 PROF=1 adds a cProfile of N more requests (SORT=cumulative|tottime, TOP=60), PYINSTRUMENT=1 a sampled
@@ -93,6 +93,8 @@ def main() -> None:
             Meeting.objects.filter(status=MeetingStatus.APPROVED).order_by("id").values_list("pk", flat=True)[:5]
         )
         urls = [f"/sinh-hoat/{approved[i % 5]}/" for i in range(n)]
+    elif kind == "members":  # the member list, as make bench asks for it
+        urls = ["/dang-vien/"] * n
     elif kind == "roll":
         cell = Organisation.objects.filter(kind="chi_bo").order_by("code")[0]
         m = Meeting.objects.filter(organisation=cell, status=MeetingStatus.IN_PROGRESS).first()

@@ -22,7 +22,7 @@ def http(rps: float) -> dict:
 
 def test_report_side_by_side_with_hooks_missing_and_present():
     bench = load()
-    args = argparse.Namespace(cells=10, years=1, until="2026-10", seconds=1, threads=2, live=3, import_rows=100, samples=5)
+    args = argparse.Namespace(cells=10, years=1, until="2026-10", seconds=1, threads=2, live=3, import_rows=100, samples=5, conn_max_age=60)
     imp = {f: {"rows": 100, "seconds": 1.0, "rps": 100.0, "tm_peak_mb": 5.0, "maxrss_mb": 90.0} for f in ("xlsx", "csv")}
     results = {
         "sqlite": {"http": {"floor": http(200), "meeting": http(100), "members": http(50), "roll_call": http(20)},
@@ -42,11 +42,12 @@ def test_report_side_by_side_with_hooks_missing_and_present():
     docs = next(line for line in text.splitlines() if line.startswith("| Biên bản"))
     assert docs.split("|")[2].strip() == "chưa có" and "DOCX: 120 ms" in docs
     assert "- máy thử" in text and "--cells 10" in text
+    assert "--conn-max-age 60" in text and "`conn_max_age=60`" in text  # PostgreSQL connections as in production
 
 
 def test_each_row_is_compared_with_the_floors_measured_around_it():
     bench = load()
-    args = argparse.Namespace(cells=10, years=1, until="2026-10", seconds=1, threads=2, live=3, import_rows=100, samples=5)
+    args = argparse.Namespace(cells=10, years=1, until="2026-10", seconds=1, threads=2, live=3, import_rows=100, samples=5, conn_max_age=60)
     imp = {f: {"rows": 100, "seconds": 1.0, "rps": 100.0, "tm_peak_mb": 5.0, "maxrss_mb": 90.0} for f in ("xlsx", "csv")}
     floor = {**http(300), "all_rps": [250.0, 300.0, 400.0]}
     results = {
