@@ -358,8 +358,11 @@ def report(results: dict, args: argparse.Namespace, lines: list[str]) -> str:
         "- Máy chủ: một gunicorn, 2 worker đồng bộ, 127.0.0.1; khách: "
         f"{args.threads} luồng Python giữ kết nối, đăng nhập quản trị tỉnh, {args.seconds:g} s mỗi dòng sau khi làm nóng. "
         "Khách và máy chủ dùng chung 2 lõi nên số tuyệt đối thấp hơn máy thật; tỷ lệ so với sàn mới là điều cần xem. "
-        f"PostgreSQL: mỗi worker giữ kết nối giữa các yêu cầu (`conn_max_age={args.conn_max_age}`, như cấu hình "
-        "sản xuất trong docs/deploy.md; trước 01/12/2026 buổi thứ chín là một kết nối mới mỗi yêu cầu).",
+        + (f"PostgreSQL: mỗi worker giữ kết nối giữa các yêu cầu (`conn_max_age={args.conn_max_age}`, như cấu hình "
+           "sản xuất trong docs/deploy.md; trước 01/12/2026 buổi thứ chín là một kết nối mới mỗi yêu cầu)."
+           if args.conn_max_age else
+           "PostgreSQL: một kết nối mới mỗi yêu cầu (`conn_max_age=0`, khác cấu hình sản xuất: tỷ lệ so với sàn "
+           "cao hơn thực tế)."),
         "- \"% sàn\": số yêu cầu/giây của trang chia cho của view tối thiểu trên cùng máy chủ, đo ngay trước và "
         "ngay sau dòng đó (trung bình hai lần; tốc độ máy ảo trôi 25–40% trong vài phút) (mục tiêu ≥ 40%).",
         f"- Ghi điểm danh: POST htmx lần lượt trên {args.live} buổi đang họp, luân phiên có mặt / vắng có lý do.",

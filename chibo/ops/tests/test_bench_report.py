@@ -43,6 +43,10 @@ def test_report_side_by_side_with_hooks_missing_and_present():
     assert docs.split("|")[2].strip() == "chưa có" and "DOCX: 120 ms" in docs
     assert "- máy thử" in text and "--cells 10" in text
     assert "--conn-max-age 60" in text and "`conn_max_age=60`" in text  # PostgreSQL connections as in production
+    # A run with a connection per request says so, and that its shares of the floor are flattered.
+    per_request = bench.report(results, argparse.Namespace(**{**vars(args), "conn_max_age": 0}), ["máy thử"])
+    assert "--conn-max-age 0" in per_request and "một kết nối mới mỗi yêu cầu (`conn_max_age=0`" in per_request
+    assert "giữ kết nối giữa các yêu cầu" not in per_request
 
 
 def test_each_row_is_compared_with_the_floors_measured_around_it():
