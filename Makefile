@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE := 1
 .PHONY: run test setup venv system lint typecheck bench bench-documents bench-newsreader fetch-feeds lock clean
 # Domain code that mypy (with django-stubs) must pass: models, services, selectors, rules, access, text.
 TYPED := $(filter-out chibo/rules/%,$(wildcard chibo/*/models.py chibo/*/services.py chibo/*/selectors.py)) \
-	chibo/rules chibo/accounts/access.py chibo/accounts/backends.py chibo/core/vntext.py chibo/core/versions.py \
+	chibo/rules chibo/accounts/access.py chibo/accounts/backends.py chibo/core/vntext.py chibo/core/versions.py chibo/core/rawsql.py \
 	chibo/meetings/panel_cache.py chibo/meetings/judge_cache.py chibo/organisations/activity.py
 
 $(VENV)/.installed: $(LOCK)

@@ -234,7 +234,7 @@ def run_backend(kind: str, args: argparse.Namespace, root: Path) -> dict:
     began = time.perf_counter()
     with st.running(
         root / kind, name, servers=1, worker=False, redis=False, sqlite=(kind == "sqlite"), tasks="immediate",
-        gunicorn_workers=2, extra_env=server_env(kind, name, args),
+        gunicorn_workers=args.workers, gunicorn_threads=args.server_threads, extra_env=server_env(kind, name, args),
         gen=["--cells", str(args.cells), "--years", str(args.years), "--seed", "1", "--until", args.until,
              "--accounts", "--password", PASSWORD],
     ) as s:
@@ -391,6 +391,9 @@ def main() -> None:
     parser.add_argument("--only", choices=["sqlite", "postgres"])
     parser.add_argument("--conn-max-age", type=int, default=60,
                         help="PostgreSQL: seconds a server process keeps its connection (0: one per request)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--server-threads", type=int, default=1,
+                        help="threads per gunicorn worker (1: sync workers; docs/deploy.md runs 5 × 2 on 2 vCPU)")
     parser.add_argument("--report", default=None, help="write the Markdown report here (e.g. docs/bench.md)")
     args = parser.parse_args()
     results = {}

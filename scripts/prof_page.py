@@ -2,6 +2,7 @@
 """In-process milliseconds per request of the pages `make bench` compares with the framework floor.
 
 Usage: DATABASE_URL=… CHIBO_BENCH_FLOOR=1 .venv/bin/python scripts/prof_page.py floor|meeting|members|roll|warm [N]
+       … scripts/prof_page.py vs meeting|members|roll [ROUNDS]  (page beside the floor, round by round)
 on a database made by `manage.py gen_province … --accounts --password P` (logged in as gp1-admin, or
 USER_=<username>). meeting: the first 5 approved meetings in turn (records already rendered after the
 warm-up); members: the member list (/dang-vien/); roll: roll-call marks (htmx) on a meeting in
@@ -22,6 +23,7 @@ import os
 import pstats
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -77,16 +79,8 @@ def warm(n: int) -> None:
     )
 
 
-def main() -> None:
-    kind = sys.argv[1]
-    n = int(sys.argv[2]) if len(sys.argv) > 2 else 200
-    if kind == "warm":
-        warm(n)
-        return
-    settings.ALLOWED_HOSTS = ["*"]
-    client = Client()
-    admin = User.objects.get(username=os.environ.get("USER_", "gp1-admin"))
-    client.force_login(admin)
+def requests_for(kind: str, n: int, client: Client, admin: User) -> Callable[[int], None]:
+    """GO(i): the I-th request of KIND (floor, meeting, members, roll)."""
     method, urls = "get", ["/_bench/floor/"] * n
     if kind == "meeting":
         approved = list(
@@ -109,13 +103,60 @@ def main() -> None:
 
     def go(i: int) -> None:
         if method == "get":
-            response = client.get(urls[i])
+            response = client.get(urls[i % n])
         else:
             status = ["present", "absent_excused"][(i // 15) % 2]
             response = client.post(
-                urls[i], {"status": status, "reason": "Ốm" if status == "absent_excused" else ""}, HTTP_HX_REQUEST="true"
+                urls[i % n], {"status": status, "reason": "Ốm" if status == "absent_excused" else ""}, HTTP_HX_REQUEST="true"
             )
-        assert response.status_code == 200, (urls[i], response.status_code)
+        assert response.status_code == 200, (urls[i % n], response.status_code)
+
+    return go
+
+
+def versus(kind: str, rounds: int, go: Callable[[int], None], floor: Callable[[int], None]) -> None:
+    """ROUNDS rounds of 20 floor requests then 20 of KIND: the median of each round's ratio (the
+    machine's speed drifts by 2x within minutes; side by side, the ratio holds)."""
+    import statistics
+
+    for i in range(10):
+        go(i)
+        floor(i)
+    ratios, page_ms, floor_ms = [], [], []
+    for r in range(rounds):
+        began = time.perf_counter()
+        for i in range(20):
+            floor(i)
+        f = (time.perf_counter() - began) / 20
+        began = time.perf_counter()
+        for i in range(20):
+            go(r * 20 + i)
+        p = (time.perf_counter() - began) / 20
+        ratios.append(f / p)
+        page_ms.append(p * 1000)
+        floor_ms.append(f * 1000)
+    print(
+        f"{kind}: {statistics.median(page_ms):.2f} ms, floor {statistics.median(floor_ms):.2f} ms, "
+        f"in-process ratio {statistics.median(ratios) * 100:.1f}% of the floor (median of {rounds} rounds; "
+        f"{min(ratios) * 100:.1f}–{max(ratios) * 100:.1f}%)"
+    )
+
+
+def main() -> None:
+    kind = sys.argv[1]
+    n = int(sys.argv[2]) if len(sys.argv) > 2 and kind != "vs" else 200
+    if kind == "warm":
+        warm(n)
+        return
+    settings.ALLOWED_HOSTS = ["*"]
+    client = Client()
+    admin = User.objects.get(username=os.environ.get("USER_", "gp1-admin"))
+    client.force_login(admin)
+    if kind == "vs":  # vs PAGE ROUNDS
+        page, rounds = sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 20
+        versus(page, rounds, requests_for(page, 400, client, admin), requests_for("floor", 400, client, admin))
+        return
+    go = requests_for(kind, n, client, admin)
 
     for i in range(10):  # warm-up: templates, caches, the record rendered
         go(i)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
+from django.db import connections, router
 from django.db.models import (
     Case,
     Exists,
@@ -23,6 +25,7 @@ from django.utils import timezone
 
 from chibo.accounts.access import get_scope
 from chibo.accounts.permissions import Perm
+from chibo.core import rawsql
 from chibo.meetings import judge_cache
 from chibo.meetings.models import (
     AttendanceStatus,
@@ -416,6 +419,40 @@ def roll_of(meeting: Meeting) -> QuerySet[Any]:
     """MEETING's roll in roll order, each row with the brief of its member (what the roll call,
     the figures and the speaker list show): the roll-call mark reads it under its lock."""
     return _brief(meeting.attendance.order_by("member__sort_key"), "member")
+
+
+@cache
+def _roll_sql(db: str) -> tuple[str, tuple[rawsql.Shape, rawsql.Shape]]:
+    from chibo.meetings.models import Attendance
+    from chibo.members.models import Member
+
+    qn = connections[db].ops.quote_name
+    row, member = rawsql.shape(Attendance), rawsql.shape(Member, MEMBER_BRIEF)
+    sql = (
+        f"SELECT {row.columns(db, 'a')}, {member.columns(db, 'mb')} "
+        f"FROM {qn(Attendance._meta.db_table)} a "
+        f"INNER JOIN {qn(Member._meta.db_table)} mb ON mb.{qn(rawsql.column(Member))} = a.{qn(rawsql.column(Attendance, 'member'))} "
+        f"WHERE a.{qn(rawsql.column(Attendance, 'meeting'))} = %s ORDER BY mb.{qn(rawsql.column(Member, 'sort_key'))} ASC"
+    )
+    return sql, (row, member)
+
+
+def roll_rows(meeting: Meeting) -> list[Any]:
+    """roll_of(MEETING) read: the same rows, columns and order (checked by tests), from SQL written
+    once (chibo/core/rawsql.py) — the roll-call mark reads it under its lock on every mark, and the
+    ORM's compiling of the joined query was ~0.5 ms of it."""
+    from chibo.meetings.models import Attendance
+
+    db = router.db_for_write(Attendance)  # under the mark's lock: the primary
+    sql, shapes = _roll_sql(db)
+    cache_member = Attendance._meta.get_field("member").set_cached_value
+    cache_meeting = Attendance._meta.get_field("meeting").set_cached_value  # (as meeting.attendance does)
+    out = []
+    for row, member in rawsql.rows(db, sql, [meeting.pk], shapes):
+        cache_member(row, member)
+        cache_meeting(row, meeting)
+        out.append(row)
+    return out
 
 
 def live_screen(meeting: Meeting) -> Meeting:

@@ -1,0 +1,97 @@
+"""Hand-written SQL read back into model instances exactly as the ORM builds them.
+
+For the few statements on the hottest path (the live meeting's lock taken by every write, the roll
+a roll-call mark reads): Django compiles a queryset anew on every call, ~0.5–0.8 ms for one with a
+join on the machines of docs/bench.md, more than the query itself. Here the SQL is written once per
+database (cached by the caller), and each row goes through the same converters the ORM applies
+(SQLite's dates and booleans, JSON) and Model.from_db, so the instances are the ORM's: deferred
+fields load on access, saving works, related instances are cached as select_related caches them.
+Tests compare every instance built here with the ORM's own (chibo/core/tests/test_rawsql.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connections
+from django.db.models import Field, Model
+
+
+@dataclass(frozen=True)
+class Shape:
+    """The columns read for MODEL (all concrete fields, or the primary key and ONLY), in order."""
+
+    model: type[Model]
+    fields: tuple[Field[Any, Any], ...]
+    _converters: dict[str, list[tuple[int, list[Callable[..., Any]], Any]]] = field(
+        default_factory=dict, compare=False, hash=False, repr=False
+    )
+
+    @property
+    def width(self) -> int:
+        return len(self.fields)
+
+    def columns(self, db: str, alias: str) -> str:
+        """The select list for the table under ALIAS (quoted for DB)."""
+        qn = connections[db].ops.quote_name
+        return ", ".join(f"{alias}.{qn(f.column)}" for f in self.fields)  # type: ignore[arg-type]
+
+    def converters(self, db: str) -> list[tuple[int, list[Callable[..., Any]], Any]]:
+        """What SQLCompiler.get_converters gives for these columns on DB (per database: computed once)."""
+        found = self._converters.get(db)
+        if found is None:
+            connection = connections[db]
+            found = []
+            for i, f in enumerate(self.fields):
+                col = f.get_col(self.model._meta.db_table)
+                convs = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+                if convs:
+                    found.append((i, convs, col))
+            self._converters[db] = found
+        return found
+
+    def build(self, db: str, values: Sequence[Any]) -> Any:
+        """An instance from VALUES (this shape's columns, as the driver returned them)."""
+        row = list(values)
+        connection = connections[db]
+        for i, convs, col in self.converters(db):
+            value = row[i]
+            for convert in convs:
+                value = convert(value, col, connection)
+            row[i] = value
+        return self.model.from_db(db, [f.attname for f in self.fields], row)
+
+
+def column(model: type[Model], name: str | None = None) -> str:
+    """The column of MODEL's field NAME (its primary key when None), for SQL written out."""
+    found = model._meta.get_field(name).column if name else model._meta.pk.column  # type: ignore[union-attr]
+    if not found:
+        raise ValueError(f"{model.__name__}.{name} has no column")
+    return found
+
+
+def shape(model: type[Model], only: Iterable[str] | None = None) -> Shape:
+    """MODEL's concrete fields in declaration order; ONLY: the primary key and these fields (the
+    others deferred, as QuerySet.only() defers them)."""
+    wanted = None if only is None else {model._meta.pk.name, *only}  # type: ignore[union-attr]
+    fields = tuple(
+        f for f in model._meta.concrete_fields if wanted is None or f.name in wanted or f.attname in wanted
+    )
+    return Shape(model=model, fields=fields)
+
+
+def rows(db: str, sql: str, params: Sequence[Any], shapes: Sequence[Shape]) -> list[tuple[Any, ...]]:
+    """Run SQL on DB; each row split along SHAPES (their columns in order) into instances."""
+    with connections[db].cursor() as cursor:
+        cursor.execute(sql, params)
+        fetched = cursor.fetchall()
+    out = []
+    for values in fetched:
+        start, built = 0, []
+        for s in shapes:
+            built.append(s.build(db, values[start : start + s.width]))
+            start += s.width
+        out.append(tuple(built))
+    return out

@@ -1,0 +1,112 @@
+"""The live screen's hottest statements are written out (chibo/core/rawsql.py): the meeting's lock
+taken by every live write (services._writable) and the roll a roll-call mark reads
+(selectors.roll_rows). What they give must be exactly what the ORM gives, and a write they refuse
+must leave nothing behind (the version is bumped before the checks, inside the transaction)."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from chibo.meetings import selectors, services
+from chibo.meetings.models import AttendanceStatus, Meeting
+from chibo.meetings.tests.test_views import approved, running
+from chibo.members.models import Member
+from chibo.organisations.models import Organisation
+
+pytestmark = pytest.mark.django_db
+
+
+def values(obj, model) -> dict:  # type: ignore[no-untyped-def]
+    """Every concrete column loaded on OBJ (deferred ones left out), as the instance holds it."""
+    loaded = obj.__dict__
+    return {f.attname: loaded[f.attname] for f in model._meta.concrete_fields if f.attname in loaded}
+
+
+@transaction.atomic
+def lock(m: Meeting, **kw) -> Meeting:  # type: ignore[no-untyped-def]
+    return services._writable(Meeting(pk=m.pk), **kw)
+
+
+def test_the_locked_meeting_is_the_orm_row_with_its_cell_and_the_version_bumped(world):
+    m = running(world)
+    services.update_meeting(actor=world.secretary, meeting=m, place="Nhà văn hóa thôn")  # text, dates set
+    orm = Meeting.objects.select_related("organisation").get(pk=m.pk)
+    for parts in (False, True):
+        before = Meeting.objects.get(pk=m.pk)
+        fresh = lock(m, parts=parts)
+        assert fresh.version == before.version + 1
+        assert fresh.parts_version == before.parts_version + (1 if parts else 0)
+        stored = Meeting.objects.get(pk=m.pk)
+        assert (stored.version, stored.parts_version) == (fresh.version, fresh.parts_version)
+        got, want = values(fresh, Meeting), values(stored, Meeting)
+        assert got == want and len(got) == len(Meeting._meta.concrete_fields)
+        # types as the ORM gives them (SQLite hands back strings and integers for these)
+        assert fresh.started_at == orm.started_at and fresh.started_at.tzinfo is not None
+        assert fresh.snapshot == orm.snapshot and isinstance(fresh.snapshot, dict)
+        assert not fresh._state.adding and fresh._state.db == "default"
+        with CaptureQueriesContext(connection) as queries:  # the cell came with it
+            assert values(fresh.organisation, Organisation) == values(orm.organisation, Organisation)
+            assert fresh.organisation.path == world.cell1.path
+        assert not queries.captured_queries
+
+
+def test_an_approved_meeting_a_stale_version_or_a_refused_user_leave_the_version_as_it_was(world):
+    m = approved(world)
+    version = Meeting.objects.get(pk=m.pk).version
+    with pytest.raises(services.MeetingLocked):
+        lock(m)
+    live = running(world)
+    seen = Meeting.objects.get(pk=live.pk).version
+    with pytest.raises(services.Conflict):
+        lock(live, expected_version=seen - 1)
+
+    def refuse(_: Meeting) -> None:
+        raise PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        lock(live, authorize=refuse)
+    assert Meeting.objects.get(pk=m.pk).version == version
+    assert Meeting.objects.get(pk=live.pk).version == seen
+    assert lock(live, expected_version=seen).version == seen + 1  # the version the page showed: written
+
+
+def test_a_meeting_that_does_not_exist(world):
+    with pytest.raises(Meeting.DoesNotExist):
+        lock(Meeting(pk=987654))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_nothing_is_bumped(world):
+    m = running(world)
+    version = Meeting.objects.get(pk=m.pk).version
+    with pytest.raises(RuntimeError):
+        services._writable(Meeting(pk=m.pk))
+    assert Meeting.objects.get(pk=m.pk).version == version
+
+
+def test_the_roll_read_under_the_lock_is_roll_of_row_for_row(world):
+    m = running(world)
+    services.set_attendance(
+        actor=world.secretary, meeting=m, member=world.m_same, status=AttendanceStatus.ABSENT_EXCUSED, reason="Ốm"
+    )
+    fresh = Meeting.objects.get(pk=m.pk)
+    mine, orm = selectors.roll_rows(fresh), list(selectors.roll_of(fresh))
+    assert [a.pk for a in mine] == [a.pk for a in orm] and len(mine) == 4
+    for a, b in zip(mine, orm, strict=True):
+        assert values(a, type(a)) == values(b, type(b))
+        assert a.get_deferred_fields() == b.get_deferred_fields() == set()
+        assert values(a.member, Member) == values(b.member, Member)
+        assert a.member.get_deferred_fields() == b.member.get_deferred_fields() != set()  # only the brief
+        assert a.is_full is b.is_full and isinstance(a.is_full, bool)
+    with CaptureQueriesContext(connection) as queries:
+        assert all(a.meeting is fresh for a in mine)  # the meeting as given, as meeting.attendance does
+        names = [a.member.full_name for a in mine]
+    assert not queries.captured_queries
+    assert names == [a.member.full_name for a in orm]
+    excused = next(a for a in mine if a.member_id == world.m_same.pk)
+    assert (excused.status, excused.reason) == (AttendanceStatus.ABSENT_EXCUSED, "Ốm")
+    # a deferred member column still loads on access, as with the ORM's .only()
+    assert mine[0].member.official_date == Member.objects.get(pk=mine[0].member_id).official_date
