@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import time
 from pathlib import Path
 
 SCRIPT = Path(__file__).resolve().parents[3] / "scripts" / "bench.py"
@@ -22,7 +23,7 @@ def http(rps: float) -> dict:
 
 def test_report_side_by_side_with_hooks_missing_and_present():
     bench = load()
-    args = argparse.Namespace(cells=10, years=1, until="2026-10", seconds=1, threads=2, live=3, import_rows=100, samples=5, conn_max_age=60)
+    args = argparse.Namespace(cells=10, years=1, until="2026-10", seconds=1, threads=2, live=3, import_rows=100, samples=5, conn_max_age=60, workers=2, server_threads=1)
     imp = {f: {"rows": 100, "seconds": 1.0, "rps": 100.0, "tm_peak_mb": 5.0, "maxrss_mb": 90.0} for f in ("xlsx", "csv")}
     results = {
         "sqlite": {"http": {"floor": http(200), "meeting": http(100), "members": http(50), "roll_call": http(20)},
@@ -43,6 +44,9 @@ def test_report_side_by_side_with_hooks_missing_and_present():
     assert docs.split("|")[2].strip() == "chưa có" and "DOCX: 120 ms" in docs
     assert "- máy thử" in text and "--cells 10" in text
     assert "--conn-max-age 60" in text and "`conn_max_age=60`" in text  # PostgreSQL connections as in production
+    assert "--workers 2 --server-threads 1" in text and "một gunicorn, 2 worker đồng bộ" in text
+    threaded = bench.report(results, argparse.Namespace(**{**vars(args), "workers": 5, "server_threads": 2}), ["máy thử"])
+    assert "--workers 5 --server-threads 2" in threaded and "một gunicorn, 5 worker × 2 luồng" in threaded
     # A run with a connection per request says so, and that its shares of the floor are flattered.
     per_request = bench.report(results, argparse.Namespace(**{**vars(args), "conn_max_age": 0}), ["máy thử"])
     assert "--conn-max-age 0" in per_request and "một kết nối mới mỗi yêu cầu (`conn_max_age=0`" in per_request
@@ -51,7 +55,7 @@ def test_report_side_by_side_with_hooks_missing_and_present():
 
 def test_each_row_is_compared_with_the_floors_measured_around_it():
     bench = load()
-    args = argparse.Namespace(cells=10, years=1, until="2026-10", seconds=1, threads=2, live=3, import_rows=100, samples=5, conn_max_age=60)
+    args = argparse.Namespace(cells=10, years=1, until="2026-10", seconds=1, threads=2, live=3, import_rows=100, samples=5, conn_max_age=60, workers=2, server_threads=1)
     imp = {f: {"rows": 100, "seconds": 1.0, "rps": 100.0, "tm_peak_mb": 5.0, "maxrss_mb": 90.0} for f in ("xlsx", "csv")}
     floor = {**http(300), "all_rps": [250.0, 300.0, 400.0]}
     results = {
@@ -65,3 +69,50 @@ def test_each_row_is_compared_with_the_floors_measured_around_it():
     assert "40% sàn" in row["Trang buổi sinh hoạt (200 buổi sinh hàng loạt, phần lớn mở lần đầu; buổi duyệt trong ứng dụng đã dựng sẵn khi duyệt)"]  # 100 / 250
     assert "25% sàn" in row["Danh sách đảng viên"]  # 100 / 400
     assert "10% sàn" in row["Ghi điểm danh (htmx POST)"]  # no floors of its own: the floor's median
+    # A row measured slice by slice beside the floor (paired()) shows the median of its slices' ratios.
+    results["sqlite"]["http"]["members"] = {**http(100), "floor_rps": 400.0, "ratio": 0.41}
+    lines = bench.report(results, args, ["máy thử"]).splitlines()
+    assert "41% sàn" in next(line for line in lines if line.startswith("| Danh sách đảng viên"))
+
+
+class FakeResponse:
+    status_code = 200
+
+
+def test_a_page_and_the_floor_are_measured_in_alternating_slices_and_compared_slice_by_slice(monkeypatch):
+    """paired(): a machine whose speed halves halfway through slows the page and the floor alike: the
+    share stays the page's own (here 25%), where a page measured whole beside floors measured before and
+    after it would have moved with the speed."""
+    bench = load()
+    began = time.perf_counter()
+    seen = []
+
+    def slowness() -> float:  # the machine: twice as slow after 0.6 s
+        return 2.0 if time.perf_counter() - began > 0.6 else 1.0
+
+    def floor(session, i):  # type: ignore[no-untyped-def]
+        seen.append("floor")
+        time.sleep(0.002 * slowness())
+        return FakeResponse()
+
+    def page(session, i):  # type: ignore[no-untyped-def]
+        seen.append("page")
+        time.sleep(0.008 * slowness())
+        return FakeResponse()
+
+    monkeypatch.setattr(bench, "clone", lambda session: session)
+    out = bench.paired(object(), page, floor, seconds=0.6, threads=1, slice_seconds=0.1)
+    assert 0.18 < out["ratio"] < 0.34 and out["ratios"][0] > 0.12 and out["ratios"][1] < 0.4
+    assert out["n"] > 0 and out["errors"] == 0 and out["floor"]["rps"] > out["rps"]
+    switches = sum(1 for a, b in zip(seen, seen[1:], strict=False) if a != b)
+    assert switches >= 6  # slices alternate (2 warm-ups + 6 rounds), not one long run of each
+
+
+def test_concurrent_roll_call_marks_go_to_different_meetings_and_every_mark_is_sent():
+    bench = load()
+    live = [(1, [11, 12, 13]), (2, [21, 22]), (3, [31, 32, 33])]
+    pairs = bench.roll_pairs(live)
+    assert sorted(pairs) == sorted((m, x) for m, members in live for x in members)  # each mark once
+    assert all(a[0] != b[0] for a, b in zip(pairs, pairs[1:], strict=False))  # neighbours: other meetings
+    assert [x for m, x in pairs if m == 1] == [11, 12, 13]  # each meeting's members in roll order
+    assert bench.roll_pairs([]) == []
