@@ -154,14 +154,19 @@ def require(user: Any, org: Organisation, need: Perm) -> None:
     _check(perms_for(user, org), need, Perm.ORG_VIEW)
 
 
-def meeting_for_user(user: Any, pk: Any, *, need: Perm = Perm.MEETING_VIEW) -> tuple[Any, bool]:
-    """The meeting PK if the user may see it, and whether they may run/edit it."""
-    from chibo.meetings.models import Meeting
+def meeting_for_user(
+    user: Any, pk: Any, *, need: Perm = Perm.MEETING_VIEW, bulletin: bool = False
+) -> tuple[Any, bool]:
+    """The meeting PK if the user may see it, and whether they may run/edit it (BULLETIN: read
+    its bulletin with it, meetings.selectors.meeting_with_cell)."""
+    from chibo.meetings.selectors import meeting_with_cell
 
     try:
-        meeting = Meeting.objects.select_related("organisation", "organisation__parent").get(pk=int(pk))
-    except (Meeting.DoesNotExist, ValueError, TypeError):
-        raise Http404("Không tìm thấy buổi sinh hoạt.") from None
+        meeting = meeting_with_cell(int(pk), bulletin=bulletin)
+    except (ValueError, TypeError):
+        meeting = None
+    if meeting is None:
+        raise Http404("Không tìm thấy buổi sinh hoạt.")
     return meeting, check_meeting(user, meeting, need=need)
 
 

@@ -52,8 +52,16 @@ class Shape:
             self._converters[db] = found
         return found
 
+    @property
+    def pk_index(self) -> int:
+        pk = self.model._meta.pk
+        return next(i for i, f in enumerate(self.fields) if f is pk)
+
     def build(self, db: str, values: Sequence[Any]) -> Any:
-        """An instance from VALUES (this shape's columns, as the driver returned them)."""
+        """An instance from VALUES (this shape's columns, as the driver returned them); None when
+        its primary key is NULL (the missing side of a LEFT JOIN)."""
+        if values[self.pk_index] is None:
+            return None
         row = list(values)
         connection = connections[db]
         for i, convs, col in self.converters(db):

@@ -437,6 +437,64 @@ def _roll_sql(db: str) -> tuple[str, tuple[rawsql.Shape, rawsql.Shape]]:
     return sql, (row, member)
 
 
+BULLETIN = "bulletin"  # the reverse one-to-one of bulletin.Bulletin (read through Meeting's meta)
+
+
+@cache
+def _meeting_sql(db: str, bulletin: bool) -> tuple[str, tuple[rawsql.Shape, ...]]:
+    from chibo.organisations.models import Organisation
+
+    qn = connections[db].ops.quote_name
+    meeting, cell, parent = rawsql.shape(Meeting), rawsql.shape(Organisation), rawsql.shape(Organisation)
+    org_table, org_pk = qn(Organisation._meta.db_table), qn(rawsql.column(Organisation))
+    m_pk = qn(rawsql.column(Meeting))
+    shapes: tuple[rawsql.Shape, ...] = (meeting, cell, parent)
+    columns = f"{meeting.columns(db, 'm')}, {cell.columns(db, 'o')}, {parent.columns(db, 'p')}"
+    joins = (
+        f"INNER JOIN {org_table} o ON o.{org_pk} = m.{qn(rawsql.column(Meeting, 'organisation'))} "
+        f"LEFT OUTER JOIN {org_table} p ON p.{org_pk} = o.{qn(rawsql.column(Organisation, 'parent'))} "
+    )
+    if bulletin:
+        rel = Meeting._meta.get_field(BULLETIN)
+        b = rawsql.shape(rel.related_model)  # type: ignore[arg-type]
+        shapes += (b,)
+        columns += f", {b.columns(db, 'b')}"
+        joins += (
+            f"LEFT OUTER JOIN {qn(rel.related_model._meta.db_table)} b "  # type: ignore[union-attr]
+            f"ON b.{qn(rel.field.column)} = m.{m_pk} "  # type: ignore[union-attr]
+        )
+    sql = f"SELECT {columns} FROM {qn(Meeting._meta.db_table)} m {joins}WHERE m.{m_pk} = %s"
+    return sql, shapes
+
+
+def meeting_with_cell(pk: int, *, bulletin: bool = False) -> Meeting | None:
+    """Meeting PK with its cell and the cell's parent (as `select_related("organisation",
+    "organisation__parent")` gives them; checked by tests), or None: every meeting page and action
+    reads its meeting so (accounts.access.meeting_for_user), and the ORM compiled that joined query
+    anew on each request (~1 ms; chibo/core/rawsql.py). PK out of the column's range: None.
+    BULLETIN: its bulletin too (`meeting.bulletin`, as select_related("bulletin"); None cached when
+    it has none), for the meeting page, which shows it (bulletin.selectors.bulletin_of)."""
+    db = router.db_for_read(Meeting)
+    low, high = connections[db].ops.integer_field_range(Meeting._meta.pk.get_internal_type())  # type: ignore[union-attr]
+    if (low is not None and pk < low) or (high is not None and pk > high):
+        return None
+    sql, shapes = _meeting_sql(db, bulletin)
+    found = rawsql.rows(db, sql, [pk], shapes)
+    if not found:
+        return None
+    meeting, cell, parent, *rest = found[0]
+    from chibo.organisations.models import Organisation
+
+    Organisation._meta.get_field("parent").set_cached_value(cell, parent)
+    Meeting._meta.get_field("organisation").set_cached_value(meeting, cell)
+    if bulletin:
+        rel = Meeting._meta.get_field(BULLETIN)
+        rel.set_cached_value(meeting, rest[0])  # type: ignore[union-attr]
+        if rest[0] is not None:
+            rel.field.set_cached_value(rest[0], meeting)  # type: ignore[union-attr]
+    return meeting  # type: ignore[no-any-return]
+
+
 def roll_rows(meeting: Meeting) -> list[Any]:
     """roll_of(MEETING) read: the same rows, columns and order (checked by tests), from SQL written
     once (chibo/core/rawsql.py) — the roll-call mark reads it under its lock on every mark, and the

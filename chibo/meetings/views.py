@@ -503,7 +503,7 @@ def record_fragments(meeting: Meeting, can_manage: bool) -> dict[str, str | None
 @require_GET
 @login_required
 def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    meeting, _ = meeting_for_user(request.user, pk)
+    meeting, _ = meeting_for_user(request.user, pk, bulletin=True)  # (the page shows it)
     return render(request, "meetings/detail.html", _detail_context(request, meeting))
 
 

@@ -110,3 +110,56 @@ def test_the_roll_read_under_the_lock_is_roll_of_row_for_row(world):
     assert (excused.status, excused.reason) == (AttendanceStatus.ABSENT_EXCUSED, "Ốm")
     # a deferred member column still loads on access, as with the ORM's .only()
     assert mine[0].member.official_date == Member.objects.get(pk=mine[0].member_id).official_date
+
+
+def test_the_meeting_a_page_reads_is_the_orm_row_with_its_cell_and_the_cells_parent(world):
+    m = running(world)
+    services.update_meeting(actor=world.secretary, meeting=m, place="Nhà văn hóa thôn")
+    orm = Meeting.objects.select_related("organisation", "organisation__parent").get(pk=m.pk)
+    got = selectors.meeting_with_cell(m.pk)
+    assert got is not None and values(got, Meeting) == values(orm, Meeting)
+    assert len(values(got, Meeting)) == len(Meeting._meta.concrete_fields)
+    assert got.started_at == orm.started_at and got.started_at.tzinfo is not None
+    assert not got._state.adding and got._state.db == "default"
+    with CaptureQueriesContext(connection) as queries:
+        assert values(got.organisation, Organisation) == values(orm.organisation, Organisation)
+        assert values(got.organisation.parent, Organisation) == values(orm.organisation.parent, Organisation)
+        assert got.organisation.parent == world.an_binh
+    assert not queries.captured_queries
+    # a cell without a parent: None is cached, as select_related caches it
+    Organisation.objects.filter(pk=world.cell1.pk).update(parent=None)
+    got = selectors.meeting_with_cell(m.pk)
+    with CaptureQueriesContext(connection) as queries:
+        assert got is not None and got.organisation.parent is None
+    assert not queries.captured_queries
+
+
+def test_the_meeting_page_reads_the_bulletin_with_the_meeting(world):
+    from chibo.bulletin.models import Bulletin
+    from chibo.bulletin.selectors import bulletin_of
+
+    m = running(world)
+    with CaptureQueriesContext(connection) as queries:
+        got = selectors.meeting_with_cell(m.pk, bulletin=True)
+        assert got is not None and bulletin_of(got) is None  # none yet: known without asking again
+    assert len(queries.captured_queries) == 1
+    made = Bulletin.objects.create(meeting=m, organisation=m.organisation)
+    with CaptureQueriesContext(connection) as queries:
+        got = selectors.meeting_with_cell(m.pk, bulletin=True)
+        found = bulletin_of(got)
+        assert found is not None and found.meeting is got
+    assert len(queries.captured_queries) == 1
+    assert values(found, Bulletin) == values(Bulletin.objects.get(pk=made.pk), Bulletin)
+    assert found.chapters == [] and isinstance(found.chapters, list)
+    plain = selectors.meeting_with_cell(m.pk)  # not asked for: bulletin_of reads it
+    with CaptureQueriesContext(connection) as queries:
+        assert bulletin_of(plain) == made
+    assert len(queries.captured_queries) == 1
+
+
+def test_a_meeting_id_out_of_range_or_unknown_is_not_found(client, world):
+    assert selectors.meeting_with_cell(987654) is None
+    assert selectors.meeting_with_cell(2**63) is None and selectors.meeting_with_cell(-(2**63) - 1) is None
+    client.force_login(world.secretary)
+    for pk in ("987654", str(2**63), "99999999999999999999999"):
+        assert client.get(f"/sinh-hoat/{pk}/").status_code == 404

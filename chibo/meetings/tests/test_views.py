@@ -1010,19 +1010,20 @@ def test_the_approved_record_shows_snapshot_figures_grade_and_breaches(client, w
     assert "Thêm đính chính" not in page  # read-only member
 
 
-# Session, user with their role scope (accounts/backends.py), meeting, then the record's HTML from the cache (chibo/meetings/
+# Session, user with their role scope (accounts/backends.py), meeting with its cell and bulletin (one
+# statement: meetings.selectors.meeting_with_cell), then the record's HTML from the cache (chibo/meetings/
 # record_cache.py: rendered once per version of the record, shared by every reader), the panels
 # other apps add (oversight 2: the month's guidance, then whether a peer pairing, a model-meeting
 # mark or the reader's officer visit exists, in one query; annual 7: shortcomings, the cell's
-# rulebook 2, the roll, dues profiles, dues paid 2) and the bulletin of the current-affairs step
-# (1). The first reader of a version also renders the record: the record in one load (meeting + 9
+# rulebook 2, the roll, dues profiles, dues paid 2). The first reader of a version also renders the record: the record in one load (meeting + 9
 # prefetches), excused runs, the task reports, who approved it, the documents' issued number.
 # Pinned so a new per-page query is noticed (was 45 before the record read its frozen verdict, 30
 # before the cache, 16 before the oversight panel asked its three questions in one query, 14 before
 # the panels beside the record were kept per version — 6 before the reader's own visit and pairing
-# were too: chibo/meetings/panel_cache.py; one more before the user's roles were read with the user).
-RECORD_QUERIES = 4
-RECORD_QUERIES_FIRST = 27
+# were too: chibo/meetings/panel_cache.py; one more before the user's roles were read with the user,
+# one more before the bulletin was read with the meeting).
+RECORD_QUERIES = 3
+RECORD_QUERIES_FIRST = 26
 
 
 def test_the_approved_record_reads_the_frozen_verdict_in_a_fixed_number_of_queries(
