@@ -36,7 +36,7 @@ def bulletin_of(meeting: Meeting) -> Bulletin | None:
     (meetings.selectors.meeting_with_cell(bulletin=True)), else one query."""
     rel = Meeting._meta.get_field("bulletin")
     if rel.is_cached(meeting):  # type: ignore[union-attr]
-        return rel.get_cached_value(meeting)  # type: ignore[union-attr,no-any-return]
+        return rel.get_cached_value(meeting)  # type: ignore[union-attr,return-value]
     return Bulletin.objects.filter(meeting=meeting).first()
 
 

@@ -455,14 +455,11 @@ def _meeting_sql(db: str, bulletin: bool) -> tuple[str, tuple[rawsql.Shape, ...]
         f"LEFT OUTER JOIN {org_table} p ON p.{org_pk} = o.{qn(rawsql.column(Organisation, 'parent'))} "
     )
     if bulletin:
-        rel = Meeting._meta.get_field(BULLETIN)
-        b = rawsql.shape(rel.related_model)  # type: ignore[arg-type]
+        rel: Any = Meeting._meta.get_field(BULLETIN)
+        b = rawsql.shape(rel.related_model)
         shapes += (b,)
         columns += f", {b.columns(db, 'b')}"
-        joins += (
-            f"LEFT OUTER JOIN {qn(rel.related_model._meta.db_table)} b "  # type: ignore[union-attr]
-            f"ON b.{qn(rel.field.column)} = m.{m_pk} "  # type: ignore[union-attr]
-        )
+        joins += f"LEFT OUTER JOIN {qn(rel.related_model._meta.db_table)} b ON b.{qn(rel.field.column)} = m.{m_pk} "
     sql = f"SELECT {columns} FROM {qn(Meeting._meta.db_table)} m {joins}WHERE m.{m_pk} = %s"
     return sql, shapes
 

@@ -46,8 +46,8 @@ def test_member_list_queries_do_not_grow_with_members(client, world, django_asse
     assert small == large
     # Pin the absolute number so a new per-page query is noticed:
     # session, user with their role scope (one query: accounts/backends.py), organisation, count,
-    # page of rows.
-    with django_assert_num_queries(5):
+    # page of rows — on PostgreSQL the count and the page in one round trip (core/paging.py).
+    with django_assert_num_queries(4 if connection.vendor == "postgresql" else 5):
         response = client.get(path)
     assert "506 đảng viên" in response.content.decode()
 
@@ -88,3 +88,45 @@ def test_vietnamese_digit_grouping():
     from chibo.core.paging import vn_int
 
     assert [vn_int(n) for n in (0, 999, 1000, 187787, 1234567)] == ["0", "999", "1.000", "187.787", "1.234.567"]
+
+
+PAGE_CASES = (None, "", "1", "2", "3", "5", "6", "7", "99", "0", "-1", "abc", "2.0")
+
+
+@pytest.mark.parametrize("members", [0, 7, 40, 60])
+def test_count_and_page_together_give_what_the_usual_way_gives(world, members, monkeypatch):
+    """CappedPaginator's one-round-trip path (PostgreSQL) against its usual one (count, then page):
+    the same page number, rows, count and next/previous for any page asked, any list length,
+    below and beyond the cap. On SQLite both are the usual way."""
+    from chibo.core import paging
+    from chibo.members import selectors
+
+    bulk_members(world.cell1, world.group1, members)
+    monkeypatch.setattr(paging, "COUNT_CAP", 30)
+
+    def seen(page):  # type: ignore[no-untyped-def]
+        return (page.number, [tuple(r) for r in page.object_list], page.paginator.count,
+                page.paginator.exact, page.has_next(), page.has_previous(), page.start_index())
+
+    def listing():  # type: ignore[no-untyped-def]
+        return selectors.member_list(world.admin).values_list(*selectors.LIST_FIELDS)
+
+    together = {n: seen(paging.CappedPaginator(listing(), 10).get_page(n)) for n in PAGE_CASES}
+    monkeypatch.setattr(paging.CappedPaginator, "_count_and_page", lambda self, number: None)
+    usual = {n: seen(paging.CappedPaginator(listing(), 10).get_page(n)) for n in PAGE_CASES}
+    assert together == usual
+    assert together["2"][1] and isinstance(together["2"][1][0][2], dt.date)  # birth dates as dates
+
+
+def test_a_page_short_of_the_cap_is_one_round_trip_on_postgresql(world):
+    from chibo.core import paging
+    from chibo.members import selectors
+
+    bulk_members(world.cell1, world.group1, 250)
+    rows = selectors.member_list(world.admin).values_list(*selectors.LIST_FIELDS)
+    total = Member.objects.filter(left_at__isnull=True).count()
+    assert total > 250
+    with CaptureQueriesContext(connection) as ctx:
+        page = paging.CappedPaginator(rows, 100).get_page("2")
+        assert len(page.object_list) == 100 and page.paginator.count == total
+    assert len(ctx.captured_queries) == (1 if connection.vendor == "postgresql" else 2)
