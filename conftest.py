@@ -31,6 +31,9 @@ from chibo.rules.models import _STORED as stored_rulebooks
 # Statements a live write spends to lock its meeting and bump the version (meetings.services._writable):
 # on PostgreSQL one (the UPDATE in a WITH, read back joined to the cell), elsewhere the UPDATE and the read.
 LOCK_QUERIES = 1 if connection.vendor == "postgresql" else 2
+# Statements a roll-call mark spends to write the row and its audit entry (meetings.services._save_mark):
+# on PostgreSQL one (the UPDATE in a WITH, the INSERT after it), elsewhere the two.
+MARK_QUERIES = 1 if connection.vendor == "postgresql" else 2
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,9 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.db import models
+from functools import cache
+
+from django.db import connections, models
 
 from chibo.audit.models import AuditAction, AuditEntry
 
@@ -48,7 +50,7 @@ def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[
     return changes
 
 
-def record(
+def entry(
     *,
     actor: Any,
     action: AuditAction | str,
@@ -57,8 +59,9 @@ def record(
     changes: Mapping[str, Any] | None = None,
     object_repr: str | None = None,
 ) -> AuditEntry:
+    """The entry record() writes, not yet saved."""
     actor_obj = actor if getattr(actor, "pk", None) else None
-    return AuditEntry.objects.create(
+    return AuditEntry(
         actor=actor_obj,
         actor_name=getattr(actor_obj, "username", "") if actor_obj else "hệ thống",
         action=action,
@@ -68,3 +71,36 @@ def record(
         org_path=org_path,
         changes=dict(changes or {}),
     )
+
+
+def record(
+    *,
+    actor: Any,
+    action: AuditAction | str,
+    obj: models.Model,
+    org_path: str,
+    changes: Mapping[str, Any] | None = None,
+    object_repr: str | None = None,
+) -> AuditEntry:
+    made = entry(actor=actor, action=action, obj=obj, org_path=org_path, changes=changes, object_repr=object_repr)
+    made.save(force_insert=True)
+    return made
+
+
+@cache
+def _insert_sql(db: str) -> tuple[str, tuple[models.Field[Any, Any], ...]]:
+    connection = connections[db]
+    qn = connection.ops.quote_name
+    fields = tuple(f for f in AuditEntry._meta.concrete_fields if not f.primary_key)
+    columns = ", ".join(qn(f.column) for f in fields)  # type: ignore[arg-type]
+    values = ", ".join(["%s"] * len(fields))
+    return f"INSERT INTO {qn(AuditEntry._meta.db_table)} ({columns}) VALUES ({values})", fields
+
+
+def insert_statement(db: str, made: AuditEntry) -> tuple[str, list[Any]]:
+    """The INSERT of entry MADE on DB, written out, with its parameters (each value prepared by its
+    field, as the ORM's insert prepares it), for a caller that sends it with its own write in one
+    statement (meetings.services.mark_attendance on PostgreSQL). MADE gets no primary key."""
+    connection = connections[db]
+    sql, fields = _insert_sql(db)
+    return sql, [f.get_db_prep_save(f.pre_save(made, True), connection) for f in fields]

@@ -14,11 +14,12 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connections, router, transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, signals
 from django.dispatch import Signal
 from django.utils import timezone
 
 from chibo.audit.models import AuditAction
+from chibo.audit import services as audit
 from chibo.audit.services import record
 from chibo.core import rawsql, versions, vntext
 from chibo.meetings.models import (
@@ -450,9 +451,42 @@ def mark_attendance(
         raise ValidationError({"reason": "Vắng có lý do: hãy ghi lý do."})
     old = row.status
     row.status, row.reason = status, reason if status == AttendanceStatus.ABSENT_EXCUSED else ""
-    row.save(update_fields=["status", "reason"])
-    _audit(actor, m, AuditAction.UPDATE, {"attendance": [f"{member.full_name}: {old}", f"{member.full_name}: {status}"]}, row)
+    _save_mark(row, audit.entry(
+        actor=actor, action=AuditAction.UPDATE, obj=row, org_path=m.organisation.path,
+        changes={"attendance": [f"{member.full_name}: {old}", f"{member.full_name}: {status}"]},
+        object_repr=f"{row} — {m}",
+    ))
     return Marked(meeting=m, roster=roster, row=row)
+
+
+MARK_FIELDS = frozenset({"status", "reason"})
+
+
+@cache
+def _mark_sql(db: str) -> str:
+    qn = connections[db].ops.quote_name
+    sets = ", ".join(f"{qn(rawsql.column(Attendance, f))} = %s" for f in sorted(MARK_FIELDS))
+    return f"UPDATE {qn(Attendance._meta.db_table)} SET {sets} WHERE {qn(rawsql.column(Attendance))} = %s"
+
+
+def _save_mark(row: Attendance, made: Any) -> None:
+    """row.save(update_fields=MARK_FIELDS) and the audit entry MADE saved, written out: on
+    PostgreSQL one statement (`WITH u AS (UPDATE …) INSERT …`: one round trip, not two), elsewhere
+    the two. The ORM's signals are sent as save() sends them (judge_cache and panel_cache listen)."""
+    db = router.db_for_write(Attendance)
+    signals.pre_save.send(sender=Attendance, instance=row, raw=False, using=db, update_fields=MARK_FIELDS)
+    values = [getattr(row, f) for f in sorted(MARK_FIELDS)] + [row.pk]
+    insert, params = audit.insert_statement(db, made)
+    with connections[db].cursor() as cursor:
+        if connections[db].vendor == "postgresql":
+            cursor.execute(f"WITH u AS ({_mark_sql(db)} RETURNING 1) {insert}", [*values, *params])
+        else:
+            cursor.execute(_mark_sql(db), values)
+            cursor.execute(insert, params)
+    row._state.db = db
+    signals.post_save.send(
+        sender=Attendance, instance=row, created=False, update_fields=MARK_FIELDS, raw=False, using=db
+    )
 
 
 @transaction.atomic

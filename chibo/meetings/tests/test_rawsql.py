@@ -163,3 +163,55 @@ def test_a_meeting_id_out_of_range_or_unknown_is_not_found(client, world):
     client.force_login(world.secretary)
     for pk in ("987654", str(2**63), "99999999999999999999999"):
         assert client.get(f"/sinh-hoat/{pk}/").status_code == 404
+
+
+def test_a_mark_writes_its_row_and_the_audit_entry_record_would_write_and_tells_the_listeners(world):
+    from django.db.models import signals
+
+    from chibo.audit import services as audit
+    from chibo.audit.models import AuditEntry
+    from chibo.meetings.models import Attendance
+
+    m = running(world)
+    row = Attendance.objects.get(meeting=m, member=world.m_same)
+    heard: list[tuple[str, object, object]] = []
+
+    def listen(signal_name):  # type: ignore[no-untyped-def]
+        def receiver(sender, instance, **kw):  # type: ignore[no-untyped-def]
+            heard.append((signal_name, instance.status, kw.get("update_fields")))
+        return receiver
+
+    pre, post = listen("pre"), listen("post")
+    signals.pre_save.connect(pre, sender=Attendance)
+    signals.post_save.connect(post, sender=Attendance)
+    try:
+        before = set(AuditEntry.objects.values_list("pk", flat=True))
+        with transaction.atomic():
+            marked = services.mark_attendance(
+                actor=world.secretary, meeting=Meeting(pk=m.pk), member_id=world.m_same.pk,
+                status=AttendanceStatus.ABSENT_EXCUSED, reason="  Ốm  ",
+            )
+    finally:
+        signals.pre_save.disconnect(pre, sender=Attendance)
+        signals.post_save.disconnect(post, sender=Attendance)
+    stored = Attendance.objects.get(pk=row.pk)
+    assert (stored.status, stored.reason) == (AttendanceStatus.ABSENT_EXCUSED, "Ốm")
+    assert values(stored, Attendance) == values(marked.row, Attendance)  # the answer shows what was written
+    others = Attendance.objects.filter(meeting=m).exclude(pk=row.pk)
+    assert not others.filter(status=AttendanceStatus.ABSENT_EXCUSED).exists()  # that row only
+    assert [(s, st, set(f)) for s, st, f in heard] == [
+        ("pre", AttendanceStatus.ABSENT_EXCUSED, {"status", "reason"}),
+        ("post", AttendanceStatus.ABSENT_EXCUSED, {"status", "reason"}),
+    ]
+    new = AuditEntry.objects.exclude(pk__in=before)
+    assert new.count() == 1
+    got = new.get()
+    want = audit.entry(
+        actor=world.secretary, action="update", obj=stored, org_path=world.cell1.path,
+        changes={"attendance": [f"{world.m_same.full_name}: {row.status}", f"{world.m_same.full_name}: absent_excused"]},
+        object_repr=f"{stored} — {Meeting.objects.get(pk=m.pk)}",
+    )
+    for f in ("actor_id", "actor_name", "action", "object_type", "object_id", "object_repr", "org_path", "changes", "ip"):
+        assert getattr(got, f) == getattr(want, f), f
+    assert got.changes["attendance"][1].endswith(": absent_excused") and isinstance(got.changes, dict)
+    assert abs((got.at - want.at).total_seconds()) < 60 and got.at.tzinfo is not None
