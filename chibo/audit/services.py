@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from typing import Any
-
 from functools import cache
+from typing import Any
 
 from django.db import connections, models
 

@@ -18,8 +18,8 @@ from django.db.models import F, Max, signals
 from django.dispatch import Signal
 from django.utils import timezone
 
-from chibo.audit.models import AuditAction
 from chibo.audit import services as audit
+from chibo.audit.models import AuditAction
 from chibo.audit.services import record
 from chibo.core import rawsql, versions, vntext
 from chibo.meetings.models import (
