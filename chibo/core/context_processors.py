@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 
 from django.http import HttpRequest
@@ -20,11 +21,11 @@ HEADER = {"home": "core:home", "profile": "accounts:profile", "logout": "account
 
 
 @lru_cache(maxsize=16)
-def _links(prefix: str, urlconf: Any) -> tuple[tuple[tuple[str, str, str], ...], dict[str, str]]:
+def _links(prefix: str, urlconf: Any) -> tuple[tuple[tuple[str, str, str], ...], MappingProxyType[str, str]]:
     """NAV as (key, label, url) and HEADER's urls: the same for every request under one script
     prefix and URLconf, so reversed once per process, not ~10 reverse() calls on every page."""
     nav = tuple((key, label, reverse(name, urlconf=urlconf)) for key, label, name in NAV)
-    return nav, {key: reverse(name, urlconf=urlconf) for key, name in HEADER.items()}
+    return nav, MappingProxyType({key: reverse(name, urlconf=urlconf) for key, name in HEADER.items()})
 
 
 def chibo(request: HttpRequest) -> dict[str, Any]:

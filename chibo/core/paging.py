@@ -76,6 +76,8 @@ class CappedPaginator(Paginator):
             or rows.query.annotation_select
             or rows.query.is_sliced
             or connections[rows.db].vendor != "postgresql"
+            # (a server-side binding cursor, if configured, takes one statement at a time)
+            or connections[rows.db].settings_dict["OPTIONS"].get("server_side_binding") is True
         ):
             return None
         try:

@@ -130,3 +130,19 @@ def test_a_page_short_of_the_cap_is_one_round_trip_on_postgresql(world):
         page = paging.CappedPaginator(rows, 100).get_page("2")
         assert len(page.object_list) == 100 and page.paginator.count == total
     assert len(ctx.captured_queries) == (1 if connection.vendor == "postgresql" else 2)
+
+
+def test_with_server_side_binding_configured_the_two_statements_go_one_by_one(world, monkeypatch):
+    """A server-side binding cursor (OPTIONS server_side_binding) takes one statement per execute:
+    the count and the page then go the usual way, two queries, the same page."""
+    from chibo.core import paging
+    from chibo.members import selectors
+
+    bulk_members(world.cell1, world.group1, 30)
+    rows = selectors.member_list(world.admin).values_list(*selectors.LIST_FIELDS)
+    usual = [tuple(r) for r in paging.CappedPaginator(rows, 10).get_page("2").object_list]
+    monkeypatch.setitem(connection.settings_dict["OPTIONS"], "server_side_binding", True)
+    with CaptureQueriesContext(connection) as ctx:
+        page = paging.CappedPaginator(rows.all(), 10).get_page("2")
+        assert [tuple(r) for r in page.object_list] == usual
+    assert len(ctx.captured_queries) == 2
