@@ -73,6 +73,7 @@ def code_version() -> str:
         _HERE / "record_cache.py",
         _HERE / "views.py",
         _HERE / "selectors.py",
+        *sorted((_HERE / "templatetags").glob("*.py")),
         *sorted((_HERE / "templates" / "meetings").rglob("*.html")),
         *sorted((_HERE.parent / "documents" / "templates" / "documents").glob("_meeting_documents.html")),
     ]
