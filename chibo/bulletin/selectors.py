@@ -34,9 +34,10 @@ def feeds_of(org: Organisation) -> QuerySet[FeedSource]:
 def bulletin_of(meeting: Meeting) -> Bulletin | None:
     """MEETING's bulletin or None; read with the meeting when the view asked for it
     (meetings.selectors.meeting_with_cell(bulletin=True)), else one query."""
-    rel = Meeting._meta.get_field("bulletin")
-    if rel.is_cached(meeting):  # type: ignore[union-attr]
-        return rel.get_cached_value(meeting)  # type: ignore[union-attr,return-value]
+    rel: Any = Meeting._meta.get_field("bulletin")  # (the reverse one-to-one)
+    if rel.is_cached(meeting):
+        cached: Bulletin | None = rel.get_cached_value(meeting)
+        return cached
     return Bulletin.objects.filter(meeting=meeting).first()
 
 

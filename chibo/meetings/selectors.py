@@ -485,10 +485,10 @@ def meeting_with_cell(pk: int, *, bulletin: bool = False) -> Meeting | None:
     Organisation._meta.get_field("parent").set_cached_value(cell, parent)
     Meeting._meta.get_field("organisation").set_cached_value(meeting, cell)
     if bulletin:
-        rel = Meeting._meta.get_field(BULLETIN)
-        rel.set_cached_value(meeting, rest[0])  # type: ignore[union-attr]
+        rel: Any = Meeting._meta.get_field(BULLETIN)  # (the reverse one-to-one: caches as select_related)
+        rel.set_cached_value(meeting, rest[0])
         if rest[0] is not None:
-            rel.field.set_cached_value(rest[0], meeting)  # type: ignore[union-attr]
+            rel.field.set_cached_value(rest[0], meeting)
     return meeting  # type: ignore[no-any-return]
 
 

@@ -145,11 +145,16 @@ def _writable(
     return fresh
 
 
-def _audit(actor: Any, meeting: Meeting, action: str, changes: dict[str, Any], obj: Any = None) -> None:
-    record(
+def _audit_entry(actor: Any, meeting: Meeting, action: str, changes: dict[str, Any], obj: Any = None) -> Any:
+    """The audit entry of a write to MEETING (or to OBJ, one of its parts), not yet saved."""
+    return audit.entry(
         actor=actor, action=action, obj=obj or meeting, org_path=meeting.organisation.path,
         changes=changes, object_repr=str(meeting) if obj is None else f"{obj} — {meeting}",
     )
+
+
+def _audit(actor: Any, meeting: Meeting, action: str, changes: dict[str, Any], obj: Any = None) -> None:
+    _audit_entry(actor, meeting, action, changes, obj).save(force_insert=True)
 
 
 def _summaries(meeting: Meeting) -> None:
@@ -451,10 +456,8 @@ def mark_attendance(
         raise ValidationError({"reason": "Vắng có lý do: hãy ghi lý do."})
     old = row.status
     row.status, row.reason = status, reason if status == AttendanceStatus.ABSENT_EXCUSED else ""
-    _save_mark(row, audit.entry(
-        actor=actor, action=AuditAction.UPDATE, obj=row, org_path=m.organisation.path,
-        changes={"attendance": [f"{member.full_name}: {old}", f"{member.full_name}: {status}"]},
-        object_repr=f"{row} — {m}",
+    _save_mark(row, _audit_entry(
+        actor, m, AuditAction.UPDATE, {"attendance": [f"{member.full_name}: {old}", f"{member.full_name}: {status}"]}, row
     ))
     return Marked(meeting=m, roster=roster, row=row)
 
