@@ -31,9 +31,10 @@ from chibo.rules.models import _STORED as stored_rulebooks
 # Statements a live write spends to lock its meeting and bump the version (meetings.services._writable):
 # on PostgreSQL one (the UPDATE in a WITH, read back joined to the cell), elsewhere the UPDATE and the read.
 LOCK_QUERIES = 1 if connection.vendor == "postgresql" else 2
-# Statements a roll-call mark spends to write the row and its audit entry (meetings.services._save_mark):
-# on PostgreSQL one (the UPDATE in a WITH, the INSERT after it), elsewhere the two.
-MARK_QUERIES = 1 if connection.vendor == "postgresql" else 2
+# Statements a roll-call mark spends, after the lock, to read the roll and write the row and its audit
+# entry (meetings.services.mark_attendance): on PostgreSQL one (_mark_and_read: the UPDATE and the INSERT
+# in a WITH, the roll read after them), elsewhere the three.
+MARK_QUERIES = 1 if connection.vendor == "postgresql" else 3
 
 
 @pytest.fixture(autouse=True)

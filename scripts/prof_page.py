@@ -9,7 +9,9 @@ warm-up); members: the member list (/dang-vien/); roll: roll-call marks (htmx) o
 progress of the first cell (started if none); warm: what an approval or an amendment adds to its request — record_cache.warm (the record rendered
 for both kinds of reader and kept) on each of the first N approved meetings, the cache emptied before
 each — and the size of what it keeps (pickled, as Redis stores it).
-PROF=1 adds a cProfile of N more requests (SORT=cumulative|tottime, TOP=60), PYINSTRUMENT=1 a sampled
+TIMED=module:name,… wraps those functions (looked up as module.name, e.g. chibo.meetings.views:render)
+and prints the milliseconds per request each took (perf_counter: little overhead, nested calls counted
+in each). PROF=1 adds a cProfile of N more requests (SORT=cumulative|tottime, TOP=60), PYINSTRUMENT=1 a sampled
 (wall-clock) profile of them (pyinstrument, not in the lock: pip install it); SQL=1 lists one request's
 queries. No HTTP server: Django's test client, so the figures are the server's own work.
 """
@@ -114,6 +116,30 @@ def requests_for(kind: str, n: int, client: Client, admin: User) -> Callable[[in
     return go
 
 
+def timed(names: str) -> dict[str, list[float]]:
+    """Wrap each module:name of NAMES (comma-separated); the returned totals (seconds) are reset
+    after the warm-up, when the first timed request begins (main() clears them)."""
+    import functools
+    import importlib
+
+    spent: dict[str, list[float]] = {}
+    for spec in filter(None, names.split(",")):
+        module_name, _, attr = spec.partition(":")
+        module = importlib.import_module(module_name)
+        original = getattr(module, attr)
+        total = spent.setdefault(spec, [0.0])
+
+        def wrapper(*args, __f=original, __t=total, **kwargs):  # type: ignore[no-untyped-def]
+            began = time.perf_counter()
+            try:
+                return __f(*args, **kwargs)
+            finally:
+                __t[0] += time.perf_counter() - began
+
+        setattr(module, attr, functools.wraps(original)(wrapper))
+    return spent
+
+
 def versus(kind: str, rounds: int, go: Callable[[int], None], floor: Callable[[int], None]) -> None:
     """ROUNDS rounds of 20 floor requests then 20 of KIND: the median of each round's ratio (the
     machine's speed drifts by 2x within minutes; side by side, the ratio holds)."""
@@ -157,6 +183,7 @@ def main() -> None:
         versus(page, rounds, requests_for(page, 400, client, admin), requests_for("floor", 400, client, admin))
         return
     go = requests_for(kind, n, client, admin)
+    spent = timed(os.environ.get("TIMED", ""))
 
     for i in range(10):  # warm-up: templates, caches, the record rendered
         go(i)
@@ -166,10 +193,14 @@ def main() -> None:
     if os.environ.get("SQL"):
         for q in queries.captured_queries:
             print(q["time"], q["sql"][:300])
+    for total in spent.values():
+        total[0] = 0.0
     began = time.perf_counter()
     for i in range(n):
         go(i)
     print(f"{kind}: {(time.perf_counter() - began) / n * 1000:.2f} ms/request")
+    for name, seconds in spent.items():
+        print(f"  {name}: {seconds[0] / n * 1000:.3f} ms/request")
     if os.environ.get("PYINSTRUMENT"):  # wall-clock samples, little overhead (pip install pyinstrument)
         from pyinstrument import Profiler
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from typing import Any
 
@@ -98,8 +98,35 @@ def _insert_sql(db: str) -> tuple[str, tuple[models.Field[Any, Any], ...]]:
 
 def insert_statement(db: str, made: AuditEntry) -> tuple[str, list[Any]]:
     """The INSERT of entry MADE on DB, written out, with its parameters (each value prepared by its
-    field, as the ORM's insert prepares it), for a caller that sends it with its own write in one
-    statement (meetings.services.mark_attendance on PostgreSQL). MADE gets no primary key."""
+    field, as the ORM's insert prepares it), for a caller that sends it written out beside its own
+    write (meetings.services._save_mark). MADE gets no primary key."""
     connection = connections[db]
     sql, fields = _insert_sql(db)
     return sql, [f.get_db_prep_save(f.pre_save(made, True), connection) for f in fields]
+
+
+def insert_select(db: str, made: AuditEntry, computed: Mapping[str, tuple[str, Sequence[Any]]]) -> tuple[str, list[Any]]:
+    """insert_statement()'s INSERT as `INSERT … SELECT`, for a caller that sends it inside its own
+    statement and knows some values only in SQL (meetings.services.mark_attendance on PostgreSQL: the
+    mark's previous status and its member's name, read in the statement that writes it). COMPUTED:
+    field name -> (SQL expression, its parameters), in place of MADE's value; the caller appends the
+    FROM clause the expressions read."""
+    connection = connections[db]
+    qn = connection.ops.quote_name
+    _sql, fields = _insert_sql(db)
+    unknown = set(computed) - {f.name for f in fields}
+    if unknown:
+        raise ValueError(f"not AuditEntry fields: {sorted(unknown)}")
+    exprs: list[str] = []
+    params: list[Any] = []
+    for f in fields:
+        if f.name in computed:
+            expr, expr_params = computed[f.name]
+            exprs.append(expr)
+            params.extend(expr_params)
+        else:
+            exprs.append("%s")
+            params.append(f.get_db_prep_save(f.pre_save(made, True), connection))
+    columns = ", ".join(qn(f.column) for f in fields)  # type: ignore[arg-type]
+    return f"INSERT INTO {qn(AuditEntry._meta.db_table)} ({columns}) SELECT {', '.join(exprs)}", params
+

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -499,11 +499,19 @@ def roll_rows(meeting: Meeting) -> list[Any]:
     from chibo.meetings.models import Attendance
 
     db = router.db_for_write(Attendance)  # under the mark's lock: the primary
+    return roll_read(db, meeting)
+
+
+def roll_read(db: str, meeting: Meeting, *, before: str = "", params: Sequence[Any] = ()) -> list[Any]:
+    """roll_rows() on DB, the statement preceded by BEFORE (a `WITH …` the caller writes with it, on
+    PostgreSQL: meetings.services.mark_attendance's mark) whose PARAMS come first."""
+    from chibo.meetings.models import Attendance
+
     sql, shapes = _roll_sql(db)
     cache_member = Attendance._meta.get_field("member").set_cached_value
     cache_meeting = Attendance._meta.get_field("meeting").set_cached_value  # (as meeting.attendance does)
     out = []
-    for row, member in rawsql.rows(db, sql, [meeting.pk], shapes):
+    for row, member in rawsql.rows(db, f"{before}{sql}", [*params, meeting.pk], shapes):
         cache_member(row, member)
         cache_meeting(row, meeting)
         out.append(row)

@@ -439,26 +439,35 @@ def mark_attendance(
     m = _writable(meeting, expected_version, parts=False, authorize=authorize)
     if status not in AttendanceStatus.values:
         raise ValidationError({"status": "Tình trạng điểm danh không hợp lệ."})
-    # The whole roll in one query (the order of selectors.judged_parts()): the row to mark, with its
-    # member's brief (the audit's label), and the rest for the answer.
-    from chibo.meetings.selectors import roll_rows  # (selectors import this module)
-
-    roster = roll_rows(m)
+    db = router.db_for_write(Attendance)
     wanted = member.pk if member is not None else member_id
+    reason = vntext.clean(reason)
+    kept = reason if status == AttendanceStatus.ABSENT_EXCUSED else ""
+    # The whole roll in one query (the order of selectors.judged_parts()): the row to mark, with its
+    # member's brief (the audit's label), and the rest for the answer. On PostgreSQL the same
+    # statement writes the mark and its audit entry first (_mark_and_read: one round trip, not two)
+    # and the roll comes back as it stood before; a refusal below rolls the write back.
+    from chibo.meetings import selectors  # (selectors import this module)
+
+    written = connections[db].vendor == "postgresql"
+    roster = _mark_and_read(db, actor, m, wanted, status, kept) if written else selectors.roll_rows(m)
     row = next((a for a in roster if a.member_id == wanted), None)
     if row is None:
         if member is None:
             raise NotOnRoll()
         raise ValidationError({"member": f"{member.full_name} không có trong danh sách của buổi sinh hoạt."})
     member = member or row.member
-    reason = vntext.clean(reason)
     if status == AttendanceStatus.ABSENT_EXCUSED and not reason:
         raise ValidationError({"reason": "Vắng có lý do: hãy ghi lý do."})
     old = row.status
-    row.status, row.reason = status, reason if status == AttendanceStatus.ABSENT_EXCUSED else ""
-    _save_mark(row, _audit_entry(
-        actor, m, AuditAction.UPDATE, {"attendance": [f"{member.full_name}: {old}", f"{member.full_name}: {status}"]}, row
-    ))
+    row.status, row.reason = status, kept
+    if written:
+        _mark_signals(db, row, signals.pre_save)  # (no receiver reads the row's stored state)
+        _mark_signals(db, row, signals.post_save)
+    else:
+        _save_mark(row, _audit_entry(
+            actor, m, AuditAction.UPDATE, {"attendance": [f"{member.full_name}: {old}", f"{member.full_name}: {status}"]}, row
+        ))
     return Marked(meeting=m, roster=roster, row=row)
 
 
@@ -472,23 +481,75 @@ def _mark_sql(db: str) -> str:
     return f"UPDATE {qn(Attendance._meta.db_table)} SET {sets} WHERE {qn(rawsql.column(Attendance))} = %s"
 
 
+def _mark_signals(db: str, row: Attendance, signal: Signal) -> None:
+    """The signal row.save(update_fields=MARK_FIELDS) sends (judge_cache and panel_cache listen)."""
+    if signal is signals.pre_save:
+        signal.send(sender=Attendance, instance=row, raw=False, using=db, update_fields=MARK_FIELDS)
+    else:
+        row._state.db = db
+        signal.send(sender=Attendance, instance=row, created=False, update_fields=MARK_FIELDS, raw=False, using=db)
+
+
 def _save_mark(row: Attendance, made: Any) -> None:
-    """row.save(update_fields=MARK_FIELDS) and the audit entry MADE saved, written out: on
-    PostgreSQL one statement (`WITH u AS (UPDATE …) INSERT …`: one round trip, not two), elsewhere
-    the two. The ORM's signals are sent as save() sends them (judge_cache and panel_cache listen)."""
+    """row.save(update_fields=MARK_FIELDS) and the audit entry MADE saved, written out (two
+    statements; PostgreSQL: _mark_and_read). The ORM's signals are sent as save() sends them."""
     db = router.db_for_write(Attendance)
-    signals.pre_save.send(sender=Attendance, instance=row, raw=False, using=db, update_fields=MARK_FIELDS)
+    _mark_signals(db, row, signals.pre_save)
     values = [getattr(row, f) for f in sorted(MARK_FIELDS)] + [row.pk]
     insert, params = audit.insert_statement(db, made)
     with connections[db].cursor() as cursor:
-        if connections[db].vendor == "postgresql":
-            cursor.execute(f"WITH u AS ({_mark_sql(db)} RETURNING 1) {insert}", [*values, *params])
-        else:
-            cursor.execute(_mark_sql(db), values)
-            cursor.execute(insert, params)
-    row._state.db = db
-    signals.post_save.send(
-        sender=Attendance, instance=row, created=False, update_fields=MARK_FIELDS, raw=False, using=db
+        cursor.execute(_mark_sql(db), values)
+        cursor.execute(insert, params)
+    _mark_signals(db, row, signals.post_save)
+
+
+@cache
+def _mark_and_read_sql(db: str) -> tuple[str, str]:
+    """(the mark's UPDATE, returning the row's pk and member; the FROM clause of its audit entry's
+    SELECT, which reads the row as it stood before — `o` — and its member `mb`)."""
+    qn = connections[db].ops.quote_name
+    table, pk = qn(Attendance._meta.db_table), qn(rawsql.column(Attendance))
+    meeting_fk, member_fk = qn(rawsql.column(Attendance, "meeting")), qn(rawsql.column(Attendance, "member"))
+    sets = ", ".join(f"{qn(rawsql.column(Attendance, f))} = %s" for f in sorted(MARK_FIELDS))
+    update = (
+        f"UPDATE {table} SET {sets} WHERE {meeting_fk} = %s AND {member_fk} = %s "
+        f"RETURNING {pk} AS row_id, {member_fk} AS member_id"
+    )
+    source = (
+        f"FROM u INNER JOIN {table} o ON o.{pk} = u.row_id "
+        f"INNER JOIN {qn(Member._meta.db_table)} mb ON mb.{qn(rawsql.column(Member))} = u.member_id"
+    )
+    return update, source
+
+
+def _mark_and_read(db: str, actor: Any, m: Meeting, member_id: Any, status: str, reason: str) -> list[Attendance]:
+    """PostgreSQL, under the meeting's lock: mark MEMBER_ID's row of M's roll STATUS/REASON, write its
+    audit entry — as _audit_entry() makes it: "Name: old" -> "Name: new", "row — meeting" — and read
+    the roll, in one statement (`WITH u AS (UPDATE …), a AS (INSERT … SELECT …) SELECT roll`). The
+    statement's reads see the rows as they stood before its writes (one snapshot, taken after the
+    lock was held: every earlier mark is in it): the roll comes back unmarked, the caller sets the
+    row. Nothing is written when MEMBER_ID is not on the roll."""
+    from chibo.meetings import selectors
+
+    qn = connections[db].ops.quote_name
+    update, source = _mark_and_read_sql(db)
+    name, old = f"mb.{qn(rawsql.column(Member, 'full_name'))}", f"o.{qn(rawsql.column(Attendance, 'status'))}"
+    label = dict(AttendanceStatus.choices)[status]
+    made = audit.entry(  # object_id, object_repr and changes: computed in the statement
+        actor=actor, action=AuditAction.UPDATE, obj=Attendance(), org_path=m.organisation.path, object_repr="-",
+    )
+    insert, insert_params = audit.insert_select(db, made, {
+        "object_id": ("CAST(u.row_id AS varchar)", []),
+        "object_repr": (f"LEFT({name} || %s, 255)", [f" — {label} — {m}"]),
+        "changes": (
+            f"jsonb_build_object('attendance', jsonb_build_array({name} || ': ' || {old}, {name} || %s))",
+            [f": {status}"],
+        ),
+    })
+    values = [{"reason": reason, "status": status}[f] for f in sorted(MARK_FIELDS)]
+    return selectors.roll_read(
+        db, m, before=f"WITH u AS ({update}), a AS ({insert} {source}) ",
+        params=[*values, m.pk, member_id, *insert_params],
     )
 
 

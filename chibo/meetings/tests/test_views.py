@@ -710,8 +710,8 @@ def test_a_stale_roll_call_gets_the_conflict_message(client, world):
 # The roll-call answer (htmx). 7 queries when the meeting's parts are kept (chibo/meetings/
 # live_parts.py): session, user with their role scope (accounts/backends.py); the mark (version and
 # lock — the meeting read once, access checked on it; LOCK_QUERIES: one statement on PostgreSQL —,
-# the whole roll — 404 when the member is not on it —, update and audit: MARK_QUERIES, one statement on
-# PostgreSQL). The tasks to review and the other meetings' rolls (the excused runs) are kept too (chibo/meetings/judge_cache.py:
+# the whole roll — 404 when the member is not on it —, update and audit: MARK_QUERIES, the three in
+# one statement on PostgreSQL). The tasks to review and the other meetings' rolls (the excused runs) are kept too (chibo/meetings/judge_cache.py:
 # read again once the cell's activity_rev moves). The first answer after another write to the meeting
 # also reads the six parts (agenda, speeches, votes, score sheets, documents, guests). Tests run
 # inside a transaction, which adds a savepoint and its release. Was 9 with the meeting read for the
@@ -719,7 +719,7 @@ def test_a_stale_roll_call_gets_the_conflict_message(client, world):
 # when someone is excused), 11 before the mark found the row on the roll it reads, 19 (+ the excused
 # runs twice) before the mark kept its roll and the parts, 23 before that; 8 before the user's roles
 # were read with the user.
-ROLL_CALL_QUERIES = 3 + LOCK_QUERIES + MARK_QUERIES + 2
+ROLL_CALL_QUERIES = 2 + LOCK_QUERIES + MARK_QUERIES + 2
 ROLL_CALL_QUERIES_FIRST = ROLL_CALL_QUERIES + 6
 
 
