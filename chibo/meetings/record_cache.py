@@ -27,7 +27,9 @@ Warmed when it changes: its readers come right after an approval or an amendment
 API call views.warm_record, which once the write has committed runs warm() below — both variants
 rendered by the page's own builder (views.record_fragments) and kept under their own keys — in the
 writing request (the task worker is another process: with LocMemCache its cache is not the web
-server's). It costs the writer ~75–85 ms (two renders, 23–25 queries: scripts/prof_page.py warm).
+server's). Both variants are rendered from one meeting object, loaded once (views._record_loaded):
+the writer pays one load and two renders, 12–13 queries, median 26 ms on the 2-core machine of
+02/12/2026 (45 ms and 23–25 queries when each variant loaded the meeting: scripts/prof_page.py warm 40).
 
 RECORD_SECONDS stays 1 h although warming makes the first reader's render rarer: warming writes
 ~42 KiB per approval or amendment (two variants, pickled; 21 KiB median, 28 KiB max on the generated
@@ -102,7 +104,8 @@ def fragments(meeting: Meeting, *, can_manage: bool, build: Callable[[], Fragmen
 
 def warm(pk: int, *, build: Callable[[Meeting, bool], Fragments]) -> None:
     """Render meeting PK's record for both kinds of reader (managing the cell or not, each under its
-    own key) with BUILD(meeting, can_manage), the page's own builder, and keep them: called once the
+    own key) with BUILD(meeting, can_manage), the page's own builder (which keeps what it loaded on
+the meeting object: the second variant costs no query), and keep them: called once the
     approval or amendment that made the new version has committed, so the first readers are served
     from the cache. Reads the committed row (one query) for the version the readers' keys will name;
     a meeting that is not approved is left alone. Never raises: a failure is logged and the page

@@ -468,17 +468,43 @@ def record_fragments(meeting: Meeting, can_manage: bool) -> dict[str, str | None
     """Render the parts of approved MEETING's page that are the same for every reader who does
     (or does not) manage the cell: loaded once, with its documents, people and amendments, and
     judged no more (the snapshot is the verdict). No request and no user: the page (on a cache miss)
-    and warm_record (right after the record changed) both render through here."""
+    and warm_record (right after the record changed) both render through here. What is loaded is
+    kept on MEETING for its version (_record_loaded): record_cache.warm renders both variants of
+    one meeting object and loads it once."""
+    m, context = _record_loaded(meeting)
+    context = {
+        **context,
+        "can_manage": can_manage,
+        "documents": context["documents"] if can_manage or m.published_at else [],
+    }
+    return {
+        "head": render_to_string("meetings/record/_head.html", context),
+        "amendments": render_to_string("meetings/record/_amendments.html", context),
+        "documents": render_to_string("meetings/_documents.html", context),
+        # The slides depend on the topic's outline, which can still change: read each time.
+        "official": None if m.topic_id else render_to_string("documents/_meeting_documents.html", context),
+        "body": render_to_string("meetings/record/_body.html", context),
+    }
+
+
+_LOADED = "_chibo_record_loaded"  # MEETING's attribute: (version, loaded meeting, context)
+
+
+def _record_loaded(meeting: Meeting) -> tuple[Meeting, dict[str, Any]]:
+    """Approved MEETING loaded for its record (selectors.live_screen, the approved names, the
+    rulebook, the board as approved) and the context every variant shares; kept on MEETING for
+    its version, so a second variant rendered from the same object costs no query."""
+    kept = meeting.__dict__.get(_LOADED)
+    if kept is not None and kept[0] == meeting.version:
+        return kept[1], kept[2]
     m = selectors.live_screen(meeting)
     selectors.use_approved_names(m)
     book = services.rulebook_of(m)
-    documents = list(m.documents.all())
     context: dict[str, Any] = {
         "m": m,
         "book": book,
-        "can_manage": can_manage,
         "editable": False,
-        "documents": documents if can_manage or m.published_at else [],
+        "documents": list(m.documents.all()),
         "bulletin_slot": mark_safe(record_cache.BULLETIN_SLOT),  # noqa: S308 (a constant)
     }
     context.update(_board(None, m, editable=False, book=book, loaded=True), record=True)
@@ -490,14 +516,8 @@ def record_fragments(meeting: Meeting, can_manage: bool) -> dict[str, str | None
         {"rule": BREACH_RULES.get(b.get("code", ""), ""), "message": b.get("message", "")}
         for b in m.snapshot.get("breaches", [])
     ]
-    return {
-        "head": render_to_string("meetings/record/_head.html", context),
-        "amendments": render_to_string("meetings/record/_amendments.html", context),
-        "documents": render_to_string("meetings/_documents.html", context),
-        # The slides depend on the topic's outline, which can still change: read each time.
-        "official": None if m.topic_id else render_to_string("documents/_meeting_documents.html", context),
-        "body": render_to_string("meetings/record/_body.html", context),
-    }
+    meeting.__dict__[_LOADED] = (meeting.version, m, context)
+    return m, context
 
 
 @require_GET

@@ -183,3 +183,33 @@ def test_warming_a_meeting_that_is_not_approved_does_nothing(world, django_asser
     assert not any(cache.get(record_cache.key_for(m, can_manage=flag)) for flag in (False, True))
     services.approve(actor=world.secretary, meeting=m)  # the service alone does not warm (the views do)
     assert not both_cached(m)
+
+
+def test_warming_loads_the_meeting_once_for_both_variants(world, django_assert_num_queries):
+    """The approving request pays one load of the record (views._record_loaded kept on the meeting
+    object record_cache.warm renders both variants from), not one per variant; each variant is what
+    the page's own builder renders from a meeting loaded afresh."""
+    m = _ready(world)
+    Meeting.objects.filter(pk=m.pk).update(published_at=None)  # the variants differ (documents)
+    services.approve(actor=world.secretary, meeting=m)
+    cache.clear()
+    with django_assert_num_queries(1 + RECORD_RENDER):  # the committed row, then one load
+        record_cache.warm(m.pk, build=views.record_fragments)
+    fresh = Meeting.objects.get(pk=m.pk)
+    variants = [cache.get(record_cache.key_for(fresh, can_manage=flag)) for flag in (False, True)]
+    for flag, kept in zip((False, True), variants, strict=True):
+        assert kept == views.record_fragments(Meeting.objects.get(pk=m.pk), flag)
+    assert variants[0] != variants[1]
+    assert "Dự thảo nghị quyết" in variants[1]["documents"] and "Dự thảo nghị quyết" not in variants[0]["documents"]
+
+
+def test_a_new_version_of_the_same_object_is_loaded_again(world, django_assert_num_queries):
+    m = _ready(world)
+    services.approve(actor=world.secretary, meeting=m)
+    meeting = Meeting.objects.get(pk=m.pk)
+    views.record_fragments(meeting, False)
+    with django_assert_num_queries(0):
+        views.record_fragments(meeting, True)
+    services.add_amendment(actor=world.secretary, meeting=meeting, text=AMENDMENT)
+    meeting.refresh_from_db()
+    assert AMENDMENT in views.record_fragments(meeting, False)["amendments"]
