@@ -7,9 +7,17 @@ text is escaped. Colours follow the grade tones of the meeting pages.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from html import escape as _html_escape
+from typing import Any
 
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+
+
+def escape(value: Any) -> str:
+    """As django.utils.html.escape (html.escape of str(value): & < > " '), as a plain str: the
+    commune's heatmap escapes ~1,200 texts a computation and Django's lazy-aware wrapper cost
+    ~3 ms of them."""
+    return _html_escape(str(value))
 
 GRADE_COLOURS = {"tot": "#2e7d32", "kha": "#1565c0", "trung_binh": "#ef6c00", "kem": "#c62828"}
 STATE_COLOURS = {
@@ -155,19 +163,21 @@ def heatmap(
     width = left + len(columns) * size + 10
     height = top + len(rows) * size + 10
     body = []
-    for c, label in enumerate(columns):
+    escaped_columns = [escape(label) for label in columns]
+    for c, label in enumerate(escaped_columns):
         body.append(
-            f'<text x="{left + c * size + size / 2}" y="{top - 8}" font-size="10" text-anchor="middle">{escape(label)}</text>'
+            f'<text x="{left + c * size + size / 2}" y="{top - 8}" font-size="10" text-anchor="middle">{label}</text>'
         )
     for r, name in enumerate(rows):
         short = name if len(name) <= 28 else name[:27] + "…"
         body.append(
             f'<text x="{left - 6}" y="{top + r * size + size * 0.65}" font-size="11" text-anchor="end">{escape(short)}</text>'
         )
+        escaped_name = escape(name)
         for c, (colour, tip, href) in enumerate(cells[r]):
             rect = (
                 f'<rect x="{left + c * size + 1}" y="{top + r * size + 1}" width="{size - 2}" height="{size - 2}" '
-                f'fill="{colour}" stroke="#ccc"><title>{escape(name)} — {escape(columns[c])}: {escape(tip)}</title></rect>'
+                f'fill="{colour}" stroke="#ccc"><title>{escaped_name} — {escaped_columns[c]}: {escape(tip)}</title></rect>'
             )
             body.append(f'<a href="{escape(href)}">{rect}</a>' if href else rect)
     return _svg(width, height, title, body)
