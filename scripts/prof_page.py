@@ -1,12 +1,12 @@
 #!/usr/bin/env python
 """In-process milliseconds per request of the pages `make bench` compares with the framework floor.
 
-Usage: DATABASE_URL=… CHIBO_BENCH_FLOOR=1 .venv/bin/python scripts/prof_page.py floor|meeting|members|roll|warm [N]
+Usage: DATABASE_URL=… CHIBO_BENCH_FLOOR=1 .venv/bin/python scripts/prof_page.py floor|meeting|members|roll|live|warm [N]
        … scripts/prof_page.py vs meeting|members|roll [ROUNDS]  (page beside the floor, round by round)
 on a database made by `manage.py gen_province … --accounts --password P` (logged in as gp1-admin, or
 USER_=<username>). meeting: the first 5 approved meetings in turn (records already rendered after the
 warm-up); members: the member list (/dang-vien/); roll: roll-call marks (htmx) on a meeting in
-progress of the first cell (started if none); warm: what an approval or an amendment adds to its request — record_cache.warm (the record rendered
+progress of the first cell (started if none); live: that meeting's live screen (GET); warm: what an approval or an amendment adds to its request — record_cache.warm (the record rendered
 for both kinds of reader and kept) on each of the first N approved meetings, the cache emptied before
 each — and the size of what it keeps (pickled, as Redis stores it).
 TIMED=module:name,… wraps those functions (looked up as module.name, e.g. chibo.meetings.views:render)
@@ -91,7 +91,7 @@ def requests_for(kind: str, n: int, client: Client, admin: User) -> Callable[[in
         urls = [f"/sinh-hoat/{approved[i % 5]}/" for i in range(n)]
     elif kind == "members":  # the member list, as make bench asks for it
         urls = ["/dang-vien/"] * n
-    elif kind == "roll":
+    elif kind in ("roll", "live"):
         cell = Organisation.objects.filter(kind="chi_bo").order_by("code")[0]
         m = Meeting.objects.filter(organisation=cell, status=MeetingStatus.IN_PROGRESS).first()
         if m is None:
@@ -101,7 +101,12 @@ def requests_for(kind: str, n: int, client: Client, admin: User) -> Callable[[in
             services.publish(actor=admin, meeting=m)
             services.start(actor=admin, meeting=m)
         members = list(m.attendance.values_list("member_id", flat=True))
-        method, urls = "post", [f"/sinh-hoat/{m.pk}/dieu-hanh/diem-danh/{members[i % len(members)]}/" for i in range(n)]
+        if kind == "live":  # the secretary's live screen (what every other meeting action re-renders)
+            urls = [f"/sinh-hoat/{m.pk}/dieu-hanh/"] * n
+        else:
+            method, urls = "post", [
+                f"/sinh-hoat/{m.pk}/dieu-hanh/diem-danh/{members[i % len(members)]}/" for i in range(n)
+            ]
 
     def go(i: int) -> None:
         if method == "get":
