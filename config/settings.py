@@ -100,6 +100,9 @@ TEMPLATES = [
         },
     },
 ]
+# Django's form renderer, with its input, textarea and select widgets drawn in Python (same HTML;
+# chibo/core/form_renderer.py says why and its tests compare both ways).
+FORM_RENDERER = "chibo.core.form_renderer.FastWidgets"
 
 DATABASES = {
     "default": database_from_url(
