@@ -110,7 +110,12 @@ class Meeting(models.Model):
     fig_unexcused = models.PositiveSmallIntegerField(null=True, blank=True)
     fig_duration = models.PositiveSmallIntegerField(null=True, blank=True)
     fig_speakers = models.PositiveSmallIntegerField(null=True, blank=True)
-    fig_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    fig_score = models.PositiveSmallIntegerField(null=True, blank=True)  # the cell's own score (its total)
+    # The upper committee's and the peer cell's totals as the snapshot holds them (None: not scored):
+    # the dashboards list them for every meeting of a commune without reading the snapshot (which
+    # PostgreSQL would decompress whole for each row).
+    fig_upper = models.PositiveSmallIntegerField(null=True, blank=True)
+    fig_peer = models.PositiveSmallIntegerField(null=True, blank=True)
     fig_grade = models.CharField(max_length=20, blank=True)
     fig_breaches = models.PositiveSmallIntegerField(null=True, blank=True)
     snapshot = models.JSONField(default=dict, blank=True)

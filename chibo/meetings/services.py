@@ -901,6 +901,9 @@ def approve(*, actor: Any, meeting: Meeting) -> Meeting:
     m.fig_duration = verdict.facts.duration_minutes
     m.fig_speakers = verdict.facts.speakers
     m.fig_score = verdict.cell_grade.total if verdict.cell_grade else None
+    scored = m.snapshot.get("scores", {})
+    m.fig_upper = scored.get(ScoreColumn.UPPER, {}).get("total")  # (the dashboards' meeting lists)
+    m.fig_peer = scored.get(ScoreColumn.PEER, {}).get("total")
     m.fig_grade = verdict.cell_grade.band.grade if verdict.cell_grade else ""
     m.fig_breaches = len(verdict.breaches)
     m.status = MeetingStatus.APPROVED

@@ -74,3 +74,46 @@ def test_above_commune_level_the_roll_up_gives_exactly_the_figures_of_every_cell
                     assert_same(new, old)
     board = dashboard.build(province, periods[0], today=today)
     assert board.limited and board.kpis["cells"] == 30 - 1 + 1  # one inactive, one new directly below
+
+
+def test_score_totals_come_from_the_figures_frozen_at_approval_as_the_snapshot_has_them(province):
+    """The meetings list and the peer table read fig_score / fig_upper / fig_peer, not the snapshot's
+    scores: a meeting approved with the upper committee's and a peer cell's scores shows the same as
+    the reference (which reads the snapshot), and the migration's backfill gives the same columns."""
+    import importlib
+    from types import SimpleNamespace
+
+    from django.apps import apps
+    from django.db import connection
+
+    from chibo.meetings import services as meeting_services
+    from chibo.meetings.models import Meeting, ScoreColumn
+    from chibo.oversight.tests import helpers
+
+    today = timezone.localdate()
+    commune = Organisation.objects.filter(parent=province, kind=OrgKind.COMMUNE).order_by("code").first()
+    cell = Organisation.objects.filter(parent=commune, kind=OrgKind.CELL).order_by("code").first()
+    m = helpers.running(cell, day=today - dt.timedelta(days=2))
+    meeting_services.save_score(actor=None, meeting=m, column=ScoreColumn.PEER, entries={"order_content": 7})
+    m = helpers.finish(m, upper={"order_content": 9, "criticism": 6})
+    upper, peer = m.snapshot["scores"]["upper"]["total"], m.snapshot["scores"]["peer"]["total"]
+    assert (m.fig_upper, m.fig_peer) == (upper, peer) and upper != peer and None not in (upper, peer)
+    assert m.fig_score == m.snapshot["scores"]["cell"]["total"]
+    period = dashboard.default_period(today)
+    for detail in (None, True):
+        new = dashboard.build(commune, period, today=today, detail=detail)
+        assert_same(new, reference.build(commune, period, today=today, detail=detail))
+    row = next(r for r in new.table("meetings").rows if r[1] == cell.name and r[0] == (today - dt.timedelta(days=2)).strftime("%d/%m/%Y"))
+    assert row[7:10] == [m.fig_score, upper, peer]
+    assert [r for r in new.table("peer").rows if r[0] == cell.name][0][2:] == [m.fig_score, upper, peer]
+    # the migration's backfill: the same two columns from the snapshot
+    Meeting.objects.filter(pk=m.pk).update(fig_upper=None, fig_peer=None)
+    backfill = importlib.import_module("chibo.meetings.migrations.0006_score_totals").backfill
+    def execute(sql: str) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+
+    # (SQLite's schema editor cannot open inside the test's transaction: what backfill uses of it)
+    backfill(apps, SimpleNamespace(connection=connection, quote_name=connection.ops.quote_name, execute=execute))
+    assert Meeting.objects.filter(pk=m.pk, fig_upper=upper, fig_peer=peer).exists()
+    assert not Meeting.objects.exclude(pk=m.pk).filter(fig_upper__isnull=False).exists()
