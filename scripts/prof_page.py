@@ -2,7 +2,7 @@
 """In-process milliseconds per request of the pages `make bench` compares with the framework floor.
 
 Usage: DATABASE_URL=… CHIBO_BENCH_FLOOR=1 .venv/bin/python scripts/prof_page.py floor|meeting|members|roll|live|warm [N]
-       … scripts/prof_page.py vs meeting|members|roll [ROUNDS]  (page beside the floor, round by round)
+       … scripts/prof_page.py vs meeting|members|roll|live [ROUNDS]  (page beside the floor, round by round)
 on a database made by `manage.py gen_province … --accounts --password P` (logged in as gp1-admin, or
 USER_=<username>). meeting: the first 5 approved meetings in turn (records already rendered after the
 warm-up); members: the member list (/dang-vien/); roll: roll-call marks (htmx) on a meeting in

@@ -87,13 +87,18 @@ def record(
 
 
 @cache
-def _insert_sql(db: str) -> tuple[str, tuple[models.Field[Any, Any], ...]]:
-    connection = connections[db]
-    qn = connection.ops.quote_name
+def _insert_head(db: str) -> tuple[str, tuple[models.Field[Any, Any], ...]]:
+    """(`INSERT INTO audit (columns)` on DB, the fields of those columns in order)."""
+    qn = connections[db].ops.quote_name
     fields = tuple(f for f in AuditEntry._meta.concrete_fields if not f.primary_key)
     columns = ", ".join(qn(f.column) for f in fields)  # type: ignore[arg-type]
-    values = ", ".join(["%s"] * len(fields))
-    return f"INSERT INTO {qn(AuditEntry._meta.db_table)} ({columns}) VALUES ({values})", fields
+    return f"INSERT INTO {qn(AuditEntry._meta.db_table)} ({columns})", fields
+
+
+@cache
+def _insert_sql(db: str) -> tuple[str, tuple[models.Field[Any, Any], ...]]:
+    head, fields = _insert_head(db)
+    return f"{head} VALUES ({', '.join(['%s'] * len(fields))})", fields
 
 
 def insert_statement(db: str, made: AuditEntry) -> tuple[str, list[Any]]:
@@ -112,8 +117,7 @@ def insert_select(db: str, made: AuditEntry, computed: Mapping[str, tuple[str, S
     field name -> (SQL expression, its parameters), in place of MADE's value; the caller appends the
     FROM clause the expressions read."""
     connection = connections[db]
-    qn = connection.ops.quote_name
-    _sql, fields = _insert_sql(db)
+    head, fields = _insert_head(db)
     unknown = set(computed) - {f.name for f in fields}
     if unknown:
         raise ValueError(f"not AuditEntry fields: {sorted(unknown)}")
@@ -127,6 +131,5 @@ def insert_select(db: str, made: AuditEntry, computed: Mapping[str, tuple[str, S
         else:
             exprs.append("%s")
             params.append(f.get_db_prep_save(f.pre_save(made, True), connection))
-    columns = ", ".join(qn(f.column) for f in fields)  # type: ignore[arg-type]
-    return f"INSERT INTO {qn(AuditEntry._meta.db_table)} ({columns}) SELECT {', '.join(exprs)}", params
+    return f"{head} SELECT {', '.join(exprs)}", params
 

@@ -105,7 +105,7 @@ def fragments(meeting: Meeting, *, can_manage: bool, build: Callable[[], Fragmen
 def warm(pk: int, *, build: Callable[[Meeting, bool], Fragments]) -> None:
     """Render meeting PK's record for both kinds of reader (managing the cell or not, each under its
     own key) with BUILD(meeting, can_manage), the page's own builder (which keeps what it loaded on
-the meeting object: the second variant costs no query), and keep them: called once the
+    the meeting object: the second variant costs no query), and keep them: called once the
     approval or amendment that made the new version has committed, so the first readers are served
     from the cache. Reads the committed row (one query) for the version the readers' keys will name;
     a meeting that is not approved is left alone. Never raises: a failure is logged and the page
