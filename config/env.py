@@ -126,6 +126,14 @@ def database_from_url(url: str, *, base_dir: Path) -> dict[str, object]:
             if key == "conn_max_age":
                 continue
             options[key] = values[-1]
+        if "prepare_threshold" in options:  # psycopg wants a number (or none: never prepare)
+            raw = str(options["prepare_threshold"]).lower()
+            try:
+                options["prepare_threshold"] = None if raw == "none" else int(raw)
+            except ValueError as exc:
+                raise ImproperlyConfigured(f"DATABASE_URL={url!r}: prepare_threshold phải là số hoặc none.") from exc
+        if "server_side_binding" in options:  # Django checks `is True`
+            options["server_side_binding"] = str(options["server_side_binding"]).lower() in {"1", "true", "yes", "on"}
         conn_max_age = 0
         if "conn_max_age" in parse_qs(parts.query):
             try:

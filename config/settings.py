@@ -126,6 +126,17 @@ if _replica:
     DATABASE_ROUTERS = ["chibo.ops.dbrouter.PrimaryReplicaRouter"]
     MIDDLEWARE.insert(1, "chibo.ops.dbrouter.ReplicaPinMiddleware")
 
+# PostgreSQL: the few hand-written statements on the hottest paths (chibo/core/rawsql.py: the live
+# meeting's lock, the roll-call mark, the meeting every meeting page reads) are prepared — planned once
+# per connection. Django's own queries are not (it binds parameters in the client). Needs a direct
+# connection or PgBouncer >= 1.21 with max_prepared_statements > 0; CHIBO_PG_PREPARE=0 turns it off.
+CHIBO_PG_PREPARE = env_bool("CHIBO_PG_PREPARE", True)
+for _db in DATABASES.values():
+    if CHIBO_PG_PREPARE and _db["ENGINE"] == "django.db.backends.postgresql":
+        # psycopg prepares only when a threshold is set (Django sets None); statements are prepared
+        # where rawsql asks (prepare=True), never by count: the threshold is out of reach.
+        _db["OPTIONS"].setdefault("prepare_threshold", 2**31 - 1)  # type: ignore[union-attr, attr-defined]
+
 # Cache and sessions: Redis when CHIBO_REDIS_URL is set (several app servers share it),
 # else the local memory cache and sessions in the database. CHIBO_SESSIONS=db|redis|cached_db.
 REDIS_URL = redis_url("CHIBO_REDIS_URL")

@@ -7,14 +7,24 @@ database (cached by the caller), and each row goes through the same converters t
 (SQLite's dates and booleans, JSON) and Model.from_db, so the instances are the ORM's: deferred
 fields load on access, saving works, related instances are cached as select_related caches them.
 Tests compare every instance built here with the ORM's own (chibo/core/tests/test_rawsql.py).
+
+On PostgreSQL these statements are also *prepared* (settings.CHIBO_PG_PREPARE, on by default): sent
+with their parameters apart, planned once per connection and re-executed by name. Planning the
+roll-call mark's statement took ~0.5–0.7 ms on the 2-core machine of 02/12/2026, executing it 0.3
+ms; prepared, the lock 0.72 -> 0.38 ms and the mark 1.09 -> 0.48 ms (/tmp-style psycopg timing,
+docs/bench.md). Only these few statements, all looked up by primary or foreign key: Django itself
+binds parameters in the client and never prepares (a generic plan for the member list's
+`path LIKE $1` could not use the prefix index), and so stays unchanged everywhere else.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache, cached_property
 from typing import Any
 
+from django.conf import settings
 from django.db import connections
 from django.db.models import Field, Model
 
@@ -52,10 +62,14 @@ class Shape:
             self._converters[db] = found
         return found
 
-    @property
+    @cached_property
     def pk_index(self) -> int:
         pk = self.model._meta.pk
         return next(i for i, f in enumerate(self.fields) if f is pk)
+
+    @cached_property
+    def attnames(self) -> list[str]:
+        return [f.attname for f in self.fields]
 
     def build(self, db: str, values: Sequence[Any]) -> Any:
         """An instance from VALUES (this shape's columns, as the driver returned them); None when
@@ -69,7 +83,7 @@ class Shape:
             for convert in convs:
                 value = convert(value, col, connection)
             row[i] = value
-        return self.model.from_db(db, [f.attname for f in self.fields], row)
+        return self.model.from_db(db, self.attnames, row)
 
 
 def column(model: type[Model], name: str | None = None) -> str:
@@ -90,11 +104,36 @@ def shape(model: type[Model], only: Iterable[str] | None = None) -> Shape:
     return Shape(model=model, fields=fields)
 
 
+@cache
+def _prepared_cursor_class() -> type:
+    """Django's server-binding psycopg cursor, its every statement prepared (psycopg keeps the
+    names per connection; a ROLLBACK makes it deallocate them all and prepare again)."""
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    class PreparedCursor(ServerBindingCursor):  # type: ignore[misc, valid-type]
+        def execute(self, query: Any, params: Any = None, *, prepare: bool | None = None, binary: bool | None = None) -> Any:
+            return super().execute(query, params, prepare=True, binary=binary)  # type: ignore[misc]
+
+    return PreparedCursor
+
+
+def cursor(db: str) -> Any:
+    """A cursor on DB as connections[DB].cursor() gives it (Django's checks, query logging,
+    errors); on PostgreSQL with CHIBO_PG_PREPARE its statements are prepared (module docstring)."""
+    wrapper = connections[db].cursor()
+    if wrapper.db.vendor == "postgresql" and settings.CHIBO_PG_PREPARE:
+        client = wrapper.cursor
+        wrapper.cursor = _prepared_cursor_class()(client.connection)
+        client.close()
+    return wrapper
+
+
 def rows(db: str, sql: str, params: Sequence[Any], shapes: Sequence[Shape]) -> list[tuple[Any, ...]]:
-    """Run SQL on DB; each row split along SHAPES (their columns in order) into instances."""
-    with connections[db].cursor() as cursor:
-        cursor.execute(sql, params)
-        fetched = cursor.fetchall()
+    """Run SQL on DB (prepared on PostgreSQL: cursor()); each row split along SHAPES (their
+    columns in order) into instances."""
+    with cursor(db) as c:
+        c.execute(sql, params)
+        fetched = c.fetchall()
     out = []
     for values in fetched:
         start, built = 0, []

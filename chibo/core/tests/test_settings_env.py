@@ -48,6 +48,15 @@ def test_postgres_urls_are_parsed():
     assert db["OPTIONS"] == {"sslmode": "require"}
 
 
+def test_postgres_url_options_psycopg_wants_typed_are_typed():
+    db = database_from_url("postgres://h/c?prepare_threshold=5&server_side_binding=true", base_dir=BASE)
+    assert db["OPTIONS"] == {"prepare_threshold": 5, "server_side_binding": True}
+    assert database_from_url("postgres://h/c?prepare_threshold=None", base_dir=BASE)["OPTIONS"] == {"prepare_threshold": None}
+    assert database_from_url("postgres://h/c?server_side_binding=0", base_dir=BASE)["OPTIONS"] == {"server_side_binding": False}
+    with pytest.raises(ImproperlyConfigured, match="prepare_threshold"):
+        database_from_url("postgres://h/c?prepare_threshold=soon", base_dir=BASE)
+
+
 def test_sqlite_urls_are_parsed():
     assert database_from_url("sqlite:///var/x.sqlite3", base_dir=BASE)["NAME"] == str(BASE / "var/x.sqlite3")
     assert database_from_url("sqlite:////tmp/x.sqlite3", base_dir=BASE)["NAME"] == "/tmp/x.sqlite3"

@@ -215,3 +215,44 @@ def test_a_mark_writes_its_row_and_the_audit_entry_record_would_write_and_tells_
         assert getattr(got, f) == getattr(want, f), f
     assert got.changes["attendance"][1].endswith(": absent_excused") and isinstance(got.changes, dict)
     assert abs((got.at - want.at).total_seconds()) < 60 and got.at.tzinfo is not None
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements: PostgreSQL only")
+def test_on_postgresql_the_hot_statements_are_prepared_once_per_connection_and_give_the_same(world, settings):
+    """rawsql.cursor(): the lock, the mark and the meeting a page reads are planned once per
+    connection (pg_prepared_statements), the same rows come back the second time, and with
+    CHIBO_PG_PREPARE off nothing is prepared. The queries still count (assertNumQueries)."""
+
+    def prepared() -> list[str]:
+        with connection.cursor() as c:
+            c.execute("SELECT statement FROM pg_prepared_statements WHERE NOT from_sql")
+            return [r[0] for r in c.fetchall()]
+
+    m = running(world)
+    settings.CHIBO_PG_PREPARE = False
+    with connection.cursor() as c:
+        c.execute("DEALLOCATE ALL")
+    connection.connection._prepared.clear()  # (psycopg's own record of what it prepared)
+    assert selectors.meeting_with_cell(m.pk) is not None
+    with transaction.atomic():
+        services.mark_attendance(actor=world.secretary, meeting=Meeting(pk=m.pk), member_id=world.m_same.pk, status="present")
+    assert prepared() == []
+
+    settings.CHIBO_PG_PREPARE = True
+    first = selectors.meeting_with_cell(m.pk)
+    with CaptureQueriesContext(connection) as q:
+        with transaction.atomic():
+            one = services.mark_attendance(actor=world.secretary, meeting=Meeting(pk=m.pk), member_id=world.m_same.pk, status="absent_unexcused")
+    assert len([x for x in q.captured_queries if "SAVEPOINT" not in x["sql"]]) == 2  # the lock, the mark
+    statements = prepared()
+    assert len(statements) == 3, statements
+    assert any("UPDATE" in s and "meetings_attendance" in s for s in statements)  # the mark and its audit
+    with transaction.atomic():
+        two = services.mark_attendance(actor=world.secretary, meeting=Meeting(pk=m.pk), member_id=world.m_same.pk, status="present")
+    again = selectors.meeting_with_cell(m.pk)
+    assert len(prepared()) == 3  # re-executed by name, not prepared again
+    assert [values(a, type(a)) for a in one.roster if a.member_id != world.m_same.pk] == [
+        values(a, type(a)) for a in two.roster if a.member_id != world.m_same.pk
+    ]
+    assert values(first, Meeting) | {"version": 0} == values(again, Meeting) | {"version": 0}
+    assert again.version == first.version + 2
