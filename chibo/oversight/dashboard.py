@@ -766,7 +766,9 @@ def _fingerprint(org: Organisation, period: Period) -> tuple[Any, ...]:
     tree = [
         (a["n"], a["rev"])
         for a in (
-            Organisation.objects.filter(in_subtree(org.path)).aggregate(n=Count("id"), rev=Sum("rev")),
+            # COUNT(*): the subtree's (path, rev) index alone answers (org_path_rev; 6.6 -> 2.2 ms at 18,703
+            # organisations on PostgreSQL), COUNT(id) would read every row
+            Organisation.objects.filter(in_subtree(org.path)).aggregate(n=Count("*"), rev=Sum("rev")),
             Organisation.objects.filter(pk__in=org.ancestor_ids()).aggregate(n=Count("id"), rev=Sum("rev")),
         )
     ]
@@ -1665,25 +1667,21 @@ def _read_rolled(
 
 
 def _overdue_per_cell(today: dt.date) -> list[tuple[int, int]]:
-    """(cell id, open tasks due before TODAY) from the partial index `task_open_due` alone. SQLite's
-    planner picks the (status, due_date) index instead and reads every open task's row for its cell
-    (10,000 cells: 46 ms against 10–12 ms), so there the index is named (INDEXED BY; `status` a
-    literal, a constant of the code); PostgreSQL's plan uses the partial index anyway."""
-    if connection.vendor == "sqlite":
-        table = connection.ops.quote_name(Task._meta.db_table)
-        with connection.cursor() as cur:
-            cur.execute(
-                f"SELECT organisation_id, COUNT(*) FROM {table} INDEXED BY task_open_due "  # noqa: S608
-                f"WHERE due_date < %s AND status = '{TaskStatus.OPEN.value}' GROUP BY organisation_id",
-                [today],
-            )
-            return [(cid, n) for cid, n in cur.fetchall()]
-    return list(
-        Task.objects.filter(status=TaskStatus.OPEN, due_date__lt=today)
-        .order_by()
-        .values_list("organisation_id")
-        .annotate(n=Count("*"))  # not COUNT(id): that column is not in the index
-    )
+    """(cell id, open tasks due before TODAY) from the partial index `task_open_due` alone, written out:
+    at 10,000 cells ~10,000 rows, which the ORM's values_list() fetched in chunks through its converters
+    (21 ms against 13.5 ms here, PostgreSQL, 2-core machine of 02/12/2026). SQLite's planner picks the
+    (status, due_date) index instead and reads every open task's row for its cell (10,000 cells: 46 ms
+    against 10–12 ms), so there the index is named (INDEXED BY); `status` is a literal (a constant of
+    the code) so that both planners match the partial index's condition."""
+    qn = connection.ops.quote_name
+    hint = " INDEXED BY task_open_due" if connection.vendor == "sqlite" else ""
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT {qn('organisation_id')}, COUNT(*) FROM {qn(Task._meta.db_table)}{hint} "  # noqa: S608
+            f"WHERE {qn('due_date')} < %s AND {qn('status')} = '{TaskStatus.OPEN.value}' GROUP BY {qn('organisation_id')}",
+            [today],
+        )
+        return cur.fetchall()  # type: ignore[no-any-return]
 
 
 def longest_excused_run(statuses: list[str]) -> int:
