@@ -28,7 +28,7 @@ from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.utils import timezone
 
-from chibo.core import vntext
+from chibo.core import rawsql, vntext
 from chibo.meetings.models import (
     Meeting,
     MeetingKind,
@@ -1674,14 +1674,16 @@ def _overdue_per_cell(today: dt.date) -> list[tuple[int, int]]:
     against 10–12 ms), so there the index is named (INDEXED BY); `status` is a literal (a constant of
     the code) so that both planners match the partial index's condition."""
     qn = connection.ops.quote_name
+    cell, due, status = (qn(rawsql.column(Task, f)) for f in ("organisation", "due_date", "status"))
     hint = " INDEXED BY task_open_due" if connection.vendor == "sqlite" else ""
     with connection.cursor() as cur:
-        cur.execute(
-            f"SELECT {qn('organisation_id')}, COUNT(*) FROM {qn(Task._meta.db_table)}{hint} "  # noqa: S608
-            f"WHERE {qn('due_date')} < %s AND {qn('status')} = '{TaskStatus.OPEN.value}' GROUP BY {qn('organisation_id')}",
+        cur.execute(  # names and the status are the code's own; the date is a parameter
+            f"SELECT {cell}, COUNT(*) FROM {qn(Task._meta.db_table)}{hint} "  # noqa: S608
+            f"WHERE {due} < %s AND {status} = '{TaskStatus.OPEN.value}' GROUP BY {cell}",
             [today],
         )
-        return cur.fetchall()  # type: ignore[no-any-return]
+        counts: list[tuple[int, int]] = cur.fetchall()
+    return counts
 
 
 def longest_excused_run(statuses: list[str]) -> int:
