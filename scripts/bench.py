@@ -8,11 +8,14 @@ T threads with keep-alive sessions logged in as the province administrator. Each
 
   framework floor   GET /_bench/floor/ (same middleware, no chibo code), in slices of 1 s alternating
                     with each row's (paired()): each row's "% sàn" is the median of the slices' ratios
-  meeting page      GET /sinh-hoat/<id>/ over 200 approved meetings of many cells (mostly first readers,
-                    who render the record): generated in bulk by gen_province, not approved through
-                    the app, so nothing rendered them beforehand. A record approved or amended through
-                    the app (page or API) is rendered at that moment (views.warm_record): its readers
-                    are served like the next row's
+  meeting page      GET /sinh-hoat/<id>/ over --stored (1000) approved meetings of many cells, each
+                    rendered and stored beforehand (record_cache.render_missing), as approving or
+                    amending through the app (page or API) does (views.warm_record): first readers,
+                    the server processes' caches empty, so nearly every request reads the stored
+                    rendering (meetings.RecordRender), the rest the cache
+  meeting cold      GET /sinh-hoat/<id>/ over 200 other approved meetings never rendered (generated in
+                    bulk, not approved through the app; or after an upgrade that changed the record's
+                    code, before `manage.py render_records` has run): mostly first readers who render
   meeting again     GET /sinh-hoat/<id>/ over 5 of them (the record already rendered and cached)
   member list       GET /dang-vien/ (the province's first page, sorted by given name)
   roll-call write   POST …/dieu-hanh/diem-danh/<member>/ (htmx) over meetings in progress
@@ -70,8 +73,15 @@ for cell in cells:
     services.publish(actor=admin, meeting=m)
     services.start(actor=admin, meeting=m)
     live.append([m.pk, list(m.attendance.values_list("member_id", flat=True))])
-approved = list(Meeting.objects.filter(status=MeetingStatus.APPROVED).order_by("?").values_list("pk", flat=True)[:200])
-print("JSON" + json.dumps({{"live": live, "approved": approved}}))
+import time
+from chibo.meetings import record_cache, views
+sample = list(Meeting.objects.filter(status=MeetingStatus.APPROVED).order_by("?").values_list("pk", flat=True)[:{stored} + 200])
+stored, cold = sample[:{stored}], sample[{stored}:]
+# What approving in the app does for every record (views.warm_record stores it): gen_province does not.
+began = time.perf_counter()
+done = sum(1 for _ in record_cache.render_missing(build=views.record_fragments, pks=stored))
+print(f"  {{done}} biên bản dựng sẵn và lưu trong {{time.perf_counter() - began:.0f}} s", flush=True)
+print("JSON" + json.dumps({{"live": live, "approved": stored, "cold": cold}}))
 """
 HOOKS = r"""
 import json, statistics, time, importlib
@@ -212,15 +222,18 @@ def roll_pairs(live: list[tuple[int, list[int]]]) -> list[tuple[int, int]]:
 
 def http_rows(base: str, user: str, data: dict, seconds: float, threads: int) -> dict:
     session = login(base, user)
-    approved = data["approved"]
+    approved, cold = data["approved"], data["cold"]
     pairs = roll_pairs(data["live"])
     statuses = ["present", "absent_excused"]
 
     def floor(s, i):  # type: ignore[no-untyped-def]
         return s.get(f"{base}/_bench/floor/", timeout=30)
 
-    def meeting(s, i):  # type: ignore[no-untyped-def]
+    def meeting(s, i):  # type: ignore[no-untyped-def]  # stored renderings, the servers' caches empty
         return s.get(f"{base}/sinh-hoat/{approved[i % len(approved)]}/", timeout=30)
+
+    def meeting_cold(s, i):  # type: ignore[no-untyped-def]  # never rendered: the first reader renders
+        return s.get(f"{base}/sinh-hoat/{cold[i % len(cold)]}/", timeout=30)
 
     def meeting_again(s, i):  # type: ignore[no-untyped-def]  # the same 5 records, each already rendered
         return s.get(f"{base}/sinh-hoat/{approved[i % 5]}/", timeout=30)
@@ -242,7 +255,7 @@ def http_rows(base: str, user: str, data: dict, seconds: float, threads: int) ->
     # Each row beside the floor, slice by slice (paired(): the VM's speed drifts within minutes).
     out: dict = {}
     floors = []
-    for name, fn in (("meeting", meeting), ("meeting_again", meeting_again), ("members", members),
+    for name, fn in (("meeting", meeting), ("meeting_cold", meeting_cold), ("meeting_again", meeting_again), ("members", members),
                      ("roll_call", roll_call)):
         out[name] = paired(session, fn, floor, seconds, threads)
         floors.append(out[name].pop("floor"))
@@ -290,7 +303,9 @@ def run_backend(kind: str, args: argparse.Namespace, root: Path) -> dict:
              "--accounts", "--password", PASSWORD],
     ) as s:
         gen_seconds = time.perf_counter() - began
-        data = json_from(s.manage("shell", "-c", SETUP.format(seed=1, live=args.live)).stdout)
+        setup = s.manage("shell", "-c", SETUP.format(seed=1, live=args.live, stored=args.stored)).stdout
+        print("\n".join(line for line in setup.splitlines() if not line.startswith("JSON")), flush=True)
+        data = json_from(setup)
         print(f"  sẵn sàng sau {gen_seconds:.0f} s; đo {args.seconds:.0f} s mỗi dòng, {args.threads} luồng", flush=True)
         http = http_rows(s.urls[0], "gp1-admin", data, args.seconds, args.threads)
         hooks = json_from(s.manage("shell", "-c", HOOKS.format(n=args.samples, docs=10)).stdout)
@@ -354,7 +369,9 @@ def report(results: dict, args: argparse.Namespace, lines: list[str]) -> str:
     out = []
     head = "| | SQLite | PostgreSQL |\n|---|---|---|"
     out.append(head)
-    labels = {"floor": "Khung tối thiểu (framework floor)", "meeting": "Trang buổi sinh hoạt (200 buổi sinh hàng loạt, phần lớn mở lần đầu; buổi duyệt trong ứng dụng đã dựng sẵn khi duyệt)",
+    labels = {"floor": "Khung tối thiểu (framework floor)",
+              "meeting": f"Trang buổi sinh hoạt, người đọc đầu tiên ({args.stored} buổi có bản dựng đã lưu — như mọi buổi duyệt trong ứng dụng —, bộ nhớ đệm của máy chủ trống)",
+              "meeting_cold": "Trang buổi sinh hoạt, 200 buổi chưa từng dựng (sau khi nâng cấp đổi mã biên bản, trước khi `render_records` chạy xong: phần lớn người đọc đầu tiên dựng biên bản)",
               "meeting_again": "Trang buổi sinh hoạt (5 buổi mở lại: biên bản đã dựng)",
               "members": "Danh sách đảng viên", "roll_call": "Ghi điểm danh (htmx POST)"}
     for key, label in labels.items():
@@ -397,6 +414,7 @@ def report(results: dict, args: argparse.Namespace, lines: list[str]) -> str:
                + " | ".join(cell(results, k, lambda r: f"{r['setup_seconds']:.0f} s") for k in kinds) + " |")
     table = "\n".join(out)
     cmd = (f".venv/bin/python scripts/bench.py --cells {args.cells} --years {args.years} --seconds {args.seconds:g} "
+           f"--stored {args.stored} "
            f"--threads {args.threads} --import-rows {args.import_rows} --samples {args.samples} "
            f"--conn-max-age {args.conn_max_age} --workers {args.workers} --server-threads {args.server_threads}")
     workers = f"{args.workers} worker " + ("đồng bộ" if args.server_threads == 1 else f"× {args.server_threads} luồng")
@@ -442,6 +460,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--live", type=int, default=20, help="meetings in progress for the roll-call rows")
+    parser.add_argument("--stored", type=int, default=1000,
+                        help="approved meetings rendered and stored before the first-readers row")
     parser.add_argument("--import-rows", type=int, default=10_000)
     parser.add_argument("--samples", type=int, default=50, help="timed calls per dashboard case (after one warm-up)")
     parser.add_argument("--only", choices=["sqlite", "postgres"])

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """In-process milliseconds per request of the pages `make bench` compares with the framework floor.
 
-Usage: DATABASE_URL=… CHIBO_BENCH_FLOOR=1 .venv/bin/python scripts/prof_page.py floor|meeting|members|roll|live|warm [N]
+Usage: DATABASE_URL=… CHIBO_BENCH_FLOOR=1 .venv/bin/python scripts/prof_page.py floor|meeting|stored|cold|members|roll|live|warm [N]
        … scripts/prof_page.py vs meeting|members|roll|live [ROUNDS]  (page beside the floor, round by round)
 on a database made by `manage.py gen_province … --accounts --password P` (logged in as gp1-admin, or
 USER_=<username>). meeting: the first 5 approved meetings in turn (records already rendered after the
@@ -89,6 +89,21 @@ def requests_for(kind: str, n: int, client: Client, admin: User) -> Callable[[in
             Meeting.objects.filter(status=MeetingStatus.APPROVED).order_by("id").values_list("pk", flat=True)[:5]
         )
         urls = [f"/sinh-hoat/{approved[i % 5]}/" for i in range(n)]
+    elif kind in ("stored", "cold"):  # first readers: stored renderings (run render_records first) / none
+        from django.db.models import Exists, OuterRef
+
+        from chibo.meetings.models import RecordRender
+
+        has = Exists(RecordRender.objects.filter(meeting=OuterRef("pk")))
+        pks = list(
+            Meeting.objects.filter(status=MeetingStatus.APPROVED)
+            .filter(has if kind == "stored" else ~has)
+            .order_by("id")
+            .values_list("pk", flat=True)[:200]
+        )
+        urls = [f"/sinh-hoat/{pks[i % len(pks)]}/" for i in range(n)]
+        if kind == "cold":  # (a render stores it: this kind measures each meeting's first read only)
+            urls = [f"/sinh-hoat/{pk}/" for pk in pks]
     elif kind == "members":  # the member list, as make bench asks for it
         urls = ["/dang-vien/"] * n
     elif kind in ("roll", "live"):
@@ -109,6 +124,8 @@ def requests_for(kind: str, n: int, client: Client, admin: User) -> Callable[[in
             ]
 
     def go(i: int) -> None:
+        if kind == "stored":  # the process's cache lost the record (expired, another server, a restart)
+            _forget_records()  # (a scan of ≤ 300 keys: counted in the page's time)
         if method == "get":
             response = client.get(urls[i % n])
         else:
@@ -119,6 +136,17 @@ def requests_for(kind: str, n: int, client: Client, admin: User) -> Callable[[in
         assert response.status_code == 200, (urls[i % n], response.status_code)
 
     return go
+
+
+def _forget_records() -> None:
+    """Drop the records (not the session or the panels) from the process's cache."""
+    from django.core.cache import cache
+
+    store = getattr(cache, "_cache", None)
+    if store is None:
+        raise SystemExit("stored: needs the embedded LocMemCache (no CHIBO_REDIS_URL)")
+    for key in [k for k in list(store) if ":chibo:record:" in k]:
+        cache.delete(key.split(":", 2)[2])
 
 
 def timed(names: str) -> dict[str, list[float]]:

@@ -383,3 +383,23 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+class RecordRender(models.Model):
+    """An approved meeting's record page as rendered (record_cache.py): derived, never edited.
+
+    The HTML fragments of both kinds of reader (managing the cell or not), zlib-compressed JSON,
+    for the record's VERSION rendered by the code whose digest is CODE: the second level behind
+    the cache, so a record rendered once (at approval, or by its first reader) is served to every
+    later reader on every app server without rendering it again. A row is used only while its
+    version and code match and it is younger than record_cache.STORE_DAYS; left out of backups
+    (chibo/ops/backup.py), since it is made again from the record."""
+
+    meeting = models.OneToOneField(Meeting, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    version = models.PositiveIntegerField()
+    code = models.CharField(max_length=12)
+    rendered_at = models.DateTimeField()
+    data = models.BinaryField()
+
+    def __str__(self) -> str:
+        return f"{self.meeting_id} v{self.version}"

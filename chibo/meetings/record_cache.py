@@ -1,5 +1,12 @@
 """The approved record's HTML, rendered once and shared by everyone who opens it.
 
+Two levels: the configured cache (below), then the stored rendering (meetings.RecordRender: both
+variants, compressed, per meeting, with the version and the code digest it was rendered for; served
+while both match and it is younger than STORE_DAYS). A record is stored when it is warmed (approval,
+amendment) and when a reader renders it; `manage.py render_records` fills in the rest (after a
+release that changed the code, after gen_province or an import). docs/architecture.md, "The stored
+rendering".
+
 An approved meeting is locked: its record (figures, roll call, agenda, speeches, tasks reviewed,
 votes, scores, documents, amendments) only changes through `services.add_amendment`, which bumps
 `Meeting.version` like every other meeting write. So the user-independent part of the record page
@@ -45,22 +52,32 @@ records at most) whatever the lifetime, and a commune does not read 150 records 
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import json
 import logging
 import time
-from collections.abc import Callable
-from functools import cache, partial
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from django.core.cache import cache as default_cache
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 
-from chibo.meetings.models import Meeting
+from chibo.meetings.models import Meeting, MeetingStatus, RecordRender
 
 # How long one rendering is kept. Correctness does not depend on it (the key changes with every
 # write to the record); it bounds memory (see the module docstring: why 1 h, with warming) and how
 # long a renamed account or tổ đảng shows its old name.
 RECORD_SECONDS = 3600
+# How long a stored rendering (RecordRender) is served: what it holds is locked with the record but
+# for names read from elsewhere (an approving account, a tổ đảng, an assignee not on the roll), which
+# a reader past this age sees refreshed (their request renders the record again, once).
+STORE_DAYS = 30
 BULLETIN_SLOT = "<!--chibo:bulletin-step-->"
 logger = logging.getLogger(__name__)
 _HERE = Path(__file__).resolve().parent
@@ -91,25 +108,129 @@ def key_for(meeting: Meeting, *, can_manage: bool) -> str:
 Fragments = dict[str, str | None]  # name → HTML (None: read on every request, e.g. `official`)
 
 
-def fragments(meeting: Meeting, *, can_manage: bool, build: Callable[[], Fragments]) -> Fragments:
-    """The record's HTML fragments of approved MEETING: from the cache, else BUILD() and keep them."""
+def fragments(meeting: Meeting, *, can_manage: bool, build: Callable[[bool], Fragments]) -> Fragments:
+    """The record's HTML fragments of approved MEETING for a reader who does (or does not) manage the
+    cell: from the cache, else from the stored rendering (one query: the reader's variant is kept in
+    the cache), else BUILD(flag) for both kinds of reader (the second variant costs no query: the
+    builder keeps what it loaded), stored, and both kept, as warm() does."""
     key = key_for(meeting, can_manage=can_manage)
     found: Any = default_cache.get(key)
     if isinstance(found, dict):
         return found
-    made = build()
-    default_cache.set(key, made, RECORD_SECONDS)
-    return made
+    both = stored(meeting)
+    if both is not None:
+        default_cache.set(key, both[int(can_manage)], RECORD_SECONDS)
+        return both[int(can_manage)]
+    both = (build(False), build(True))
+    store(meeting, both)
+    keep(meeting, both)
+    return both[int(can_manage)]
+
+
+def keep(meeting: Meeting, both: tuple[Fragments, Fragments]) -> None:
+    """Put BOTH variants (the reader's, the manager's) of MEETING's record into the cache."""
+    default_cache.set_many(
+        {key_for(meeting, can_manage=False): both[0], key_for(meeting, can_manage=True): both[1]}, RECORD_SECONDS
+    )
+
+
+def _encode(both: tuple[Fragments, Fragments]) -> bytes:
+    return zlib.compress(json.dumps(list(both), ensure_ascii=False, separators=(",", ":")).encode(), 6)
+
+
+def _decode(data: bytes) -> tuple[Fragments, Fragments] | None:
+    """Both variants from a stored rendering; None (and logged) if it is not what _encode wrote."""
+    try:
+        value = json.loads(zlib.decompress(data))
+    except (zlib.error, ValueError):
+        logger.warning("Bản dựng biên bản lưu sẵn hỏng: dựng lại.")
+        return None
+    if (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(isinstance(v, dict) and all(isinstance(x, str | None) for x in v.values()) for v in value)
+    ):
+        return value[0], value[1]
+    logger.warning("Bản dựng biên bản lưu sẵn không đúng dạng: dựng lại.")
+    return None
+
+
+def _fresh() -> Q:
+    """The stored renderings that may be served: made by this code, within STORE_DAYS."""
+    return Q(code=code_version(), rendered_at__gte=timezone.now() - dt.timedelta(days=STORE_DAYS))
+
+
+def stored(meeting: Meeting) -> tuple[Fragments, Fragments] | None:
+    """MEETING's stored rendering of its current version, if fresh (one query), else None."""
+    data = list(
+        RecordRender.objects.filter(_fresh(), meeting_id=meeting.pk, version=meeting.version).values_list(
+            "data", flat=True
+        )[:1]
+    )
+    return _decode(bytes(data[0])) if data else None
+
+
+def store(meeting: Meeting, both: tuple[Fragments, Fragments]) -> None:
+    """Store BOTH variants of MEETING's record (its version, this code), replacing what was stored.
+
+    One statement (an upsert), written on the primary by name, not through the router: a reader
+    whose page stored the rendering made no change of their own and is not pinned to the primary for
+    it (ops/dbrouter.py). Inside a transaction (never the case for the page or warm(), which runs
+    after the commit) in a savepoint, so a failure cannot spoil it; a failure is logged, never
+    raised: the page was rendered, it is served."""
+    row = RecordRender(
+        meeting_id=meeting.pk, version=meeting.version, code=code_version(), rendered_at=timezone.now(),
+        data=_encode(both),
+    )
+
+    def upsert() -> None:
+        RecordRender.objects.using(DEFAULT_DB_ALIAS).bulk_create(
+            [row], update_conflicts=True, unique_fields=["meeting"],
+            update_fields=["version", "code", "rendered_at", "data"],
+        )
+
+    try:
+        if connections[DEFAULT_DB_ALIAS].in_atomic_block:
+            with transaction.atomic(using=DEFAULT_DB_ALIAS):
+                upsert()
+        else:
+            upsert()
+    except DatabaseError:
+        logger.exception("Không lưu được bản dựng biên bản buổi sinh hoạt %s.", meeting.pk)
+
+
+def render_missing(
+    *, build: Callable[[Meeting, bool], Fragments], pks: Iterable[int] | None = None, limit: int | None = None,
+    since: dt.date | None = None,
+) -> Iterator[tuple[int, float]]:
+    """Render and store the record of every approved meeting (of PKS; held on or after SINCE) that
+    has no fresh stored rendering of its current version: after an upgrade that changed the
+    record's code, after gen_province or an import (the services do not render), or for records
+    older than STORE_DAYS. Most recent first, at most LIMIT; yields (pk, milliseconds) of each.
+    The cache is left alone (it is per process in the embedded setup; readers fill it)."""
+    queryset = Meeting.objects.filter(status=MeetingStatus.APPROVED).exclude(
+        Exists(RecordRender.objects.filter(_fresh(), meeting=OuterRef("pk"), version=OuterRef("version")))
+    )
+    if pks is not None:
+        queryset = queryset.filter(pk__in=list(pks))
+    if since is not None:
+        queryset = queryset.filter(scheduled_at__date__gte=since)
+    ids = list(queryset.order_by("-scheduled_at", "-pk").values_list("pk", flat=True)[:limit])
+    for pk in ids:
+        began = time.perf_counter()
+        meeting = Meeting.objects.get(pk=pk)
+        store(meeting, (build(meeting, False), build(meeting, True)))
+        yield pk, (time.perf_counter() - began) * 1000
 
 
 def warm(pk: int, *, build: Callable[[Meeting, bool], Fragments]) -> None:
     """Render meeting PK's record for both kinds of reader (managing the cell or not, each under its
     own key) with BUILD(meeting, can_manage), the page's own builder (which keeps what it loaded on
-    the meeting object: the second variant costs no query), and keep them: called once the
+    the meeting object: the second variant costs no query), store it and keep it: called once the
     approval or amendment that made the new version has committed, so the first readers are served
-    from the cache. Reads the committed row (one query) for the version the readers' keys will name;
-    a meeting that is not approved is left alone. Never raises: a failure is logged and the page
-    renders on demand as before."""
+    from the cache (and, once it has expired, from the stored rendering). Reads the committed row
+    (one query) for the version the readers' keys will name; a meeting that is not approved is left
+    alone. Never raises: a failure is logged and the page renders on demand as before."""
     try:
         meeting = Meeting.objects.get(pk=pk)
     except Exception:
@@ -117,16 +238,14 @@ def warm(pk: int, *, build: Callable[[Meeting, bool], Fragments]) -> None:
         return
     if not meeting.is_locked:
         return
-    for can_manage in (False, True):
-        started = time.perf_counter()
-        try:
-            fragments(meeting, can_manage=can_manage, build=partial(build, meeting, can_manage))
-        except Exception:
-            logger.exception(
-                "Không làm nóng được biên bản buổi sinh hoạt %s (quản lý: %s).", pk, can_manage
-            )
-        else:
-            logger.debug(
-                "Đã làm nóng biên bản %s v%s (quản lý: %s) trong %.1f ms.",
-                pk, meeting.version, can_manage, (time.perf_counter() - started) * 1000,
-            )
+    started = time.perf_counter()
+    try:
+        both = (build(meeting, False), build(meeting, True))
+        store(meeting, both)
+        keep(meeting, both)
+    except Exception:
+        logger.exception("Không làm nóng được biên bản buổi sinh hoạt %s.", pk)
+    else:
+        logger.debug(
+            "Đã làm nóng biên bản %s v%s trong %.1f ms.", pk, meeting.version, (time.perf_counter() - started) * 1000
+        )

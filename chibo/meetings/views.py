@@ -11,7 +11,7 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache, wraps
+from functools import cache, partial, wraps
 from types import SimpleNamespace
 from typing import Any
 
@@ -434,9 +434,7 @@ def _blank_amendment_form() -> SimpleNamespace:
 def _record_context(request: HttpRequest, meeting: Meeting, can_manage: bool, **forms_: Any) -> dict[str, Any]:
     """The approved record: its HTML comes from record_cache (rendered once per version for every
     reader); only the amendment form and the live bulletin are made per request."""
-    parts = record_cache.fragments(
-        meeting, can_manage=can_manage, build=lambda: record_fragments(meeting, can_manage)
-    )
+    parts = record_cache.fragments(meeting, can_manage=can_manage, build=partial(record_fragments, meeting))
     record = {k: mark_safe(v) if v is not None else None for k, v in parts.items()}  # noqa: S308 (our render)
     if record_cache.BULLETIN_SLOT in record["body"]:
         from chibo.bulletin.templatetags.bulletin_tags import bulletin_step

@@ -19,9 +19,15 @@ from django.utils import timezone
 
 from chibo.accounts.models import ApiToken
 from chibo.meetings import record_cache, services, views
-from chibo.meetings.models import Amendment, Meeting, MeetingStatus
+from chibo.meetings.models import Amendment, Meeting, MeetingStatus, RecordRender
 from chibo.meetings.tests.test_record_cache import approve, ready
-from chibo.meetings.tests.test_views import RECORD_QUERIES, RECORD_QUERIES_FIRST, running
+from chibo.meetings.tests.test_views import (
+    RECORD_QUERIES,
+    RECORD_QUERIES_FIRST,
+    STORE_READ,
+    STORE_WRITE,
+    running,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +37,7 @@ pytestmark = pytest.mark.django_db
 # (panel_cache.py) are not warmed: the first reader of a version reads them, later readers only
 # their own entry (+1).
 RECORD_RENDER = 13
-WARMED_FIRST = RECORD_QUERIES_FIRST - RECORD_RENDER
+WARMED_FIRST = RECORD_QUERIES_FIRST - RECORD_RENDER - STORE_READ - STORE_WRITE
 SPEECH = "Đề nghị làm đường."
 AMENDMENT = "Đính chính: đồng chí Lan vắng có lý do."
 
@@ -167,10 +173,11 @@ def test_a_failure_while_warming_is_logged_and_the_approval_stands(
         with caplog.at_level(logging.ERROR, logger="chibo.meetings.record_cache"):
             with django_capture_on_commit_callbacks(execute=True):
                 approve_through(through, client, world, m)
-    assert attempts == [False, True]  # both variants tried, each failure logged, neither kept
-    assert [r.exc_info[0] for r in caplog.records if r.exc_info] == [RuntimeError, RuntimeError]
+    assert attempts == [False]  # the first variant failed: the failure logged, nothing kept or stored
+    assert [r.exc_info[0] for r in caplog.records if r.exc_info] == [RuntimeError]
     assert Meeting.objects.get(pk=m.pk).status == MeetingStatus.APPROVED
     assert not any(cache.get(record_cache.key_for(Meeting.objects.get(pk=m.pk), can_manage=f)) for f in (False, True))
+    assert not RecordRender.objects.filter(meeting_id=m.pk).exists()
     # The page renders on demand as before.
     assert SPEECH in read(client, world.member_same, m)
     assert "Thêm đính chính" in read(client, world.secretary, m)
@@ -193,8 +200,9 @@ def test_warming_loads_the_meeting_once_for_both_variants(world, django_assert_n
     Meeting.objects.filter(pk=m.pk).update(published_at=None)  # the variants differ (documents)
     services.approve(actor=world.secretary, meeting=m)
     cache.clear()
-    with django_assert_num_queries(1 + RECORD_RENDER):  # the committed row, then one load
+    with django_assert_num_queries(1 + RECORD_RENDER + STORE_WRITE):  # the committed row, one load, stored
         record_cache.warm(m.pk, build=views.record_fragments)
+    assert RecordRender.objects.get(meeting_id=m.pk).version == Meeting.objects.get(pk=m.pk).version
     fresh = Meeting.objects.get(pk=m.pk)
     variants = [cache.get(record_cache.key_for(fresh, can_manage=flag)) for flag in (False, True)]
     for flag, kept in zip((False, True), variants, strict=True):

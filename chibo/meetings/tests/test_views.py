@@ -1023,8 +1023,13 @@ def test_the_approved_record_shows_snapshot_figures_grade_and_breaches(client, w
 # the panels beside the record were kept per version — 6 before the reader's own visit and pairing
 # were too: chibo/meetings/panel_cache.py; one more before the user's roles were read with the user,
 # one more before the bulletin was read with the meeting).
+# The stored rendering (meetings.RecordRender, record_cache.stored / store): a reader the cache
+# misses reads it (1); the reader who renders the record stores it (one upsert; in a test's
+# transaction inside a savepoint: 3).
 RECORD_QUERIES = 3
-RECORD_QUERIES_FIRST = 26
+STORE_READ = 1
+STORE_WRITE = 3
+RECORD_QUERIES_FIRST = 26 + STORE_READ + STORE_WRITE
 
 
 def test_the_approved_record_reads_the_frozen_verdict_in_a_fixed_number_of_queries(

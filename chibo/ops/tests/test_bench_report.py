@@ -24,7 +24,7 @@ def http(rps: float) -> dict:
 
 def test_report_side_by_side_with_hooks_missing_and_present():
     bench = load()
-    args = argparse.Namespace(cells=10, years=1, until="2026-10", seconds=1, threads=2, live=3, import_rows=100, samples=5, conn_max_age=60, workers=2, server_threads=1)
+    args = argparse.Namespace(cells=10, years=1, until="2026-10", seconds=1, threads=2, live=3, import_rows=100, samples=5, conn_max_age=60, workers=2, server_threads=1, stored=1000)
     imp = {f: {"rows": 100, "seconds": 1.0, "rps": 100.0, "tm_peak_mb": 5.0, "maxrss_mb": 90.0} for f in ("xlsx", "csv")}
     results = {
         "sqlite": {"http": {"floor": http(200), "meeting": http(100), "members": http(50), "roll_call": http(20)},
@@ -43,7 +43,7 @@ def test_report_side_by_side_with_hooks_missing_and_present():
     assert "tính lại sau khi có ghi: p50 500/p95 600 ms (20.0× sàn)" in dash
     docs = next(line for line in text.splitlines() if line.startswith("| Biên bản"))
     assert docs.split("|")[2].strip() == "chưa có" and "DOCX: 120 ms" in docs
-    assert "- máy thử" in text and "--cells 10" in text
+    assert "- máy thử" in text and "--cells 10" in text and "--stored 1000" in text
     assert "--conn-max-age 60" in text and "`conn_max_age=60`" in text  # PostgreSQL connections as in production
     assert "--workers 2 --server-threads 1" in text and "một gunicorn, 2 worker đồng bộ" in text
     threaded = bench.report(results, argparse.Namespace(**{**vars(args), "workers": 5, "server_threads": 2}), ["máy thử"])
@@ -56,7 +56,7 @@ def test_report_side_by_side_with_hooks_missing_and_present():
 
 def test_each_row_is_compared_with_the_floors_measured_around_it():
     bench = load()
-    args = argparse.Namespace(cells=10, years=1, until="2026-10", seconds=1, threads=2, live=3, import_rows=100, samples=5, conn_max_age=60, workers=2, server_threads=1)
+    args = argparse.Namespace(cells=10, years=1, until="2026-10", seconds=1, threads=2, live=3, import_rows=100, samples=5, conn_max_age=60, workers=2, server_threads=1, stored=1000)
     imp = {f: {"rows": 100, "seconds": 1.0, "rps": 100.0, "tm_peak_mb": 5.0, "maxrss_mb": 90.0} for f in ("xlsx", "csv")}
     floor = {**http(300), "all_rps": [250.0, 300.0, 400.0]}
     results = {
@@ -67,7 +67,15 @@ def test_each_row_is_compared_with_the_floors_measured_around_it():
     lines = bench.report(results, args, ["máy thử"]).splitlines()
     row = {line.split("|")[1].strip(): line.split("|")[2] for line in lines if line.startswith("| ")}
     assert "300 req/s (trung vị 3 lần đo, 250–400)" in row["Khung tối thiểu (framework floor)"]
-    assert "40% sàn" in row["Trang buổi sinh hoạt (200 buổi sinh hàng loạt, phần lớn mở lần đầu; buổi duyệt trong ứng dụng đã dựng sẵn khi duyệt)"]  # 100 / 250
+    first = "Trang buổi sinh hoạt, người đọc đầu tiên (1000 buổi có bản dựng đã lưu — như mọi buổi duyệt trong ứng dụng —, bộ nhớ đệm của máy chủ trống)"
+    assert "40% sàn" in row[first]  # 100 / 250
+    # The records never rendered are their own row; a run without it says "chưa có", not a figure.
+    cold = next(label for label in row if "chưa từng dựng" in label)
+    assert row[cold].strip() == "chưa có"
+    results["sqlite"]["http"]["meeting_cold"] = {**http(30), "ratio": 0.1}
+    lines = bench.report(results, args, ["máy thử"]).splitlines()
+    assert "10% sàn" in next(line for line in lines if "chưa từng dựng" in line)
+    results["sqlite"]["http"].pop("meeting_cold")
     assert "25% sàn" in row["Danh sách đảng viên"]  # 100 / 400
     assert "10% sàn" in row["Ghi điểm danh (htmx POST)"]  # no floors of its own: the floor's median
     # A row measured slice by slice beside the floor (paired()) shows the median of its slices' ratios.
