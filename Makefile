@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 # Domain code that mypy (with django-stubs) must pass: models, services, selectors, rules, access, text.
 TYPED := $(filter-out chibo/rules/%,$(wildcard chibo/*/models.py chibo/*/services.py chibo/*/selectors.py)) \
 	chibo/rules chibo/accounts/access.py chibo/accounts/backends.py chibo/core/vntext.py chibo/core/versions.py chibo/core/rawsql.py \
-	chibo/meetings/panel_cache.py chibo/meetings/judge_cache.py chibo/organisations/activity.py
+	chibo/meetings/panel_cache.py chibo/meetings/judge_cache.py chibo/meetings/record_cache.py chibo/organisations/activity.py
 
 $(VENV)/.installed: $(LOCK)
 	@test -x $(PY) || "$$(scripts/find-python.sh)" -m venv $(VENV)

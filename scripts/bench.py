@@ -438,6 +438,12 @@ def report(results: dict, args: argparse.Namespace, lines: list[str]) -> str:
         f"(trang rồi sàn, sàn rồi trang, …, {args.seconds:g} s mỗi bên), trung vị tỷ lệ của các lát — tốc độ máy ảo trôi "
         "25–40% trong vài phút nên trang và sàn phải đo trên cùng một lúc (đến 01/12/2026 buổi thứ mười: trang 10 s "
         "liền, so với trung bình sàn đo trước và sau) (mục tiêu ≥ 40%). Số yêu cầu/giây của sàn: trung vị của các dòng.",
+        f"- Trang buổi sinh hoạt, người đọc đầu tiên: {args.stored} buổi đã duyệt chọn ngẫu nhiên, dựng sẵn và lưu "
+        "trước khi đo (`record_cache.render_missing`, như khi duyệt hay đính chính trong ứng dụng: `views.warm_record`; "
+        "`gen_province` không dựng); bộ nhớ đệm của mỗi tiến trình máy chủ trống nên gần như mọi yêu cầu đọc bản dựng "
+        "đã lưu (`meetings.RecordRender`, một truy vấn) và tính các bảng bên cạnh biên bản. \"200 buổi chưa từng dựng\": "
+        "200 buổi khác, không dựng trước — người đọc đầu tiên dựng biên bản (như sau khi nâng cấp đổi mã biên bản, "
+        "trước khi `manage.py render_records` chạy xong).",
         f"- Ghi điểm danh: POST htmx trên {args.live} buổi đang họp, lần lượt từng buổi (các luồng cùng lúc ghi vào các buổi "
         "khác nhau, như mỗi bí thư điểm danh buổi của mình), luân phiên có mặt / vắng có lý do.",
         f"- Nhập đảng viên: `scripts/bench_import.py --rows {args.import_rows}` (xem trước + nhập) trên cùng loại cơ sở dữ liệu; "
