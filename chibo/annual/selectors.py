@@ -235,16 +235,42 @@ def due_for(
 ) -> engine.DuesDue | None:
     if profile is None:
         return None
-    outside = engine.outside_working_age(rule, birth=member.birth_date, gender=member.gender, on=on)
+    return price(
+        rule,
+        birth=member.birth_date,
+        gender=member.gender,
+        on=on,
+        category=profile.category,
+        base=profile.base_income,
+        fixed=profile.fixed_amount,
+        voluntary=profile.voluntary_amount,
+        voluntary_approved=profile.voluntary_approved_at is not None,
+    )
+
+
+def price(
+    rule: loader.DuesRule,
+    *,
+    birth: dt.date | None,
+    gender: str,
+    on: dt.date,
+    category: str,
+    base: int,
+    fixed: int | None,
+    voluntary: int | None,
+    voluntary_approved: bool,
+) -> engine.DuesDue | None:
+    """One member's dues for ON's month from their profile's figures (None: not priceable)."""
+    outside = engine.outside_working_age(rule, birth=birth, gender=gender, on=on)
     try:
         return engine.monthly_dues(
             rule,
-            category=profile.category,
-            base=profile.base_income,
-            fixed=profile.fixed_amount,
+            category=category,
+            base=base,
+            fixed=fixed,
             outside_age=outside,
-            voluntary=profile.voluntary_amount,
-            voluntary_approved=profile.voluntary_approved_at is not None,
+            voluntary=voluntary,
+            voluntary_approved=voluntary_approved,
         )
     except ValueError:
         return None
@@ -520,37 +546,78 @@ def full_members_count(cell: Organisation, on: dt.date) -> int:
     return roster_on(cell, on).filter(status="chinh_thuc").count()
 
 
+# One statement for the meeting page's dues panel: the roll with, for each member, the dues profile
+# in force at the start of the month and what they paid for it (collected at any of the cell's
+# meetings of that month + recorded outside them). The ORM took four queries for it (roll, profiles,
+# two sums), and building them cost more than running them (docs/bench.md, session 15).
+_MEETING_DUES_SQL = """
+SELECT a.member_id, mm.full_name, mm.birth_date, mm.gender, a.dues_collected, a.dues_amount,
+       p.category, p.base_income, p.fixed_amount, p.voluntary_amount, p.voluntary_approved_at,
+       (SELECT COALESCE(SUM(a2.dues_amount), 0)
+          FROM {attendance} a2 INNER JOIN {meeting} m2 ON m2.id = a2.meeting_id
+         WHERE a2.member_id = a.member_id AND a2.dues_collected
+           AND m2.organisation_id = %s AND m2.scheduled_at >= %s AND m2.scheduled_at < %s)
+     + (SELECT COALESCE(SUM(d.amount), 0) FROM {payment} d
+         WHERE d.member_id = a.member_id AND d.organisation_id = %s AND d.year = %s AND d.month = %s)
+  FROM {attendance} a
+  INNER JOIN {member} mm ON mm.id = a.member_id
+  LEFT JOIN {profile} p ON p.id = (
+       SELECT p2.id FROM {profile} p2 WHERE p2.member_id = a.member_id AND p2.valid_from <= %s
+        ORDER BY p2.valid_from DESC LIMIT 1)
+ WHERE a.meeting_id = %s
+ ORDER BY mm.sort_key, a.id
+"""
+
+
+def _as_date(value: Any) -> dt.date | None:
+    """A DATE column read by a raw cursor (SQLite gives text)."""
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
+
+
 def meeting_dues(meeting: Meeting) -> dict[str, Any]:
-    """Dues of the meeting's month for the members on its roll: what is due, what was collected."""
-    when = timezone.localtime(meeting.scheduled_at).date()
+    """Dues of the meeting's month for the members on its roll: what is due, what was collected
+    (one query; priced by the same engine as the ledger, dues_ledger)."""
+    from django.db import connections, router
+
+    local = timezone.localtime(meeting.scheduled_at)
+    when = local.date()
     cell = meeting.organisation
     rule = rules_for_cell(cell).dues
-    if "attendance" in getattr(meeting, "_prefetched_objects_cache", {}):
-        rows = list(meeting.attendance.all())  # the meeting page's roll (same order), not a query
-    else:
-        # Only what pricing and the list read of each member (name, birth date, gender).
-        rows = list(
-            meeting.attendance.select_related("member")
-            .only("member", "dues_collected", "dues_amount", "member__full_name", "member__birth_date",
-                  "member__gender")
-            .order_by("member__sort_key")
-        )
-    ids = [a.member_id for a in rows]
     month_start = when.replace(day=1)
-    versions = dues_profiles(ids, upto=month_start)
-    paid = paid_by_member_month(cell, when.year, ids, month=when.month)
-    due_total, short = 0, []
-    for a in rows:
-        due = due_for(rule, a.member, in_force(versions.get(a.member_id, []), month_start), month_start)
+    begin = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    end = begin.replace(year=begin.year + begin.month // 12, month=begin.month % 12 + 1)
+    connection = connections[router.db_for_read(Attendance)]
+    ops = connection.ops
+    sql = _MEETING_DUES_SQL.format(
+        attendance=Attendance._meta.db_table,
+        meeting=Meeting._meta.db_table,
+        payment=DuesPayment._meta.db_table,
+        member=Member._meta.db_table,
+        profile=DuesProfile._meta.db_table,
+    )
+    params = [
+        cell.pk, ops.adapt_datetimefield_value(begin), ops.adapt_datetimefield_value(end),
+        cell.pk, when.year, when.month,
+        ops.adapt_datefield_value(month_start),
+        meeting.pk,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    due_total, collected, short = 0, 0, []
+    for (_, name, birth, gender, dues_collected, dues_amount,
+         category, base, fixed, voluntary, approved_at, paid) in rows:
+        if dues_collected:
+            collected += dues_amount
+        if category is None:  # no dues profile in force
+            continue
+        due = price(
+            rule, birth=_as_date(birth), gender=gender, on=month_start, category=category, base=base,
+            fixed=fixed, voluntary=voluntary, voluntary_approved=approved_at is not None,
+        )
         if due is None:
             continue
         due_total += due.amount
-        if paid.get((a.member_id, when.month), 0) < due.amount:
-            short.append(a.member.full_name)
-    return {
-        "year": when.year,
-        "month": when.month,
-        "due": due_total,
-        "short": short,
-        "collected": sum(a.dues_amount for a in rows if a.dues_collected),
-    }
+        if paid < due.amount:
+            short.append(name)
+    return {"year": when.year, "month": when.month, "due": due_total, "short": short, "collected": collected}

@@ -1015,8 +1015,9 @@ def test_the_approved_record_shows_snapshot_figures_grade_and_breaches(client, w
 # statement: meetings.selectors.meeting_with_cell), then the record's HTML from the cache (chibo/meetings/
 # record_cache.py: rendered once per version of the record, shared by every reader), the panels
 # other apps add (oversight 2: the month's guidance, then whether a peer pairing, a model-meeting
-# mark or the reader's officer visit exists, in one query; annual 7: shortcomings, the cell's
-# rulebook 2, the roll, dues profiles, dues paid 2). The first reader of a version also renders the record: the record in one load (meeting + 9
+# mark or the reader's officer visit exists, in one query; annual 4: shortcomings, the cell's
+# rulebook 2, the month's dues in one statement — the roll, profiles and the two sums were four
+# queries before 07/12/2026, session 15: annual.selectors.meeting_dues). The first reader of a version also renders the record: the record in one load (meeting + 9
 # prefetches), excused runs, the task reports, who approved it, the documents' issued number.
 # Pinned so a new per-page query is noticed (was 45 before the record read its frozen verdict, 30
 # before the cache, 16 before the oversight panel asked its three questions in one query, 14 before
@@ -1029,7 +1030,7 @@ def test_the_approved_record_shows_snapshot_figures_grade_and_breaches(client, w
 RECORD_QUERIES = 3
 STORE_READ = 1
 STORE_WRITE = 3
-RECORD_QUERIES_FIRST = 26 + STORE_READ + STORE_WRITE
+RECORD_QUERIES_FIRST = 23 + STORE_READ + STORE_WRITE
 
 
 def test_the_approved_record_reads_the_frozen_verdict_in_a_fixed_number_of_queries(
