@@ -389,10 +389,20 @@ def previous_shortcomings(
     return qs.select_related("organisation", "member", "raised_by", "meeting").order_by("created_at", "id")
 
 
-def shortcomings_of_meeting(meeting: Meeting) -> QuerySet[Shortcoming]:
-    return Shortcoming.objects.filter(meeting=meeting).select_related("organisation", "member", "raised_by").order_by(
-        "created_at", "id"
-    )
+def shortcomings_of_meeting(meeting: Meeting) -> list[Shortcoming]:
+    """What was raised at MEETING, oldest first, with the rows the list names (its subject, who raised
+    it, the cell: the meeting's own) attached. Usually there is none: one plain query then, where
+    joining three tables cost three times as much to build (docs/bench.md, session 15)."""
+    items = list(Shortcoming.objects.filter(meeting_id=meeting.pk).order_by("created_at", "id"))
+    if items:
+        people = Member.objects.in_bulk(({s.member_id for s in items} | {s.raised_by_id for s in items}) - {None})
+        for s in items:
+            s.meeting = meeting
+            s.member = people.get(s.member_id) if s.member_id is not None else None
+            s.raised_by = people.get(s.raised_by_id) if s.raised_by_id is not None else None
+            if s.organisation_id == meeting.organisation_id:
+                s.organisation = meeting.organisation
+    return items
 
 
 # --- inputs gathered for a review --------------------------------------------------------------
@@ -579,6 +589,8 @@ def meeting_dues(meeting: Meeting) -> dict[str, Any]:
     (one query; priced by the same engine as the ledger, dues_ledger)."""
     from django.db import connections, router
 
+    from chibo.core import rawsql
+
     local = timezone.localtime(meeting.scheduled_at)
     when = local.date()
     cell = meeting.organisation
@@ -586,8 +598,8 @@ def meeting_dues(meeting: Meeting) -> dict[str, Any]:
     month_start = when.replace(day=1)
     begin = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     end = begin.replace(year=begin.year + begin.month // 12, month=begin.month % 12 + 1)
-    connection = connections[router.db_for_read(Attendance)]
-    ops = connection.ops
+    db = router.db_for_read(Attendance)
+    ops = connections[db].ops
     sql = _MEETING_DUES_SQL.format(
         attendance=Attendance._meta.db_table,
         meeting=Meeting._meta.db_table,
@@ -601,7 +613,7 @@ def meeting_dues(meeting: Meeting) -> dict[str, Any]:
         ops.adapt_datefield_value(month_start),
         meeting.pk,
     ]
-    with connection.cursor() as cursor:
+    with rawsql.cursor(db) as cursor:  # (prepared on PostgreSQL: planned once per connection)
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     due_total, collected, short = 0, 0, []

@@ -12,7 +12,8 @@ On PostgreSQL these statements are also *prepared* (settings.CHIBO_PG_PREPARE, o
 with their parameters apart, planned once per connection and re-executed by name. Planning the
 roll-call mark's statement took ~0.5–0.7 ms on the 2-core machine of 02/12/2026, executing it 0.3
 ms; prepared, the lock 0.72 -> 0.38 ms and the mark 1.09 -> 0.48 ms, and the whole mark service
-4.7 -> 3.2 ms (scripts/ab_prepare.py; docs/bench.md, session 13). Only these few statements, all
+4.7 -> 3.2 ms (scripts/ab_prepare.py; docs/bench.md, session 13). The meeting page's dues panel
+(chibo.annual.selectors.meeting_dues: plain rows, no instances) uses cursor() too. Only these few statements, all
 looked up by primary or foreign key: Django itself binds parameters in the client and never
 prepares (a generic plan for the member list's `path LIKE $1` could not use the prefix index), and
 so stays unchanged everywhere else.

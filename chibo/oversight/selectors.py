@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
@@ -297,3 +298,52 @@ def guidance_received(user: Any) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+# --- what the meeting page's panel has to read -------------------------------------------------
+@dataclass(frozen=True)
+class PanelProbe:
+    """What exists beside a meeting for the upper committee's panel (templatetags/oversight.py)."""
+
+    model_id: int | None  # its model-meeting mark
+    pairings: bool  # a peer pairing scores its cell in its month
+    visits: bool  # an officer was sent to it
+    guidance: bool  # published guidance of its month addressed to its cell (services.guidance_for_meeting)
+
+
+_PROBE_SQL = """
+SELECT (SELECT mm.id FROM {model} mm WHERE mm.meeting_id = %s),
+       EXISTS (SELECT 1 FROM {pairing} p WHERE p.scored_cell_id = %s AND p.year = %s AND p.month = %s),
+       EXISTS (SELECT 1 FROM {visit} v WHERE v.meeting_id = %s),
+       EXISTS (SELECT 1 FROM {guidance} g
+                WHERE g.published_at IS NOT NULL AND g.year = %s AND g.month = %s AND g.committee_id IN ({above})
+                  AND (g.all_cells OR EXISTS (SELECT 1 FROM {cells} gc
+                                               WHERE gc.guidance_id = g.id AND gc.organisation_id = %s)))
+"""
+
+
+def panel_probe(meeting: Meeting) -> PanelProbe:
+    """One statement answering what the panel would otherwise ask in three ORM queries (the month's
+    guidance, the model-meeting mark, the reader's visit and pairing), whose building cost several
+    times their running (docs/bench.md, session 15). Most meetings have none of them: the panel then
+    reads nothing else; what exists is read as before."""
+    from django.db import router
+
+    from chibo.core import rawsql
+
+    cell = meeting.organisation
+    when = timezone.localtime(meeting.scheduled_at)
+    above = cell.ancestor_ids() or [0]  # (no committee has id 0)
+    sql = _PROBE_SQL.format(
+        model=ModelMeeting._meta.db_table,
+        pairing=PeerPairing._meta.db_table,
+        visit=OfficerVisit._meta.db_table,
+        guidance=Guidance._meta.db_table,
+        cells=Guidance.cells.through._meta.db_table,
+        above=", ".join(["%s"] * len(above)),
+    )
+    params = [meeting.pk, cell.pk, when.year, when.month, meeting.pk, when.year, when.month, *above, cell.pk]
+    with rawsql.cursor(router.db_for_read(Meeting)) as cursor:
+        cursor.execute(sql, params)
+        model_id, pairings, visits, guidance = cursor.fetchone()
+    return PanelProbe(model_id=model_id, pairings=bool(pairings), visits=bool(visits), guidance=bool(guidance))

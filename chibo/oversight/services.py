@@ -218,6 +218,33 @@ def guidance_for_meeting(meeting: Meeting) -> QuerySet[GuidanceItem]:
     )
 
 
+def guidance_items_for_meeting(meeting: Meeting) -> list[GuidanceItem]:
+    """guidance_for_meeting(MEETING)'s items, read for the meeting page in plain steps: the month's
+    published guidance from the committees above (usually none: then that is the only query), which of
+    it names the cell when not sent to all, then its items. The one query with the join and the OR
+    cost ~4 ms to build, more than the page's other panels together (docs/bench.md, session 15)."""
+    cell = meeting.organisation
+    when = timezone.localtime(meeting.scheduled_at)
+    found = list(
+        Guidance.objects.filter(
+            published_at__isnull=False, year=when.year, month=when.month, committee_id__in=cell.ancestor_ids()
+        ).values_list("pk", "all_cells")
+    )
+    ids = [pk for pk, to_all in found if to_all]
+    chosen = [pk for pk, to_all in found if not to_all]
+    if chosen:
+        ids += Guidance.cells.through.objects.filter(guidance_id__in=chosen, organisation_id=cell.pk).values_list(
+            "guidance_id", flat=True
+        )
+    if not ids:
+        return []
+    return list(
+        GuidanceItem.objects.filter(guidance_id__in=ids)
+        .select_related("guidance__committee")
+        .order_by("guidance_id", "order", "id")
+    )
+
+
 @transaction.atomic
 def adopt(*, actor: Any, item: GuidanceItem, meeting: Meeting) -> Adoption:
     """Put guidance ITEM on MEETING's agenda (meetings.services.add_item) and record the adoption."""

@@ -42,9 +42,7 @@ def annual_meeting_panel(context: Any, meeting: Any) -> dict[str, Any]:
 
     def shared() -> dict[str, Any]:  # the same for every reader (chibo/meetings/panel_cache.py)
         regular = meeting.kind in (MeetingKind.REGULAR, MeetingKind.COMBINED)
-        raised = list(selectors.shortcomings_of_meeting(meeting))
-        for s in raised:
-            s.meeting = meeting  # raised at this meeting (the list shows its date): not a query each
+        raised = selectors.shortcomings_of_meeting(meeting)  # (each with the meeting attached)
         return {"items": raised, "dues": selectors.meeting_dues(meeting) if regular else None}
 
     data = panel_cache.remembered(meeting, "annual", shared)

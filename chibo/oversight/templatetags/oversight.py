@@ -13,7 +13,8 @@ from chibo.accounts.permissions import Perm
 from chibo.meetings import panel_cache
 from chibo.meetings.models import Meeting
 from chibo.oversight.models import Adoption, ModelMeeting, OfficerVisit, PeerPairing
-from chibo.oversight.services import RUNNING, guidance_for_meeting
+from chibo.oversight.selectors import panel_probe
+from chibo.oversight.services import RUNNING, guidance_items_for_meeting
 
 register = template.Library()
 
@@ -32,20 +33,30 @@ def oversight_panel(context: dict[str, Any], m: Any) -> dict[str, Any]:
     when = timezone.localtime(m.scheduled_at)
 
     def shared() -> dict[str, Any]:  # the same for every reader (chibo/meetings/panel_cache.py)
-        items = list(guidance_for_meeting(m))
-        adopted = {
-            a.item_id: a
-            for a in Adoption.objects.filter(cell=m.organisation, item__in=items).select_related("meeting")
+        probe = panel_probe(m)  # what exists (one statement); only that is read
+        items = guidance_items_for_meeting(m) if probe.guidance else []
+        adopted: dict[int, Adoption] = {}
+        if items:
+            for a in Adoption.objects.filter(cell=m.organisation, item__in=items).select_related("meeting"):
+                adopted[a.item_id] = a
+        model = (
+            ModelMeeting.objects.select_related("committee").filter(pk=probe.model_id).first()
+            if probe.model_id is not None
+            else None
+        )
+        return {
+            "guidance": [{"item": it, "adoption": adopted.get(it.pk)} for it in items],
+            "model": model,
+            "pairings": probe.pairings,
+            "visits": probe.visits,
         }
-        model = ModelMeeting.objects.filter(meeting=m).select_related("committee").first()
-        return {"guidance": [{"item": it, "adoption": adopted.get(it.pk)} for it in items], "model": model}
 
     data = panel_cache.remembered(m, "oversight", shared)
     scope = get_scope(user)
 
     def own() -> dict[str, Any]:
         """The reader's own: the visit they were sent on, the pairing whose scoring cell they manage
-        (whether each exists, usually neither: one query, then only a row found is read)."""
+        (whether each exists: one query, then only a row found is read)."""
         pairings = PeerPairing.objects.filter(
             scored_cell=m.organisation, year=when.year, month=when.month
         ).filter(scope.q(Perm.MEETING_MANAGE, "scorer_cell__path"))
@@ -66,9 +77,14 @@ def oversight_panel(context: dict[str, Any], m: Any) -> dict[str, Any]:
             else None,
         }
 
-    # kept per reader too: visits and pairings give the cell a new activity_rev, the reader's roles
-    # are in the key (a role granted or taken away reads them again)
-    mine = panel_cache.remembered(m, "oversight-reader", own, reader=user) if user.is_authenticated else own()
+    if not (data["pairings"] or data["visits"]):  # nobody's: nothing to read or keep per reader
+        mine: dict[str, Any] = {"visit": None, "pairing": None}
+    elif user.is_authenticated:
+        # kept per reader too: visits and pairings give the cell a new activity_rev, the reader's roles
+        # are in the key (a role granted or taken away reads them again)
+        mine = panel_cache.remembered(m, "oversight-reader", own, reader=user)
+    else:
+        mine = own()
     return {
         "m": m,
         "guidance": data["guidance"],

@@ -188,3 +188,32 @@ def test_each_cell_sees_the_guidance_addressed_to_it(client, world):
     assert page.count("Quán triệt Nghị quyết 57-NQ/TW") == 2 and "Chưa đưa vào chương trình" in page
     page = client_for(client, world.officer_other).get("/cap-tren/dinh-huong/da-nhan/").content.decode()
     assert "Quán triệt" not in page and to_cell2.pk
+
+
+def test_the_meeting_page_reads_the_same_guidance_in_plain_steps(world):
+    """services.guidance_items_for_meeting (the page's panel) = guidance_for_meeting (adopt's check)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    m1 = published(world.cell1)
+    with CaptureQueriesContext(connection) as none:
+        assert services.guidance_items_for_meeting(m1) == []
+    assert len(none) == 1  # no guidance this month: one plain query
+    to_all = guidance_for(world, m1)
+    to_cell1 = guidance_for(world, m1, cells=[world.cell1, world.cell2])
+    guidance_for(world, m1, cells=[world.cell2])  # not to this cell
+    unpublished = services.create_guidance(
+        actor=world.officer, committee=world.an_binh, year=to_all.year, month=to_all.month, title="Nháp"
+    )
+    services.add_guidance_item(actor=world.officer, guidance=unpublished, title="Chưa ban hành")
+    later = guidance_for(world, m1)
+    Guidance.objects.filter(pk=later.pk).update(month=to_all.month % 12 + 1)  # another month
+    services.add_guidance_item(actor=world.officer, guidance=to_all, title="Thứ hai của tháng")
+    got = services.guidance_items_for_meeting(m1)
+    assert got == list(services.guidance_for_meeting(m1))
+    assert [(it.guidance_id, it.title) for it in got] == [
+        (to_all.pk, "Quán triệt Nghị quyết 57-NQ/TW"),
+        (to_all.pk, "Thứ hai của tháng"),
+        (to_cell1.pk, "Quán triệt Nghị quyết 57-NQ/TW"),
+    ]
+    assert got[0].guidance.committee.name == world.an_binh.name  # read with the items

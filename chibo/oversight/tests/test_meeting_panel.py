@@ -55,7 +55,8 @@ def test_the_model_mark_shows_on_the_approved_record(client, world):
     assert f'<a href="{reverse("oversight:model", args=[model.pk])}">{MODEL}' in page
     assert f"({model.committee.name} chọn)" in page
     asked = [q["sql"] for q in queries.captured_queries if "oversight_modelmeeting" in q["sql"]]
-    assert len(asked) == 1  # marking it changed the cell's activity_rev: the panel was read again
+    # marking it changed the cell's activity_rev: the panel was read again (what exists, then the mark)
+    assert len(asked) == 2
     with CaptureQueriesContext(connection) as queries:
         again = c.get(f"/sinh-hoat/{m.pk}/").content.decode()
     assert f"({model.committee.name} chọn)" in again
@@ -160,3 +161,23 @@ def test_a_readers_own_panel_entry_follows_their_roles(client, world):
     assert PAIRING in client_for(client, reader).get(f"/sinh-hoat/{m.pk}/").content.decode()
     grant.delete()
     assert PAIRING not in client_for(client, reader).get(f"/sinh-hoat/{m.pk}/").content.decode()
+
+
+def test_the_readers_own_part_is_read_only_when_a_visit_or_pairing_exists(client, world):
+    """panel_probe says whether anything of a reader's own can exist; only then is it read, once per
+    reader and version (kept under their roles)."""
+    m = published(world.cell1)
+    when = timezone.localtime(m.scheduled_at)
+
+    def own_reads(user: Any) -> int:
+        with CaptureQueriesContext(connection) as q:
+            assert client_for(client, user).get(f"/sinh-hoat/{m.pk}/").status_code == 200
+        return len([x for x in q.captured_queries if '"visit_pk"' in x["sql"]])  # (the reader's own query)
+
+    assert own_reads(world.officer) == 0  # none exists: not asked
+    services.assign_officer(
+        actor=world.admin, committee=world.an_binh, officer=world.officer, cell=world.cell1,
+        year=when.year, month=when.month,
+    )
+    assert own_reads(world.officer) == 1 and own_reads(world.officer) == 0  # read, then kept
+    assert own_reads(world.admin) == 1 and own_reads(world.admin) == 0  # each reader their own

@@ -305,3 +305,23 @@ def test_a_new_variant_version_applies_to_new_meetings_only(world, client):
     # The record page of the old meeting's version still reads 90 minutes.
     page = _login(client, world.member_same).get(f"/quy-tac/{CODE}/?phien-ban=1").content.decode()
     assert "Mỗi buổi ít nhất 90 phút" in page
+
+
+def test_the_variant_in_force_is_parsed_once_and_a_new_version_is_read_at_once(world, monkeypatch):
+    """loader.load_all (every page reading a cell's rulebook): one small query for which versions are
+    newest; a version's text is parsed the first time only; a new version is in force at once."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    services.save_variant(actor=world.admin, organisation=world.province, text=variant(minutes=100))
+    assert loader.get(CODE).duration.min_minutes == 100
+    parsed: list[str] = []
+    real = loader.parse_stored
+    monkeypatch.setattr(loader, "parse_stored", lambda text: parsed.append(text) or real(text))
+    with CaptureQueriesContext(connection) as again:
+        assert loader.get(CODE).duration.min_minutes == 100
+    assert len(again) == 1 and parsed == []
+    services.save_variant(actor=world.admin, organisation=world.province, text=variant(minutes=120))
+    parsed.clear()  # (saving checks the text)
+    assert loader.get(CODE).duration.min_minutes == 120 and len(parsed) == 1
+    assert loader.get(CODE).version == 2 and len(parsed) == 1

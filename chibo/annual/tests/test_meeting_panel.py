@@ -1,6 +1,8 @@
-"""The meeting page's dues panel (selectors.meeting_dues): one statement, the same figures as the
-ORM reads it replaced (profiles in force, sums collected at the month's meetings and recorded outside
-them) and the same as the cell's dues ledger for that month."""
+"""The meeting page's panel from chibo/annual: the dues of the month (selectors.meeting_dues: one
+statement, the same figures as the ORM reads it replaced — profiles in force, sums collected at the
+month's meetings and recorded outside them — and as the cell's dues ledger for that month), and the
+shortcomings raised at the meeting (selectors.shortcomings_of_meeting: one plain query, the names it
+shows read only when there is something to show)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from chibo.annual import selectors
+from chibo.annual import selectors, services
 from chibo.annual.models import DuesPayment, DuesProfile
 from chibo.annual.tests.helpers import PRESENT, held_meeting
 from chibo.meetings.models import Attendance, AttendanceStatus, Meeting
@@ -133,3 +135,32 @@ def test_the_panel_is_one_query_after_the_rulebook_whatever_the_roll(month, worl
     assert len(large) == len(small)
     assert got == _reference(month)
     assert got["due"] == 195_000 + 12 * 20_000
+
+
+def test_the_shortcomings_of_a_meeting_carry_the_names_the_list_shows(world):  # type: ignore[no-untyped-def]
+    from chibo.meetings.models import MeetingStatus
+
+    meeting = held_meeting(world.cell1, 2025, 6, attendance={world.m_same: PRESENT}, status=MeetingStatus.CLOSED)
+    with CaptureQueriesContext(connection) as none:
+        assert selectors.shortcomings_of_meeting(meeting) == []
+    assert len(none) == 1
+    guest = add_member(world.cell1, "Lý Văn Tùng")
+    first = services.raise_shortcoming(
+        actor=world.secretary, cell=world.cell1, text="Chậm nộp báo cáo", member=world.m_same, raised_by=guest,
+        meeting=meeting,
+    )
+    second = services.raise_shortcoming(
+        actor=world.secretary, cell=world.cell1, text="Sinh hoạt chưa đều", raised_by_name="Đồng chí Bí thư xã",
+        meeting=meeting,
+    )
+    services.raise_shortcoming(
+        actor=world.secretary, cell=world.cell1, text="Không tại buổi này", member=world.m_same, raised_by=guest
+    )
+    with CaptureQueriesContext(connection) as some:
+        items = selectors.shortcomings_of_meeting(meeting)
+        shown = [(s.pk, s.subject_name, s.raiser, s.meeting.scheduled_at) for s in items]
+    assert len(some) == 2  # the shortcomings, then the members they name
+    assert shown == [
+        (first.pk, "Trần Thị Lan", "Lý Văn Tùng", meeting.scheduled_at),
+        (second.pk, f"Tập thể {world.cell1.name}", "Đồng chí Bí thư xã", meeting.scheduled_at),
+    ]
