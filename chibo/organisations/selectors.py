@@ -84,19 +84,37 @@ def search(user: Any, query: str, *, limit: int = 50) -> list[Organisation]:
     return list(qs.filter(name_q | Q(code__iexact=query)).order_by("sort_key")[:limit])
 
 
+_RULEBOOK_SQL = (
+    "SELECT 0, r.code, MAX(r.version) FROM {record} r WHERE r.is_variant GROUP BY r.code"
+    "{above}"
+)
+
+
 def effective_rulebook(org: Organisation) -> rules.Rulebook:
-    if org.rulebook_code:
-        return rules.get(org.rulebook_code)
-    ids = org.ancestor_ids()
-    codes = dict(
-        Organisation.objects.filter(pk__in=ids).exclude(rulebook_code="").values_list(
-            "pk", "rulebook_code"
-        )
+    """ORG's rulebook: its own, else the nearest committee's above it, else the default — and the
+    newest uploaded version of it. One statement reads both which committees above set one and the
+    newest version of every variant (two ORM queries until 07/12/2026: every meeting page's panels,
+    the dues ledger and the judge read it; docs/bench.md, session 15)."""
+    from django.db import router
+
+    from chibo.core import rawsql
+    from chibo.rules.models import RulebookRecord
+
+    ids = [] if org.rulebook_code else org.ancestor_ids()
+    above = (
+        f" UNION ALL SELECT o.id, o.rulebook_code, 0 FROM {Organisation._meta.db_table} o"
+        f" WHERE o.id IN ({', '.join(['%s'] * len(ids))}) AND o.rulebook_code <> ''"
+        if ids
+        else ""
     )
-    for pk in reversed(ids):
-        if pk in codes:
-            return rules.get(codes[pk])
-    return rules.get(None)
+    sql = _RULEBOOK_SQL.format(record=RulebookRecord._meta.db_table, above=above)
+    with rawsql.cursor(router.db_for_read(Organisation)) as cursor:
+        cursor.execute(sql, ids)
+        found = cursor.fetchall()
+    newest = {code: version for pk, code, version in found if not pk}
+    codes = {pk: code for pk, code, _ in found if pk}
+    code = org.rulebook_code or next((codes[pk] for pk in reversed(ids) if pk in codes), None)
+    return rules.get(code, variants=newest)
 
 
 def current_term(org: Organisation, on: dt.date | None = None) -> Term | None:

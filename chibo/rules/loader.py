@@ -417,20 +417,22 @@ def load_files() -> dict[str, Rulebook]:
     return books
 
 
-def load_all() -> dict[str, Rulebook]:
-    """Every rulebook in force: shipped files, overlaid by uploaded provincial variants."""
+def load_all(variants: dict[str, int] | None = None) -> dict[str, Rulebook]:
+    """Every rulebook in force: shipped files, overlaid by uploaded provincial variants (VARIANTS: the
+    newest version of each, when the caller has read them: organisations.selectors.effective_rulebook)."""
     books = dict(load_files())
     try:
         from chibo.rules.models import uploaded_rulebooks
 
-        books.update(uploaded_rulebooks())
+        books.update(uploaded_rulebooks(variants))
     except Exception:  # noqa: BLE001 - tables may not exist yet (migrate, start-up)
         pass
     return books
 
 
-def get(code: str | None, version: int | None = None) -> Rulebook:
-    """The rulebook CODE (a specific VERSION if given and still stored), else the default."""
+def get(code: str | None, version: int | None = None, *, variants: dict[str, int] | None = None) -> Rulebook:
+    """The rulebook CODE (a specific VERSION if given and still stored), else the default (VARIANTS:
+    as load_all)."""
     if version is not None and code:
         try:
             from chibo.rules.models import stored_version
@@ -440,7 +442,7 @@ def get(code: str | None, version: int | None = None) -> Rulebook:
                 return stored
         except Exception:  # noqa: BLE001
             pass
-    books = load_all()
+    books = load_all(variants)
     default = getattr(settings, "CHIBO_DEFAULT_RULEBOOK", DEFAULT_RULEBOOK)
     return books.get(code or default) or books[default]
 

@@ -41,13 +41,14 @@ class RulebookRecord(models.Model):
         return loader.parse_stored(self.text)
 
 
-def uploaded_rulebooks() -> dict[str, loader.Rulebook]:
-    """The newest version of every uploaded variant: which they are is one small query (every page
-    that reads a cell's rulebook asks it); each version's text is read and parsed once per process
+def uploaded_rulebooks(newest: dict[str, int] | None = None) -> dict[str, loader.Rulebook]:
+    """The newest version of every uploaded variant (NEWEST: code -> version, when the caller read
+    it): which they are is one small query; each version's text is read and parsed once per process
     (stored_version: rows never change). Until 07/12/2026 every call read and parsed every text."""
-    newest: dict[str, int] = {}
-    for code, version in RulebookRecord.objects.filter(is_variant=True).order_by().values_list("code", "version"):
-        newest[code] = max(version, newest.get(code, version))
+    if newest is None:
+        newest = {}
+        for code, version in RulebookRecord.objects.filter(is_variant=True).order_by().values_list("code", "version"):
+            newest[code] = max(version, newest.get(code, version))
     out: dict[str, loader.Rulebook] = {}
     for code, version in sorted(newest.items()):
         book = stored_version(code, version)

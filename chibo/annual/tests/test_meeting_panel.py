@@ -160,6 +160,12 @@ def test_the_shortcomings_of_a_meeting_carry_the_names_the_list_shows(world):  #
         items = selectors.shortcomings_of_meeting(meeting)
         shown = [(s.pk, s.subject_name, s.raiser, s.meeting.scheduled_at) for s in items]
     assert len(some) == 2  # the shortcomings, then the members they name
+    from django.forms.models import model_to_dict
+
+    from chibo.annual.models import Shortcoming
+
+    orm = Shortcoming.objects.filter(meeting=meeting).order_by("created_at", "id")
+    assert [model_to_dict(s) for s in items] == [model_to_dict(s) for s in orm]  # the ORM's own instances
     assert shown == [
         (first.pk, "Trần Thị Lan", "Lý Văn Tùng", meeting.scheduled_at),
         (second.pk, f"Tập thể {world.cell1.name}", "Đồng chí Bí thư xã", meeting.scheduled_at),

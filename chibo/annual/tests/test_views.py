@@ -31,7 +31,7 @@ JAN_2025 = dt.date(2025, 1, 1)  # dues profiles in force for the whole of 2025
 pytestmark = pytest.mark.django_db
 
 LEDGER_QUERIES = (
-    13  # session, user with scope (14 before they were one query), cell, rulebook, members, dues profile versions, memberships, payments…
+    11  # session, user with scope (14 before they were one query), cell, rulebook (one statement since 07/12/2026, was 2), members, dues profile versions, memberships, payments…
 )
 CELL_YEAR_QUERIES = 9  # 10 before the user's roles were read with the user; was 11: the round's stored rulebook version is kept by the process (rules.models)
 PERSONAS = ("secretary", "member_same", "officer", "member_other", "officer_other")

@@ -45,19 +45,21 @@ GIVEN = [
     "Phương",
 ]
 # The pins. Lower them when start() gets cheaper; raise them only with a written reason.
-VIEW_QUERIES = 25 + LOCK_QUERIES  # session, user with scope (one query since accounts/backends.py), meeting | savepoint, lock + version (conftest), rulebook (cell, record,
+VIEW_QUERIES = 24 + LOCK_QUERIES  # session, user with scope (one query since accounts/backends.py), meeting | savepoint, lock + version (conftest), rulebook (cell, record,
 #                    recorded?), meeting, cell's activity_rev, roster (drawn ids, members), summaries (meetings,
 #                    rulebook, 2 DELETE, INSERT), agenda (read, INSERT), audit, release. Was 23 (agenda read twice).
 #                    +5 since the OrgMonth roll-up (oversight.summaries.refresh): lock the cell row, old CellMonth
 #                    rows, and for all ancestors at once INSERT … ON CONFLICT, SELECT … FOR UPDATE, UPDATE. +1
 #                    (the activity_rev UPDATE) since judge_cache: a meeting that starts is a held meeting the
-#                    other meetings' kept excused runs must now read live (meetings/judge_cache.py).
+#                    other meetings' kept excused runs must now read live (meetings/judge_cache.py). -1
+#                    since the cell's rulebook is one statement (organisations.selectors.effective_rulebook).
 VIEW_QUERIES_UNPUBLISHED = VIEW_QUERIES + 1  # the roster INSERT (one, whatever its size)
-API_QUERIES = 33 + LOCK_QUERIES  # token ×2, meeting, scope | the same write | the answer: meeting + 6 prefetches,
+API_QUERIES = 32 + LOCK_QUERIES  # token ×2, meeting, scope | the same write | the answer: meeting + 6 prefetches,
 #                   rulebook, open tasks, their reports. Was 46 (the answer re-read the attendance,
 #                   agenda and votes for every figure); 31 before the OrgMonth roll-up (+5 in the
 #                   write, -1: the stored rulebook version is kept per process after a warm-up start);
-#                   34 before judge_cache (+1 in the write: the cell's activity_rev, as VIEW_QUERIES).
+#                   34 before judge_cache (+1 in the write: the cell's activity_rev, as VIEW_QUERIES); 33
+#                   before the cell's rulebook was one statement.
 
 
 def _meeting(world, size: int, *, publish: bool) -> Meeting:  # type: ignore[no-untyped-def]

@@ -1016,8 +1016,8 @@ def test_the_approved_record_shows_snapshot_figures_grade_and_breaches(client, w
 # record_cache.py: rendered once per version of the record, shared by every reader), the panels
 # other apps add (oversight 1: whether the month's guidance, a peer pairing, a model-meeting mark or
 # an officer's visit exists, in one statement, then only what exists — 3 queries before 07/12/2026,
-# session 15: oversight.selectors.panel_probe; annual 4: shortcomings, the cell's
-# rulebook 2, the month's dues in one statement — the roll, profiles and the two sums were four
+# session 15: oversight.selectors.panel_probe; annual 3: shortcomings, the cell's
+# rulebook in one statement (2 before: organisations.selectors.effective_rulebook), the month's dues in one statement — the roll, profiles and the two sums were four
 # queries before 07/12/2026, session 15: annual.selectors.meeting_dues). The first reader of a version also renders the record: the record in one load (meeting + 9
 # prefetches), excused runs, the task reports, who approved it, the documents' issued number.
 # Pinned so a new per-page query is noticed (was 45 before the record read its frozen verdict, 30
@@ -1031,7 +1031,7 @@ def test_the_approved_record_shows_snapshot_figures_grade_and_breaches(client, w
 RECORD_QUERIES = 3
 STORE_READ = 1
 STORE_WRITE = 3
-RECORD_QUERIES_FIRST = 21 + STORE_READ + STORE_WRITE
+RECORD_QUERIES_FIRST = 20 + STORE_READ + STORE_WRITE
 
 
 def test_the_approved_record_reads_the_frozen_verdict_in_a_fixed_number_of_queries(

@@ -156,3 +156,26 @@ def test_in_subtree_is_exactly_the_paths_under_the_node(world, indexed):
         Organisation.objects.filter(in_subtree(an_binh, "parent__", indexed=indexed)).values_list("pk", flat=True)
     )
     assert through == {world.cell1.pk, world.group1.pk, world.cell2.pk}
+
+
+def test_the_nearest_committee_s_rulebook_and_its_newest_version_in_one_statement(world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from chibo.rules import services as rule_services
+    from chibo.rules.tests.test_variants import CODE, variant
+
+    rule_services.save_variant(actor=world.admin, organisation=world.province, text=variant(minutes=100))
+    services.update_organisation(actor=None, org=world.province, rulebook_code="hd12-2018")
+    services.update_organisation(actor=None, org=world.an_binh, rulebook_code=CODE)
+    rule_services.save_variant(actor=world.admin, organisation=world.province, text=variant(minutes=120))
+    for org in (world.cell1, world.cell3, world.group1):
+        org.refresh_from_db()
+    selectors.effective_rulebook(world.cell1)  # (the new version parsed once)
+    with CaptureQueriesContext(connection) as q:
+        book = selectors.effective_rulebook(world.cell1)  # the commune's, nearer than the province's
+    assert (book.code, book.version, book.duration.min_minutes) == (CODE, 2, 120) and len(q) == 1
+    assert selectors.effective_rulebook(world.cell3).code == "hd12-2018"  # Hòa Lạc: the province's
+    services.update_organisation(actor=None, org=world.cell1, rulebook_code="hd42-2025")
+    world.cell1.refresh_from_db()
+    assert selectors.effective_rulebook(world.cell1).code == "hd42-2025"  # its own comes first
