@@ -2,8 +2,9 @@
 
 The page's panels from other apps (chibo/annual: shortcomings raised at the meeting and the dues of
 its month; chibo/oversight: the month's guidance and its adoption, the model-meeting mark) read live
-rows that are not part of the meeting: ~10 queries, more than half the page's time once the record
-itself comes from record_cache. They are kept in the configured cache under a key built from rows the
+rows that are not part of the meeting: ~10 queries until 07/12/2026, more than half the page's time
+once the record itself came from record_cache; 5 plain statements since, the panels reading only what
+exists (docs/architecture.md "What the panels read"). They are kept in the configured cache under a key built from rows the
 access check already loaded, so a kept entry costs no query to validate:
 
     (meeting.pk, meeting.version, cell.activity_rev, cell.path, the code's digest, the part)
