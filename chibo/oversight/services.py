@@ -200,29 +200,12 @@ def publish_guidance(*, actor: Any, guidance: Guidance) -> int:
     return len(users)
 
 
-def guidance_for_meeting(meeting: Meeting) -> QuerySet[GuidanceItem]:
-    """Published guidance items for MEETING's month addressed to its cell (by any committee above)."""
-    cell = meeting.organisation
-    when = timezone.localtime(meeting.scheduled_at)
-    return (
-        GuidanceItem.objects.filter(
-            guidance__published_at__isnull=False,
-            guidance__year=when.year,
-            guidance__month=when.month,
-            guidance__committee_id__in=cell.ancestor_ids(),
-        )
-        .filter(Q(guidance__all_cells=True) | Q(guidance__cells=cell))
-        .select_related("guidance__committee")
-        .distinct()
-        .order_by("guidance_id", "order", "id")
-    )
-
-
-def guidance_items_for_meeting(meeting: Meeting) -> list[GuidanceItem]:
-    """guidance_for_meeting(MEETING)'s items, read for the meeting page in plain steps: the month's
-    published guidance from the committees above (usually none: then that is the only query), which of
-    it names the cell when not sent to all, then its items. The one query with the join and the OR
-    cost ~4 ms to build, more than the page's other panels together (docs/bench.md, session 15)."""
+def guidance_for_meeting(meeting: Meeting) -> list[GuidanceItem]:
+    """Published guidance items for MEETING's month addressed to its cell (by any committee above),
+    read in plain steps: the month's published guidance from the committees above (usually none: then
+    that is the only query), which of it names the cell when not sent to all, then its items. One
+    query with the join, the OR and DISTINCT until 07/12/2026, which cost ~4 ms to build — more than
+    the meeting page's other panels together (docs/bench.md, session 15)."""
     cell = meeting.organisation
     when = timezone.localtime(meeting.scheduled_at)
     found = list(
@@ -245,12 +228,17 @@ def guidance_items_for_meeting(meeting: Meeting) -> list[GuidanceItem]:
     )
 
 
+def guidance_reaches(meeting: Meeting, item_pk: int) -> bool:
+    """Whether guidance item ITEM_PK is one MEETING's cell may adopt at it (guidance_for_meeting)."""
+    return any(it.pk == item_pk for it in guidance_for_meeting(meeting))
+
+
 @transaction.atomic
 def adopt(*, actor: Any, item: GuidanceItem, meeting: Meeting) -> Adoption:
     """Put guidance ITEM on MEETING's agenda (meetings.services.add_item) and record the adoption."""
     if meeting.is_locked:
         raise meeting_services.MeetingLocked()
-    if not guidance_for_meeting(meeting).filter(pk=item.pk).exists():
+    if not guidance_reaches(meeting, item.pk):
         raise ValidationError("Nội dung định hướng này không dành cho chi bộ trong tháng của buổi sinh hoạt.")
     if Adoption.objects.filter(item=item, cell=meeting.organisation).exists():
         raise ValidationError("Chi bộ đã đưa nội dung này vào chương trình sinh hoạt.")

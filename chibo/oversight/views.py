@@ -239,7 +239,7 @@ def guidance_publish(request: HttpRequest, pk: int) -> HttpResponse:
 def adopt(request: HttpRequest, item_id: int, meeting_id: int) -> HttpResponse:
     meeting, _ = meeting_for_user(request.user, meeting_id, need=Perm.MEETING_MANAGE)
     item = GuidanceItem.objects.select_related("guidance").filter(pk=item_id).first()
-    if item is None or not services.guidance_for_meeting(meeting).filter(pk=item_id).exists():
+    if item is None or not services.guidance_reaches(meeting, item_id):
         raise Http404("Không tìm thấy nội dung định hướng.")
     try:
         services.adopt(actor=request.user, item=item, meeting=meeting)

@@ -14,7 +14,7 @@ from chibo.meetings import panel_cache
 from chibo.meetings.models import Meeting
 from chibo.oversight.models import Adoption, ModelMeeting, OfficerVisit, PeerPairing
 from chibo.oversight.selectors import panel_probe
-from chibo.oversight.services import RUNNING, guidance_items_for_meeting
+from chibo.oversight.services import RUNNING, guidance_for_meeting
 
 register = template.Library()
 
@@ -34,7 +34,7 @@ def oversight_panel(context: dict[str, Any], m: Any) -> dict[str, Any]:
 
     def shared() -> dict[str, Any]:  # the same for every reader (chibo/meetings/panel_cache.py)
         probe = panel_probe(m)  # what exists (one statement); only that is read
-        items = guidance_items_for_meeting(m) if probe.guidance else []
+        items = guidance_for_meeting(m) if probe.guidance else []
         adopted: dict[int, Adoption] = {}
         if items:
             for a in Adoption.objects.filter(cell=m.organisation, item__in=items).select_related("meeting"):

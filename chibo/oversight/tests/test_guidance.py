@@ -191,29 +191,34 @@ def test_each_cell_sees_the_guidance_addressed_to_it(client, world):
 
 
 def test_the_meeting_page_reads_the_same_guidance_in_plain_steps(world):
-    """services.guidance_items_for_meeting (the page's panel) = guidance_for_meeting (adopt's check)."""
+    """services.guidance_for_meeting (the page's panel and adopt's check): the month's published
+    guidance addressed to the cell, in plain steps (one query when there is none); the panel's probe
+    (selectors.panel_probe, which decides whether it is read) agrees at each step."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     m1 = published(world.cell1)
     with CaptureQueriesContext(connection) as none:
-        assert services.guidance_items_for_meeting(m1) == []
+        assert services.guidance_for_meeting(m1) == []
     assert len(none) == 1  # no guidance this month: one plain query
-    to_all = guidance_for(world, m1)
-    to_cell1 = guidance_for(world, m1, cells=[world.cell1, world.cell2])
+    when = timezone.localtime(m1.scheduled_at)
     guidance_for(world, m1, cells=[world.cell2])  # not to this cell
     unpublished = services.create_guidance(
-        actor=world.officer, committee=world.an_binh, year=to_all.year, month=to_all.month, title="Nháp"
+        actor=world.officer, committee=world.an_binh, year=when.year, month=when.month, title="Nháp"
     )
     services.add_guidance_item(actor=world.officer, guidance=unpublished, title="Chưa ban hành")
     later = guidance_for(world, m1)
-    Guidance.objects.filter(pk=later.pk).update(month=to_all.month % 12 + 1)  # another month
+    Guidance.objects.filter(pk=later.pk).update(month=when.month % 12 + 1)  # another month
+    assert services.guidance_for_meeting(m1) == [] and not selectors.panel_probe(m1).guidance
+    to_cell1 = guidance_for(world, m1, cells=[world.cell1, world.cell2])
+    assert selectors.panel_probe(m1).guidance  # chosen cells, this one among them
+    to_all = guidance_for(world, m1)
     services.add_guidance_item(actor=world.officer, guidance=to_all, title="Thứ hai của tháng")
-    got = services.guidance_items_for_meeting(m1)
-    assert got == list(services.guidance_for_meeting(m1))
+    got = services.guidance_for_meeting(m1)
     assert [(it.guidance_id, it.title) for it in got] == [
+        (to_cell1.pk, "Quán triệt Nghị quyết 57-NQ/TW"),
         (to_all.pk, "Quán triệt Nghị quyết 57-NQ/TW"),
         (to_all.pk, "Thứ hai của tháng"),
-        (to_cell1.pk, "Quán triệt Nghị quyết 57-NQ/TW"),
     ]
     assert got[0].guidance.committee.name == world.an_binh.name  # read with the items
+    assert services.guidance_reaches(m1, got[0].pk) and not services.guidance_reaches(m1, unpublished.items.get().pk)
